@@ -1,0 +1,394 @@
+"""Ingestion of a decklist-cache tree (``<root>/<Source>/yyyy/mm/dd/*.json``) into PostgreSQL.
+
+Idempotent and incremental:
+
+* a file whose size and modification time are unchanged since the last run is skipped
+  without being read; one whose bytes hash to the stored hash is skipped without parsing;
+* an event is identified by (source, canonical URI). Several files of one event (MTGO
+  leagues republished daily, Melee seat files, the same event under two dates) are merged:
+  the event's rows always equal a function of *all* its current documents, whatever order
+  they arrive in (see :mod:`pipelines.ingest.merge`);
+* each batch of files is written in one transaction with ``COPY`` (no round trip per row),
+  so a changed document replaces its event's rows atomically;
+* the whole run holds an advisory lock: a second ingestion waits (or, with ``wait=False``,
+  reports :class:`IngestBusy`) and then finds nothing new.
+
+Bad documents never stop the run: they are stored in ``quarantine`` with the error and their
+bytes; problems inside an otherwise usable document are recorded there as warnings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import queue
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from pipelines.ingest.parse import DocumentError, ParsedDocument, parse_document, path_info
+from pipelines.ingest.store import (
+    BatchWriter,
+    IngestState,
+    RawDocumentWriter,
+    StoredFile,
+    load_state,
+)
+
+# Arbitrary fixed key of the ingestion advisory lock.
+INGEST_LOCK_KEY = 0x494E4753  # "INGS"
+BATCH_DECKS = 4000
+BATCH_FILES = 400
+
+
+class IngestBusy(RuntimeError):
+    """Another ingestion holds the lock (only raised with ``wait=False``)."""
+
+
+@dataclass
+class IngestSummary:
+    """What one run saw and did."""
+
+    root: str
+    run_id: int | None = None
+    files_seen: int = 0
+    files_new: int = 0
+    files_changed: int = 0
+    files_unchanged: int = 0
+    files_duplicate: int = 0
+    files_quarantined: int = 0
+    decks: int = 0
+    matches: int = 0
+    warnings: int = 0
+    seconds: float = 0.0
+    quarantined_paths: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (Celery task result, CLI ``--json``)."""
+        return asdict(self)
+
+    def render(self) -> str:
+        """The human summary printed at the end of a run."""
+        rate = self.decks / self.seconds if self.seconds else 0.0
+        lines = [
+            f"files seen        {self.files_seen}",
+            f"  new             {self.files_new}",
+            f"  changed         {self.files_changed}",
+            f"  unchanged       {self.files_unchanged}",
+            f"  duplicate copy  {self.files_duplicate}",
+            f"  quarantined     {self.files_quarantined}",
+            f"decks written     {self.decks}",
+            f"matches written   {self.matches}",
+            f"warnings          {self.warnings}",
+            f"seconds           {self.seconds:.2f} ({rate:,.0f} decks/s)",
+        ]
+        lines += [f"quarantined: {path}" for path in self.quarantined_paths[:20]]
+        return "\n".join(lines)
+
+
+@dataclass
+class CandidateFile:
+    """A file of the tree with its stat, before deciding whether to read it."""
+
+    rel: str
+    path: Path
+    size: int
+    mtime_ns: int
+
+
+@dataclass
+class PendingFile:
+    """A new or changed file: its bytes and either the parsed document or the error."""
+
+    rel: str
+    size: int
+    mtime_ns: int
+    sha256: bytes
+    raw: bytes
+    previous: StoredFile | None
+    document: ParsedDocument | None = None
+    error: DocumentError | None = None
+
+
+def iter_cache_files(
+    root: Path, *, since: date | None = None, until: date | None = None, source: str | None = None
+) -> Iterator[CandidateFile]:
+    """Every ``*.json`` file below ``root`` in sorted order, filtered by folder date/source."""
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for name in sorted(filenames):
+            if not name.endswith(".json"):
+                continue
+            path = Path(dirpath, name)
+            rel = path.relative_to(root).as_posix()
+            folder_source, folder_date = path_info(rel)
+            if source is not None and folder_source.lower() != source.lower():
+                continue
+            if (since or until) and folder_date is None:
+                continue
+            if since and folder_date and folder_date < since:
+                continue
+            if until and folder_date and folder_date > until:
+                continue
+            try:
+                stat = path.stat()
+            except FileNotFoundError:  # removed while we walk: nothing to ingest
+                continue
+            yield CandidateFile(rel, path, stat.st_size, stat.st_mtime_ns)
+
+
+def ingest_cache(
+    dsn: str,
+    root: Path,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    source: str | None = None,
+    strict: bool = False,
+    progress: bool = False,
+    wait: bool = True,
+    batch_decks: int = BATCH_DECKS,
+) -> IngestSummary:
+    """Ingest every new or changed file below ``root``; see the module docstring.
+
+    ``strict`` only changes the caller's exit status (the CLI returns non-zero when anything
+    was quarantined); the run itself always goes on with the rest.
+    """
+    del strict  # kept in the signature so the CLI and task share one call
+    root = Path(root).resolve()
+    if not root.is_dir():
+        raise FileNotFoundError(f"cache folder not found: {root}")
+    started = time.perf_counter()
+    summary = IngestSummary(root=str(root))
+    with psycopg.connect(dsn, application_name="manalytics-ingest") as conn:
+        _lock(conn, wait)
+        try:
+            summary.run_id = _start_run(conn, root, since, until, source)
+            try:
+                _ingest(conn, root, summary, since, until, source, progress, batch_decks)
+            except BaseException as exc:
+                conn.rollback()
+                summary.seconds = time.perf_counter() - started
+                _finish_run(conn, summary, "failed", repr(exc))
+                raise
+            summary.seconds = time.perf_counter() - started
+            _finish_run(conn, summary, "succeeded", None)
+        finally:
+            conn.rollback()
+            conn.execute("SELECT pg_advisory_unlock(%s)", (INGEST_LOCK_KEY,))
+            conn.commit()
+    return summary
+
+
+def _lock(conn: psycopg.Connection, wait: bool) -> None:
+    if wait:
+        conn.execute("SELECT pg_advisory_lock(%s)", (INGEST_LOCK_KEY,))
+    else:
+        row = conn.execute("SELECT pg_try_advisory_lock(%s)", (INGEST_LOCK_KEY,)).fetchone()
+        if not row or not row[0]:
+            conn.rollback()
+            raise IngestBusy("another ingestion is running")
+    conn.commit()
+
+
+def _start_run(
+    conn: psycopg.Connection,
+    root: Path,
+    since: date | None,
+    until: date | None,
+    source: str | None,
+) -> int:
+    options = {"since": since and since.isoformat(), "until": until and until.isoformat()}
+    options["source"] = source
+    row = conn.execute(
+        "INSERT INTO ingestion_runs (root, options) VALUES (%s, %s::jsonb) RETURNING id",
+        (str(root), psycopg.types.json.Jsonb(options)),
+    ).fetchone()
+    conn.commit()
+    assert row is not None
+    return int(row[0])
+
+
+def _finish_run(
+    conn: psycopg.Connection, summary: IngestSummary, status: str, error: str | None
+) -> None:
+    conn.execute(
+        """UPDATE ingestion_runs SET finished_at = now(), status = %s, error = %s,
+               files_seen = %s, files_new = %s, files_changed = %s, files_unchanged = %s,
+               files_duplicate = %s, files_quarantined = %s, decks = %s, matches = %s,
+               warnings = %s, seconds = %s
+           WHERE id = %s""",
+        (
+            status,
+            error,
+            summary.files_seen,
+            summary.files_new,
+            summary.files_changed,
+            summary.files_unchanged,
+            summary.files_duplicate,
+            summary.files_quarantined,
+            summary.decks,
+            summary.matches,
+            summary.warnings,
+            summary.seconds,
+            summary.run_id,
+        ),
+    )
+    conn.commit()
+
+
+def _progress(files: list[CandidateFile], enabled: bool) -> Any:
+    if not enabled or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=len(files), unit="file", desc="ingest", file=sys.stderr)
+
+
+def _ingest(
+    conn: psycopg.Connection,
+    root: Path,
+    summary: IngestSummary,
+    since: date | None,
+    until: date | None,
+    source: str | None,
+    progress: bool,
+    batch_decks: int,
+) -> None:
+    state = load_state(conn)
+    files = list(iter_cache_files(root, since=since, until=until, source=source))
+    bar = _progress(files, progress)
+    touched: list[tuple[str, int]] = []
+    # Reading and parsing (CPU in this thread) overlaps with PostgreSQL storing the previous
+    # batch (the writer thread mostly waits on the server, which runs on another core).
+    with _BackgroundWriter(conn.info.dsn, state, summary) as writer:
+        batch: list[PendingFile] = []
+        batch_size = 0
+        for candidate in files:
+            summary.files_seen += 1
+            if bar is not None:
+                bar.update(1)
+            pending = _read_if_changed(candidate, state.files.get(candidate.rel), touched)
+            if pending is None:
+                summary.files_unchanged += 1
+                continue
+            batch.append(pending)
+            batch_size += len(pending.document.decks) if pending.document else 0
+            if batch_size >= batch_decks or len(batch) >= BATCH_FILES:
+                writer.submit(batch)
+                batch, batch_size = [], 0
+        if batch:
+            writer.submit(batch)
+        writer.submit_touch(touched)
+    if bar is not None:
+        bar.close()
+
+
+class _Stage:
+    """One pipeline stage: a thread with its own connection consuming a bounded queue."""
+
+    def __init__(self, dsn: str, name: str, handle: Any) -> None:
+        self.dsn = dsn
+        self.handle = handle  # (connection, item) -> None
+        self.queue: queue.Queue[Any] = queue.Queue(maxsize=2)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self.thread.start()
+
+    def put(self, item: Any) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put(item)
+
+    def close(self) -> None:
+        self.queue.put(None)
+        self.thread.join()
+
+    def _run(self) -> None:
+        try:
+            with psycopg.connect(self.dsn, application_name=self.thread.name) as conn:
+                while (item := self.queue.get()) is not None:
+                    self.handle(conn, item)
+        except BaseException as exc:  # handed to the main thread
+            self.error = exc
+            while self.queue.get() is not None:  # drain so the producer never blocks
+                pass
+
+
+class _BackgroundWriter:
+    """Two stages after parsing: raw documents, then the batch's rows.
+
+    Parsing (CPU in the main thread) overlaps with PostgreSQL storing the previous batches;
+    the stage threads mostly wait on the server, which runs on another core.
+    """
+
+    def __init__(self, dsn: str, state: IngestState, summary: IngestSummary) -> None:
+        self.state = state
+        self.summary = summary
+        self.rows = _Stage(dsn, "ingest-rows", self._write_rows)
+        self.raw = _Stage(dsn, "ingest-raw", self._write_raw)
+
+    def __enter__(self) -> _BackgroundWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.raw.close()
+        self.rows.close()
+        error = self.raw.error or self.rows.error
+        if error is not None and exc[0] is None:
+            raise error
+
+    def submit(self, batch: list[PendingFile]) -> None:
+        done = threading.Event()
+        self.raw.put((batch, done))
+        self.rows.put(("batch", batch, done))
+
+    def submit_touch(self, touched: list[tuple[str, int]]) -> None:
+        self.rows.put(("touch", touched, None))
+
+    def _write_raw(self, conn: psycopg.Connection, item: Any) -> None:
+        batch, done = item
+        try:
+            RawDocumentWriter(conn, self.state).store(batch)
+        finally:
+            done.set()
+
+    def _write_rows(self, conn: psycopg.Connection, item: Any) -> None:
+        kind, payload, done = item
+        writer = BatchWriter(conn, self.state, self.summary.run_id or 0)
+        if kind == "touch":
+            writer.touch(payload)
+            return
+        done.wait()
+        if self.raw.error is not None:
+            raise RuntimeError("storing raw documents failed") from self.raw.error
+        writer.write(payload, self.summary)
+
+
+def _read_if_changed(
+    candidate: CandidateFile, stored: StoredFile | None, touched: list[tuple[str, int]]
+) -> PendingFile | None:
+    """The file's bytes and parse result, or ``None`` when it is unchanged."""
+    if stored and stored.size == candidate.size and stored.mtime_ns == candidate.mtime_ns:
+        return None  # the nightly fast path: not even opened
+    try:
+        raw = candidate.path.read_bytes()
+    except FileNotFoundError:
+        return None
+    sha = hashlib.sha256(raw).digest()
+    if stored and stored.sha256 == sha:
+        touched.append((candidate.rel, candidate.mtime_ns))  # same bytes, new mtime
+        return None
+    pending = PendingFile(candidate.rel, len(raw), candidate.mtime_ns, sha, raw, stored)
+    try:
+        pending.document = parse_document(raw, candidate.rel, sha)
+    except DocumentError as exc:
+        pending.error = exc
+    return pending

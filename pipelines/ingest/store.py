@@ -1,0 +1,544 @@
+"""Writing parsed documents to PostgreSQL, one batch per transaction, with COPY.
+
+Ids are reserved from the tables' sequences up front so that decks, standings and matches
+of a whole batch go out as one COPY each, already linked to each other.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import psycopg
+
+from pipelines.ingest import copy as c
+from pipelines.ingest.merge import MergedEvent, merge_documents
+from pipelines.ingest.normalize import normalize_card_name
+from pipelines.ingest.parse import DocumentError, ParsedDocument, parse_document
+
+if TYPE_CHECKING:
+    from pipelines.ingest.cache import IngestSummary, PendingFile
+
+EventKey = tuple[int, str]
+
+
+@dataclass
+class StoredFile:
+    """What the database remembers of one file."""
+
+    size: int
+    mtime_ns: int
+    sha256: bytes
+    status: str
+    tournament_id: int | None
+
+
+@dataclass
+class IngestState:
+    """Lookup tables loaded once per run (the run holds the ingestion lock)."""
+
+    files: dict[str, StoredFile]
+    sources: dict[str, int]
+    documents: dict[bytes, int]
+    tournaments: dict[EventKey, int]
+    cards: dict[str, int]
+
+
+def load_state(conn: psycopg.Connection) -> IngestState:
+    """Read the lookup tables the run needs."""
+    files = {
+        path: StoredFile(size, mtime, bytes(sha), status, tid)
+        for path, size, mtime, sha, status, tid in conn.execute(
+            "SELECT path, size_bytes, mtime_ns, sha256, status, tournament_id FROM source_files"
+        )
+    }
+    sources = dict(conn.execute("SELECT name, id FROM sources").fetchall())
+    documents = {bytes(sha): i for sha, i in conn.execute("SELECT sha256, id FROM raw_documents")}
+    tournaments = {
+        (sid, ext): tid
+        for sid, ext, tid in conn.execute("SELECT source_id, external_id, id FROM tournaments")
+    }
+    cards = dict(conn.execute("SELECT name, id FROM cards").fetchall())
+    conn.commit()
+    return IngestState(files, sources, documents, tournaments, cards)
+
+
+def _reserve_ids(conn: psycopg.Connection, table: str, n: int) -> list[int]:
+    if n == 0:
+        return []
+    rows = conn.execute(
+        "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+        (table, n),
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _copy(conn: psycopg.Connection, statement: str, lines: list[str]) -> None:
+    if not lines:
+        return
+    with conn.cursor().copy(statement) as copy:  # type: ignore[arg-type]
+        copy.write("".join(lines))
+
+
+class BatchWriter:
+    """Writes batches of pending files; keeps the run's lookup state current."""
+
+    def __init__(self, conn: psycopg.Connection, state: IngestState, run_id: int) -> None:
+        self.conn = conn
+        self.state = state
+        self.run_id = run_id
+
+    # -- public ---------------------------------------------------------------------------
+
+    def write(self, batch: list[PendingFile], summary: IngestSummary) -> None:
+        """Write one batch in one transaction and update ``summary``."""
+        self._batch_paths = {item.rel for item in batch if item.document is not None}
+        with self.conn.transaction():
+            self._write(batch, summary)
+        for item in batch:
+            tid = self._tournament_of(item)
+            self.state.files[item.rel] = StoredFile(
+                item.size, item.mtime_ns, item.sha256, self._status(item), tid
+            )
+
+    def touch(self, touched: list[tuple[str, int]]) -> None:
+        """Record new modification times of files whose bytes did not change."""
+        if not touched:
+            return
+        with self.conn.transaction(), self.conn.cursor() as cur:
+            cur.executemany(
+                "UPDATE source_files SET mtime_ns = %s, updated_at = now() WHERE path = %s",
+                [(mtime, rel) for rel, mtime in touched],
+            )
+
+    # -- one batch ------------------------------------------------------------------------
+
+    def _write(self, batch: list[PendingFile], summary: IngestSummary) -> None:
+        self._statuses: dict[str, str] = {}
+        self._file_tournaments: dict[str, int | None] = {}
+        documents = [item.document for item in batch if item.document is not None]
+        self._ensure_sources({item.rel.split("/", 1)[0] for item in batch})
+        self._ensure_cards(documents)
+        events = self._group_events(batch)
+        new_ids = iter(
+            _reserve_ids(self.conn, "tournaments", sum(t is None for t, _ in events.values()))
+        )
+        rows = _Rows()
+        for key, (tid, docs) in events.items():
+            self._merge_event(key, tid, docs, rows, new_ids)
+        rows.flush(self.conn)
+        self._store_files(batch)
+        self._store_quarantine(batch)
+        for item in batch:
+            if item.error is not None:
+                summary.files_quarantined += 1
+                summary.quarantined_paths.append(f"{item.rel}: {item.error}")
+            elif item.previous is None:
+                summary.files_new += 1
+            else:
+                summary.files_changed += 1
+            if item.document is not None and self._statuses.get(item.rel) == "duplicate":
+                summary.files_duplicate += 1
+            if item.document is not None:
+                summary.warnings += len(item.document.warnings)
+        summary.decks += rows.deck_count
+        summary.matches += rows.match_count
+
+    def _ensure_sources(self, names: set[str]) -> None:
+        missing = sorted(names - set(self.state.sources))
+        for name in missing:
+            row = self.conn.execute(
+                "INSERT INTO sources (name) VALUES (%s) ON CONFLICT (name) DO UPDATE "
+                "SET name = EXCLUDED.name RETURNING id",
+                (name,),
+            ).fetchone()
+            assert row is not None
+            self.state.sources[name] = row[0]
+
+    def _ensure_cards(self, documents: list[ParsedDocument]) -> None:
+        known = self.state.cards
+        names: set[str] = set()
+        for doc in documents:
+            for deck in doc.decks:
+                names.update(n for n, _ in deck.main if n not in known)
+                names.update(n for n, _ in deck.side if n not in known)
+        if not names:
+            return
+        ordered = sorted(names)
+        self.conn.execute(
+            "INSERT INTO cards (name, canonical_name) SELECT * FROM unnest(%s::text[], %s::text[])"
+            " ON CONFLICT (name) DO NOTHING",
+            (ordered, [normalize_card_name(n) for n in ordered]),
+        )
+        rows = self.conn.execute(
+            "SELECT name, id FROM cards WHERE name = ANY(%s)", (ordered,)
+        ).fetchall()
+        known.update(rows)
+
+    def _group_events(
+        self, batch: list[PendingFile]
+    ) -> dict[EventKey | int, tuple[int | None, list[ParsedDocument]]]:
+        """Events touched by the batch: by key for documents, by id for events a changed
+        file left (they must be rebuilt from their remaining documents, or deleted)."""
+        events: dict[EventKey | int, tuple[int | None, list[ParsedDocument]]] = {}
+        for item in batch:
+            doc = item.document
+            if doc is not None:
+                key = (self.state.sources[doc.source], doc.external_id)
+                tid = self.state.tournaments.get(key)
+                events.setdefault(key, (tid, []))[1].append(doc)
+        kept_ids = {tid for tid, _ in events.values() if tid is not None}
+        for item in batch:
+            old = item.previous.tournament_id if item.previous else None
+            if old is not None and old not in kept_ids:
+                events.setdefault(old, (old, []))
+        return events
+
+    def _merge_event(
+        self,
+        key: EventKey | int,
+        tid: int | None,
+        docs: list[ParsedDocument],
+        rows: _Rows,
+        new_ids: Iterator[int],
+    ) -> None:
+        batch_paths = {d.path for d in docs}
+        if tid is not None:
+            docs = docs + self._stored_documents(tid, batch_paths | self._batch_paths)
+        if not docs:  # its only file changed into another event or into garbage
+            assert tid is not None
+            self.conn.execute("DELETE FROM tournaments WHERE id = %s", (tid,))
+            self.state.tournaments = {k: v for k, v in self.state.tournaments.items() if v != tid}
+            return
+        merged = merge_documents(docs)
+        if tid is None:
+            tid = next(new_ids)
+            rows.add_tournament(tid, merged, self.state, new=True)
+        else:
+            for table in ("matches", "standings", "decks"):
+                self.conn.execute(
+                    f"DELETE FROM {table} WHERE tournament_id = %s",  # noqa: S608 fixed names
+                    (tid,),
+                )
+            rows.add_tournament(tid, merged, self.state, new=False)
+        if isinstance(key, tuple):
+            self.state.tournaments[key] = tid
+        for doc in docs:
+            status = "ingested" if doc.path in merged.contributing else "duplicate"
+            self._statuses[doc.path] = status
+            self._file_tournaments[doc.path] = tid
+        self._record_other_files(tid, docs, merged, batch_paths)
+
+    def _record_other_files(
+        self, tid: int, docs: list[ParsedDocument], merged: MergedEvent, batch_paths: set[str]
+    ) -> None:
+        """Stored copies of the event may switch between 'ingested' and 'duplicate'."""
+        for doc in docs:
+            if doc.path in batch_paths:
+                continue
+            status = "ingested" if doc.path in merged.contributing else "duplicate"
+            self.conn.execute(
+                "UPDATE source_files SET status = %s, tournament_id = %s WHERE path = %s",
+                (status, tid, doc.path),
+            )
+            stored = self.state.files.get(doc.path)
+            if stored:
+                stored.status, stored.tournament_id = status, tid
+
+    def _stored_documents(self, tid: int, exclude: set[str]) -> list[ParsedDocument]:
+        """The event's other current documents, re-parsed from their stored raw JSON."""
+        rows = self.conn.execute(
+            """SELECT f.path, d.body::text, d.sha256, d.size_bytes
+                 FROM source_files f JOIN raw_documents d ON d.id = f.document_id
+                WHERE f.tournament_id = %s AND f.status IN ('ingested', 'duplicate')""",
+            (tid,),
+        ).fetchall()
+        docs = []
+        for path, body, sha, _size in rows:
+            if path in exclude:
+                continue
+            try:
+                docs.append(parse_document(body.encode(), path, bytes(sha)))
+            except DocumentError:  # pragma: no cover - it was valid when stored
+                continue
+        return docs
+
+    def _store_files(self, batch: list[PendingFile]) -> None:
+        params = []
+        for item in batch:
+            source_id = self.state.sources[item.rel.split("/", 1)[0]]
+            folder_date = item.document.folder_date if item.document else None
+            doc_id = self.state.documents.get(item.sha256) if item.document else None
+            params.append(
+                (
+                    source_id,
+                    item.rel,
+                    folder_date,
+                    item.size,
+                    item.mtime_ns,
+                    item.sha256,
+                    self._status(item),
+                    doc_id,
+                    self._tournament_of(item),
+                    self.run_id,
+                    self.run_id,
+                )
+            )
+        with self.conn.cursor() as cur:
+            cur.executemany(
+                """INSERT INTO source_files (source_id, path, folder_date, size_bytes, mtime_ns,
+                       sha256, status, document_id, tournament_id, first_run_id, last_run_id)
+                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                   ON CONFLICT (path) DO UPDATE SET
+                       size_bytes = EXCLUDED.size_bytes, mtime_ns = EXCLUDED.mtime_ns,
+                       sha256 = EXCLUDED.sha256, status = EXCLUDED.status,
+                       document_id = EXCLUDED.document_id,
+                       tournament_id = EXCLUDED.tournament_id,
+                       last_run_id = EXCLUDED.last_run_id, updated_at = now()""",
+                params,
+            )
+
+    def _store_quarantine(self, batch: list[PendingFile]) -> None:
+        params: list[tuple[Any, ...]] = []
+        for item in batch:
+            if item.error is not None:
+                params.append(
+                    (item.rel, item.sha256, "error", item.error.kind, str(item.error), item.raw)
+                )
+                continue
+            assert item.document is not None
+            for kind, message in item.document.warnings:
+                params.append((item.rel, item.sha256, "warning", kind, message, None))
+        if not params:
+            return
+        with self.conn.cursor() as cur:
+            cur.executemany(
+                """INSERT INTO quarantine (run_id, source_path, sha256, severity, kind, error,
+                       raw, document_id)
+                   VALUES (%s, %s, %s, %s, %s, %s, %s,
+                           (SELECT id FROM raw_documents WHERE sha256 = %s))""",
+                [(self.run_id, *p, p[1]) for p in params],
+            )
+
+    def _status(self, item: PendingFile) -> str:
+        if item.error is not None:
+            return "quarantined"
+        return self._statuses.get(item.rel, "duplicate")
+
+    def _tournament_of(self, item: PendingFile) -> int | None:
+        return self._file_tournaments.get(item.rel) if item.error is None else None
+
+
+class RawDocumentWriter:
+    """Stores raw documents (content-addressed, so idempotent) on its own connection.
+
+    They are committed before the batch that references them, which lets PostgreSQL parse
+    the next batch's JSON while the current batch's rows are written.
+    """
+
+    def __init__(self, conn: psycopg.Connection, state: IngestState) -> None:
+        self.conn = conn
+        self.state = state
+
+    def store(self, batch: list[PendingFile]) -> None:
+        """Store the batch's new documents and record their ids in the shared state."""
+        fresh: dict[bytes, PendingFile] = {}
+        for item in batch:
+            if item.document is not None and item.sha256 not in self.state.documents:
+                fresh.setdefault(item.sha256, item)
+        if not fresh:
+            return
+        with self.conn.transaction():
+            ids = _reserve_ids(self.conn, "raw_documents", len(fresh))
+            # Binary COPY: the bytes go out as received, no escaping of 50 MB of text.
+            chunks = [_BINARY_HEADER]
+            for new_id, (sha, item) in zip(ids, fresh.items(), strict=True):
+                chunks.append(_RAW_TUPLE.pack(4, 8, new_id, 32, sha, 4, item.size))
+                chunks.append(struct.pack("!i", len(item.raw)))  # json: the text itself
+                chunks.append(item.raw)
+            chunks.append(b"\xff\xff")
+            with self.conn.cursor().copy(
+                "COPY raw_documents (id, sha256, size_bytes, body) FROM STDIN (FORMAT BINARY)"
+            ) as copy:
+                copy.write(b"".join(chunks))
+        self.state.documents.update(zip(fresh, ids, strict=True))
+
+
+_BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0)
+# field count, then (length, value) for id bigint, sha256 bytea(32), size integer
+_RAW_TUPLE = struct.Struct("!hiqi32sii")
+
+
+class _Rows:
+    """COPY buffers of one batch: tournaments, decks, standings, matches."""
+
+    def __init__(self) -> None:
+        self.new_tournaments: list[str] = []
+        self.updated_tournaments: list[tuple[Any, ...]] = []
+        self.pending_decks: list[tuple[int, MergedEvent]] = []
+        self.deck_count = 0
+        self.match_count = 0
+        self.state: IngestState | None = None
+
+    def add_tournament(self, tid: int, merged: MergedEvent, state: IngestState, new: bool) -> None:
+        self.state = state
+        doc = merged.document
+        values = (
+            state.sources[doc.source],
+            doc.external_id,
+            doc.source_event_id,
+            doc.name,
+            doc.event_date,
+            doc.starts_at,
+            doc.format,
+            doc.format_inferred,
+            doc.event_kind,
+            doc.uri or None,
+            max(doc.player_count, len({d.player_key for d in merged.decks})),
+            len(merged.decks),
+            len(doc.matches),
+            state.documents[doc.sha256],
+            doc.document_key,
+        )
+        if new:
+            fields = [str(tid)] + [_cell(v) for v in values]
+            self.new_tournaments.append(c.line(fields))
+        else:
+            self.updated_tournaments.append((*values, tid))
+        self.pending_decks.append((tid, merged))
+
+    def flush(self, conn: psycopg.Connection) -> None:
+        _copy(
+            conn,
+            """COPY tournaments (id, source_id, external_id, source_event_id, name, event_date,
+                   starts_at, format, format_inferred, event_kind, uri, player_count,
+                   deck_count, match_count, document_id, document_key) FROM STDIN""",
+            self.new_tournaments,
+        )
+        if self.updated_tournaments:
+            with conn.cursor() as cur:
+                cur.executemany(
+                    """UPDATE tournaments SET source_id = %s, external_id = %s,
+                           source_event_id = %s, name = %s, event_date = %s, starts_at = %s,
+                           format = %s, format_inferred = %s, event_kind = %s, uri = %s,
+                           player_count = %s, deck_count = %s, match_count = %s,
+                           document_id = %s, document_key = %s, updated_at = now()
+                       WHERE id = %s""",
+                    self.updated_tournaments,
+                )
+        self._flush_children(conn)
+
+    def _flush_children(self, conn: psycopg.Connection) -> None:
+        total = sum(len(m.decks) for _, m in self.pending_decks)
+        deck_ids = iter(_reserve_ids(conn, "decks", total))
+        assert self.state is not None
+        cards = self.state.cards
+        decks, standings, matches = [], [], []
+        for tid, merged in self.pending_decks:
+            by_player: dict[str, int] = {}
+            for position, deck in enumerate(merged.decks):
+                deck_id = next(deck_ids)
+                by_player.setdefault(deck.player_key, deck_id)
+                decks.append(_deck_line(deck_id, tid, position, deck, cards))
+            standings += _standing_lines(tid, merged.document, by_player)
+            matches += _match_lines(tid, merged.document, by_player)
+        _copy(
+            conn,
+            """COPY decks (id, tournament_id, position, player, player_key, result, rank,
+                   record_wins, record_losses, record_draws, anchor_uri, deck_date,
+                   main_card_ids, main_counts, side_card_ids, side_counts, main_total,
+                   side_total, decklist_hash) FROM STDIN""",
+            decks,
+        )
+        _copy(
+            conn,
+            """COPY standings (tournament_id, position, rank, player, player_key, points, wins,
+                   losses, draws, omwp, gwp, ogwp, deck_id) FROM STDIN""",
+            standings,
+        )
+        _copy(
+            conn,
+            """COPY matches (tournament_id, round_index, round_name, position, player1,
+                   player2, p1_games, p2_games, draw_games, is_bye, deck1_id, deck2_id)
+                   FROM STDIN""",
+            matches,
+        )
+        self.deck_count += len(decks)
+        self.match_count += len(matches)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return c.NULL
+    if isinstance(value, bool):
+        return c.boolean(value)
+    if isinstance(value, int | float):
+        return str(value)
+    return c.text(str(value))
+
+
+def _deck_line(deck_id: int, tid: int, position: int, deck: Any, cards: dict[str, int]) -> str:
+    # Hot loop of the ingestion (one call per deck): built with one f-string.
+    main_ids = ",".join([str(cards[n]) for n, _ in deck.main])
+    side_ids = ",".join([str(cards[n]) for n, _ in deck.side])
+    main_counts = [n for _, n in deck.main]
+    side_counts = [n for _, n in deck.side]
+    return (
+        f"{deck_id}\t{tid}\t{position}\t{c.text(deck.player)}\t{c.text(deck.player_key)}\t"
+        f"{c.text(deck.result)}\t{c.number(deck.rank)}\t{c.number(deck.record_wins)}\t"
+        f"{c.number(deck.record_losses)}\t{c.number(deck.record_draws)}\t"
+        f"{c.text(deck.anchor_uri)}\t{c.text(deck.deck_date)}\t{{{main_ids}}}\t"
+        f"{c.int_array(main_counts)}\t{{{side_ids}}}\t{c.int_array(side_counts)}\t"
+        f"{sum(main_counts)}\t{sum(side_counts)}\t{c.bytea(deck.decklist_hash)}\n"
+    )
+
+
+def _standing_lines(tid: int, doc: ParsedDocument, by_player: dict[str, int]) -> list[str]:
+    return [
+        c.line(
+            (
+                str(tid),
+                str(position),
+                c.number(s.rank),
+                c.text(s.player),
+                c.text(s.player_key),
+                c.number(s.points),
+                c.number(s.wins),
+                c.number(s.losses),
+                c.number(s.draws),
+                c.number(s.omwp),
+                c.number(s.gwp),
+                c.number(s.ogwp),
+                c.number(by_player.get(s.player_key)),
+            )
+        )
+        for position, s in enumerate(doc.standings)
+    ]
+
+
+def _match_lines(tid: int, doc: ParsedDocument, by_player: dict[str, int]) -> list[str]:
+    lines = []
+    for position, m in enumerate(doc.matches):
+        deck1 = by_player.get(m.key1) if m.key1 else None
+        deck2 = by_player.get(m.key2) if m.key2 else None
+        lines.append(
+            c.line(
+                (
+                    str(tid),
+                    str(m.round_index),
+                    c.text(m.round_name),
+                    str(position),
+                    c.text(m.player1),
+                    c.text(m.player2),
+                    str(m.p1_games),
+                    str(m.p2_games),
+                    str(m.draw_games),
+                    c.boolean(m.is_bye),
+                    c.number(deck1),
+                    c.number(deck2),
+                )
+            )
+        )
+    return lines

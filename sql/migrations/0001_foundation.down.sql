@@ -1,0 +1,10 @@
+DROP TABLE IF EXISTS quarantine;
+DROP TABLE IF EXISTS matches;
+DROP TABLE IF EXISTS standings;
+DROP TABLE IF EXISTS decks;
+DROP TABLE IF EXISTS cards;
+DROP TABLE IF EXISTS source_files;
+DROP TABLE IF EXISTS tournaments;
+DROP TABLE IF EXISTS raw_documents;
+DROP TABLE IF EXISTS ingestion_runs;
+DROP TABLE IF EXISTS sources;
