@@ -54,7 +54,11 @@ class IngestBusy(RuntimeError):
 
 @dataclass
 class IngestSummary:
-    """What one run saw and did."""
+    """What one run saw and did.
+
+    ``files_new + files_changed + files_unchanged == files_seen``; ``files_duplicate`` (copies
+    of an event stored by another file) and ``files_quarantined`` count among new/changed.
+    """
 
     root: str
     run_id: int | None = None
@@ -82,7 +86,7 @@ class IngestSummary:
             f"  new             {self.files_new}",
             f"  changed         {self.files_changed}",
             f"  unchanged       {self.files_unchanged}",
-            f"  duplicate copy  {self.files_duplicate}",
+            f"  of which copies {self.files_duplicate} (another file of the same event)",
             f"  quarantined     {self.files_quarantined}",
             f"decks written     {self.decks}",
             f"matches written   {self.matches}",

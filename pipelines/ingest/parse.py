@@ -140,10 +140,12 @@ class ParsedDocument:
 
     @property
     def player_count(self) -> int:
+        """Distinct players named anywhere: standings, decks or matches (byes included)."""
         players = {d.player_key for d in self.decks}
+        players.update(s.player_key for s in self.standings)
         players.update(m.key1 for m in self.matches if m.key1 is not None)
         players.update(m.key2 for m in self.matches if m.key2 is not None)
-        return max(len(self.standings), len(players))
+        return len(players)
 
 
 def path_info(rel_path: str) -> tuple[str, date | None]:
@@ -444,8 +446,8 @@ def _parse_match(
     where = "Rounds[{}].Matches[{}]".format(*at)
     if type(item) is not dict:
         _expect(item, dict, where)
-    p1, key1 = _opponent(item.get("Player1"), where)
-    p2, key2 = _opponent(item.get("Player2"), where)
+    p1, key1 = _opponent(item.get("Player1"), f"{where}.Player1")
+    p2, key2 = _opponent(item.get("Player2"), f"{where}.Player2")
     result = item.get("Result")
     parsed = _MATCH_RESULT.match(result.strip()) if type(result) is str else None
     if parsed is None:

@@ -94,7 +94,8 @@ class BatchWriter:
 
     def write(self, batch: list[PendingFile], summary: IngestSummary) -> None:
         """Write one batch in one transaction and update ``summary``."""
-        self._batch_paths = {item.rel for item in batch if item.document is not None}
+        # Stored versions of these files are superseded by the batch (even by an error).
+        self._batch_paths = {item.rel for item in batch}
         with self.conn.transaction():
             self._write(batch, summary)
         for item in batch:
@@ -125,7 +126,7 @@ class BatchWriter:
         new_ids = iter(
             _reserve_ids(self.conn, "tournaments", sum(t is None for t, _ in events.values()))
         )
-        rows = _Rows()
+        rows = _Rows(self.state)
         for key, (tid, docs) in events.items():
             self._merge_event(key, tid, docs, rows, new_ids)
         rows.flush(self.conn)
@@ -135,7 +136,7 @@ class BatchWriter:
             if item.error is not None:
                 summary.files_quarantined += 1
                 summary.quarantined_paths.append(f"{item.rel}: {item.error}")
-            elif item.previous is None:
+            if item.previous is None:
                 summary.files_new += 1
             else:
                 summary.files_changed += 1
@@ -215,14 +216,14 @@ class BatchWriter:
         merged = merge_documents(docs)
         if tid is None:
             tid = next(new_ids)
-            rows.add_tournament(tid, merged, self.state, new=True)
+            rows.add_tournament(tid, merged, new=True)
         else:
             for table in ("matches", "standings", "decks"):
                 self.conn.execute(
                     f"DELETE FROM {table} WHERE tournament_id = %s",  # noqa: S608 fixed names
                     (tid,),
                 )
-            rows.add_tournament(tid, merged, self.state, new=False)
+            rows.add_tournament(tid, merged, new=False)
         if isinstance(key, tuple):
             self.state.tournaments[key] = tid
         for doc in docs:
@@ -374,16 +375,16 @@ _RAW_TUPLE = struct.Struct("!hiqi32sii")
 class _Rows:
     """COPY buffers of one batch: tournaments, decks, standings, matches."""
 
-    def __init__(self) -> None:
+    def __init__(self, state: IngestState) -> None:
+        self.state = state
         self.new_tournaments: list[str] = []
         self.updated_tournaments: list[tuple[Any, ...]] = []
         self.pending_decks: list[tuple[int, MergedEvent]] = []
         self.deck_count = 0
         self.match_count = 0
-        self.state: IngestState | None = None
 
-    def add_tournament(self, tid: int, merged: MergedEvent, state: IngestState, new: bool) -> None:
-        self.state = state
+    def add_tournament(self, tid: int, merged: MergedEvent, new: bool) -> None:
+        state = self.state
         doc = merged.document
         values = (
             state.sources[doc.source],
@@ -433,7 +434,6 @@ class _Rows:
     def _flush_children(self, conn: psycopg.Connection) -> None:
         total = sum(len(m.decks) for _, m in self.pending_decks)
         deck_ids = iter(_reserve_ids(conn, "decks", total))
-        assert self.state is not None
         cards = self.state.cards
         decks, standings, matches = [], [], []
         for tid, merged in self.pending_decks:

@@ -1,0 +1,141 @@
+"""Real PostgreSQL and Redis for integration tests.
+
+The server is ``DATABASE_URL`` when set, else the local one at 127.0.0.1:5432 when it
+answers, else the embedded server under ``./var`` (the project's no-configuration default).
+A migrated template database is built once per test process; each test that asks for
+``pg_dsn`` gets a fresh copy of it (``CREATE DATABASE ... TEMPLATE``), dropped afterwards.
+Redis works the same way: ``REDIS_URL``, else 127.0.0.1:6379, else the embedded one; each
+test process uses its own logical database, flushed per test.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+import redis
+
+from pipelines.core.settings import get_settings
+from pipelines.storage import migrations
+
+LOCAL_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
+LOCAL_REDIS = "redis://127.0.0.1:6379/0"
+PROTECTED = {"test", "postgres", "root", "template0", "template1"}
+
+
+def _answers_pg(dsn: str) -> bool:
+    try:
+        with psycopg.connect(dsn, connect_timeout=2):
+            return True
+    except psycopg.OperationalError:
+        return False
+
+
+def _answers_redis(url: str) -> bool:
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=2).ping())
+    except redis.RedisError:
+        return False
+
+
+def with_database(dsn: str, name: str) -> str:
+    """``dsn`` pointing at database ``name`` (URL form; query such as host= is kept)."""
+    parts = urlsplit(dsn)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, ""))
+
+
+def _worker(config: pytest.Config) -> str:
+    workerinput = getattr(config, "workerinput", None)
+    return workerinput["workerid"] if workerinput else "main"
+
+
+@pytest.fixture(scope="session")
+def pg_admin_dsn() -> str:
+    """A DSN with the right to create databases."""
+    settings = get_settings()
+    if settings.database_url:
+        return settings.database_url
+    if _answers_pg(LOCAL_PG):
+        return LOCAL_PG
+    from pipelines.core.services import resolve_services
+
+    resolved = resolve_services(settings)
+    assert resolved.database_url
+    return resolved.database_url
+
+
+def create_database(admin_dsn: str, name: str, template: str | None = None) -> str:
+    """Create database ``name`` (optionally from a template) and return its DSN."""
+    assert name not in PROTECTED
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        suffix = f' TEMPLATE "{template}"' if template else ""
+        conn.execute(f'CREATE DATABASE "{name}"{suffix}')
+    return with_database(admin_dsn, name)
+
+
+def drop_database(admin_dsn: str, name: str) -> None:
+    """Drop a test database (never one of the protected ones)."""
+    assert name not in PROTECTED
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_admin_dsn: str, request: pytest.FixtureRequest) -> Iterator[str]:
+    """Name of a migrated template database for this test process."""
+    name = f"manalytics_tmpl_{_worker(request.config)}"
+    dsn = create_database(pg_admin_dsn, name)
+    migrations.upgrade(dsn)
+    yield name
+    drop_database(pg_admin_dsn, name)
+
+
+@pytest.fixture
+def pg_dsn(pg_admin_dsn: str, pg_template: str) -> Iterator[str]:
+    """DSN of a fresh, migrated database for one test."""
+    name = f"manalytics_t_{uuid.uuid4().hex[:12]}"
+    dsn = create_database(pg_admin_dsn, name, template=pg_template)
+    yield dsn
+    drop_database(pg_admin_dsn, name)
+
+
+@pytest.fixture
+def empty_pg_dsn(pg_admin_dsn: str) -> Iterator[str]:
+    """DSN of a fresh database with no schema at all (for migration tests)."""
+    name = f"manalytics_e_{uuid.uuid4().hex[:12]}"
+    dsn = create_database(pg_admin_dsn, name)
+    yield dsn
+    drop_database(pg_admin_dsn, name)
+
+
+@pytest.fixture(scope="session")
+def redis_base_url() -> str:
+    """A reachable Redis base URL."""
+    settings = get_settings()
+    if settings.redis_url:
+        return settings.redis_url
+    if _answers_redis(LOCAL_REDIS):
+        return LOCAL_REDIS
+    from pipelines.core.services import resolve_services
+
+    resolved = resolve_services(settings)
+    assert resolved.redis_url
+    return resolved.redis_url
+
+
+@pytest.fixture
+def redis_url(redis_base_url: str, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A flushed logical Redis database reserved for this test process (10 + worker)."""
+    worker = _worker(request.config)
+    index = 10 + (int(worker[2:]) if worker.startswith("gw") else 0) % 6
+    parts = urlsplit(redis_base_url)
+    url = urlunsplit((parts.scheme, parts.netloc, f"/{index}", parts.query, ""))
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    yield url
+    client.flushdb()
+    client.close()
