@@ -19,7 +19,9 @@ bytes; problems inside an otherwise usable document are recorded there as warnin
 
 from __future__ import annotations
 
-import hashlib
+import collections
+import contextlib
+import multiprocessing
 import os
 import queue
 import sys
@@ -33,12 +35,12 @@ from typing import Any
 
 import psycopg
 
-from pipelines.ingest.parse import DocumentError, ParsedDocument, parse_document, path_info
+from pipelines.ingest.parse import path_info
+from pipelines.ingest.prepare import PreparedFile, prepare_file
 from pipelines.ingest.store import (
     BatchWriter,
     IngestState,
     RawDocumentWriter,
-    StoredFile,
     load_state,
 )
 
@@ -46,6 +48,8 @@ from pipelines.ingest.store import (
 INGEST_LOCK_KEY = 0x494E4753  # "INGS"
 BATCH_DECKS = 4000
 BATCH_FILES = 400
+PREPARE_WORKERS = 2  # processes reading and parsing files (the writer is the third party)
+IN_FLIGHT = 64  # files submitted to the workers and not yet written
 
 
 class IngestBusy(RuntimeError):
@@ -105,20 +109,6 @@ class CandidateFile:
     path: Path
     size: int
     mtime_ns: int
-
-
-@dataclass
-class PendingFile:
-    """A new or changed file: its bytes and either the parsed document or the error."""
-
-    rel: str
-    size: int
-    mtime_ns: int
-    sha256: bytes
-    raw: bytes
-    previous: StoredFile | None
-    document: ParsedDocument | None = None
-    error: DocumentError | None = None
 
 
 def iter_cache_files(
@@ -270,21 +260,35 @@ def _ingest(
     files = list(iter_cache_files(root, since=since, until=until, source=source))
     bar = _progress(files, progress)
     touched: list[tuple[str, int]] = []
-    # Reading and parsing (CPU in this thread) overlaps with PostgreSQL storing the previous
-    # batch (the writer thread mostly waits on the server, which runs on another core).
-    with _BackgroundWriter(conn.info.dsn, state, summary) as writer:
-        batch: list[PendingFile] = []
+    to_read = []
+    for candidate in files:
+        stored = state.files.get(candidate.rel)
+        if stored and (stored.size, stored.mtime_ns) == (candidate.size, candidate.mtime_ns):
+            summary.files_unchanged += 1  # the nightly fast path: not even opened
+        else:
+            to_read.append(candidate)
+    summary.files_seen = len(files)
+    if bar is not None:
+        bar.update(summary.files_unchanged)
+    # Worker processes are forked before the writer threads start (fork copies no threads).
+    with (
+        _preparer(to_read) as prepared_files,
+        _BackgroundWriter(conn.info.dsn, state, summary) as writer,
+    ):
+        batch: list[PreparedFile] = []
         batch_size = 0
-        for candidate in files:
-            summary.files_seen += 1
+        for prepared in prepared_files:
             if bar is not None:
                 bar.update(1)
-            pending = _read_if_changed(candidate, state.files.get(candidate.rel), touched)
-            if pending is None:
-                summary.files_unchanged += 1
+            if prepared is None:
                 continue
-            batch.append(pending)
-            batch_size += len(pending.document.decks) if pending.document else 0
+            stored = state.files.get(prepared.rel)
+            if stored and stored.sha256 == prepared.sha256:
+                summary.files_unchanged += 1
+                touched.append((prepared.rel, prepared.mtime_ns))  # same bytes, new mtime
+                continue
+            batch.append(prepared)
+            batch_size += len(prepared.document.decks) if prepared.document else 0
             if batch_size >= batch_decks or len(batch) >= BATCH_FILES:
                 writer.submit(batch)
                 batch, batch_size = [], 0
@@ -293,6 +297,36 @@ def _ingest(
         writer.submit_touch(touched)
     if bar is not None:
         bar.close()
+
+
+@contextlib.contextmanager
+def _preparer(files: list[CandidateFile]) -> Iterator[Iterator[PreparedFile | None]]:
+    """Prepared files in order: from worker processes when there is work for several."""
+    workers = _worker_count(len(files))
+    if workers <= 1:
+        yield (prepare_file(f.path, f.rel, f.mtime_ns) for f in files)
+        return
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        yield _prepare_in(pool, files)
+
+
+def _prepare_in(pool: Any, files: list[CandidateFile]) -> Iterator[PreparedFile | None]:
+    # Bounded in flight, so memory stays flat however large the tree is.
+    pending: collections.deque[Any] = collections.deque()
+    for f in files:
+        pending.append(pool.apply_async(prepare_file, (f.path, f.rel, f.mtime_ns)))
+        if len(pending) >= IN_FLIGHT:
+            yield pending.popleft().get()
+    while pending:
+        yield pending.popleft().get()
+
+
+def _worker_count(n_files: int) -> int:
+    """Parallel preparation pays off for more than a handful of files, and is impossible
+    inside a daemonic process (a Celery prefork child): there it runs in-process."""
+    if n_files < 8 or multiprocessing.current_process().daemon:
+        return 1
+    return max(1, min(PREPARE_WORKERS, os.cpu_count() or 1))
 
 
 class _Stage:
@@ -349,7 +383,7 @@ class _BackgroundWriter:
         if error is not None and exc[0] is None:
             raise error
 
-    def submit(self, batch: list[PendingFile]) -> None:
+    def submit(self, batch: list[PreparedFile]) -> None:
         done = threading.Event()
         self.raw.put((batch, done))
         self.rows.put(("batch", batch, done))
@@ -374,25 +408,3 @@ class _BackgroundWriter:
         if self.raw.error is not None:
             raise RuntimeError("storing raw documents failed") from self.raw.error
         writer.write(payload, self.summary)
-
-
-def _read_if_changed(
-    candidate: CandidateFile, stored: StoredFile | None, touched: list[tuple[str, int]]
-) -> PendingFile | None:
-    """The file's bytes and parse result, or ``None`` when it is unchanged."""
-    if stored and stored.size == candidate.size and stored.mtime_ns == candidate.mtime_ns:
-        return None  # the nightly fast path: not even opened
-    try:
-        raw = candidate.path.read_bytes()
-    except FileNotFoundError:
-        return None
-    sha = hashlib.sha256(raw).digest()
-    if stored and stored.sha256 == sha:
-        touched.append((candidate.rel, candidate.mtime_ns))  # same bytes, new mtime
-        return None
-    pending = PendingFile(candidate.rel, len(raw), candidate.mtime_ns, sha, raw, stored)
-    try:
-        pending.document = parse_document(raw, candidate.rel, sha)
-    except DocumentError as exc:
-        pending.error = exc
-    return pending

@@ -17,20 +17,38 @@ The result depends only on the set of documents, never on the order they were re
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
 
-from pipelines.ingest.parse import ParsedDeck, ParsedDocument
+
+class _Deck(Protocol):
+    player_key: str
+    decklist_hash: bytes
+
+
+class _Document(Protocol):
+    @property
+    def path(self) -> str: ...
+    @property
+    def event_kind(self) -> str: ...
+    @property
+    def document_key(self) -> str: ...
+    @property
+    def decks(self) -> list[_Deck]: ...
+
+
+D = TypeVar("D", bound=_Document)
 
 
 @dataclass
-class MergedEvent:
+class MergedEvent(Generic[D]):
     """The rows of one event and which documents contributed to them."""
 
-    document: ParsedDocument
-    decks: list[ParsedDeck]
+    document: D
+    decks: list  # the decks of D (parsed or prepared)
     contributing: set[str]
 
 
-def merge_documents(documents: list[ParsedDocument]) -> MergedEvent:
+def merge_documents(documents: list[D]) -> MergedEvent[D]:
     """Merge the current documents of one event (at least one)."""
     if not documents:
         raise ValueError("an event needs at least one document")
@@ -39,7 +57,7 @@ def merge_documents(documents: list[ParsedDocument]) -> MergedEvent:
     if authoritative.event_kind != "league":
         return MergedEvent(authoritative, list(authoritative.decks), {authoritative.path})
     seen: set[tuple[str, bytes]] = set()
-    decks: list[ParsedDeck] = []
+    decks: list[_Deck] = []
     contributing: set[str] = set()
     for document in ordered:
         for deck in document.decks:

@@ -41,6 +41,10 @@ class DocumentError(ValueError):
         super().__init__(message)
         self.kind = kind
 
+    def __reduce__(self) -> tuple[type[DocumentError], tuple[str, str]]:
+        # Crosses process boundaries (the ingestion's worker processes).
+        return DocumentError, (self.kind, str(self))
+
 
 @dataclass(slots=True)
 class ParsedDeck:

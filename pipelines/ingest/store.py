@@ -16,10 +16,11 @@ import psycopg
 from pipelines.ingest import copy as c
 from pipelines.ingest.merge import MergedEvent, merge_documents
 from pipelines.ingest.normalize import normalize_card_name
-from pipelines.ingest.parse import DocumentError, ParsedDocument, parse_document
+from pipelines.ingest.parse import DocumentError
+from pipelines.ingest.prepare import PreparedDeck, PreparedDocument, PreparedFile, prepare_document
 
 if TYPE_CHECKING:
-    from pipelines.ingest.cache import IngestSummary, PendingFile
+    from pipelines.ingest.cache import IngestSummary
 
 EventKey = tuple[int, str]
 
@@ -43,7 +44,7 @@ class IngestState:
     sources: dict[str, int]
     documents: dict[bytes, int]
     tournaments: dict[EventKey, int]
-    cards: dict[str, int]
+    cards: CardIds
 
 
 def load_state(conn: psycopg.Connection) -> IngestState:
@@ -60,7 +61,7 @@ def load_state(conn: psycopg.Connection) -> IngestState:
         (sid, ext): tid
         for sid, ext, tid in conn.execute("SELECT source_id, external_id, id FROM tournaments")
     }
-    cards = dict(conn.execute("SELECT name, id FROM cards").fetchall())
+    cards = CardIds({name: str(i) for name, i in conn.execute("SELECT name, id FROM cards")})
     conn.commit()
     return IngestState(files, sources, documents, tournaments, cards)
 
@@ -82,6 +83,40 @@ def _copy(conn: psycopg.Connection, statement: str, lines: list[str]) -> None:
         copy.write("".join(lines))
 
 
+class CardIds(dict[str, str]):
+    """Card name -> id (as text, ready for COPY); unknown names get ids on first use.
+
+    New ids come from blocks reserved on the cards sequence, so encoding a deck never waits
+    for the database; the new cards are written (COPY) before the decks that use them.
+    """
+
+    BLOCK = 1000
+
+    def __init__(self, known: dict[str, str]) -> None:
+        super().__init__(known)
+        self.free: list[int] = []
+        self.new: list[tuple[str, str]] = []
+        self.conn: psycopg.Connection | None = None
+
+    def __missing__(self, name: str) -> str:
+        if not self.free:
+            assert self.conn is not None, "CardIds needs a connection to reserve ids"
+            self.free = _reserve_ids(self.conn, "cards", self.BLOCK)[::-1]
+        card_id = str(self.free.pop())
+        self[name] = card_id
+        self.new.append((card_id, name))
+        return card_id
+
+    def flush(self, conn: psycopg.Connection) -> None:
+        """COPY the cards first seen since the last flush."""
+        lines = [
+            c.line((card_id, c.text(name), c.text(normalize_card_name(name))))
+            for card_id, name in self.new
+        ]
+        _copy(conn, "COPY cards (id, name, canonical_name) FROM STDIN", lines)
+        self.new = []
+
+
 class BatchWriter:
     """Writes batches of pending files; keeps the run's lookup state current."""
 
@@ -92,10 +127,11 @@ class BatchWriter:
 
     # -- public ---------------------------------------------------------------------------
 
-    def write(self, batch: list[PendingFile], summary: IngestSummary) -> None:
+    def write(self, batch: list[PreparedFile], summary: IngestSummary) -> None:
         """Write one batch in one transaction and update ``summary``."""
         # Stored versions of these files are superseded by the batch (even by an error).
         self._batch_paths = {item.rel for item in batch}
+        self._previous = {item.rel: self.state.files.get(item.rel) for item in batch}
         with self.conn.transaction():
             self._write(batch, summary)
         for item in batch:
@@ -116,12 +152,10 @@ class BatchWriter:
 
     # -- one batch ------------------------------------------------------------------------
 
-    def _write(self, batch: list[PendingFile], summary: IngestSummary) -> None:
+    def _write(self, batch: list[PreparedFile], summary: IngestSummary) -> None:
         self._statuses: dict[str, str] = {}
         self._file_tournaments: dict[str, int | None] = {}
-        documents = [item.document for item in batch if item.document is not None]
         self._ensure_sources({item.rel.split("/", 1)[0] for item in batch})
-        self._ensure_cards(documents)
         events = self._group_events(batch)
         new_ids = iter(
             _reserve_ids(self.conn, "tournaments", sum(t is None for t, _ in events.values()))
@@ -129,14 +163,14 @@ class BatchWriter:
         rows = _Rows(self.state)
         for key, (tid, docs) in events.items():
             self._merge_event(key, tid, docs, rows, new_ids)
-        rows.flush(self.conn)
+        rows.flush(self.conn, self.state.cards)
         self._store_files(batch)
         self._store_quarantine(batch)
         for item in batch:
             if item.error is not None:
                 summary.files_quarantined += 1
                 summary.quarantined_paths.append(f"{item.rel}: {item.error}")
-            if item.previous is None:
+            if self._previous[item.rel] is None:
                 summary.files_new += 1
             else:
                 summary.files_changed += 1
@@ -158,32 +192,12 @@ class BatchWriter:
             assert row is not None
             self.state.sources[name] = row[0]
 
-    def _ensure_cards(self, documents: list[ParsedDocument]) -> None:
-        known = self.state.cards
-        names: set[str] = set()
-        for doc in documents:
-            for deck in doc.decks:
-                names.update(n for n, _ in deck.main if n not in known)
-                names.update(n for n, _ in deck.side if n not in known)
-        if not names:
-            return
-        ordered = sorted(names)
-        self.conn.execute(
-            "INSERT INTO cards (name, canonical_name) SELECT * FROM unnest(%s::text[], %s::text[])"
-            " ON CONFLICT (name) DO NOTHING",
-            (ordered, [normalize_card_name(n) for n in ordered]),
-        )
-        rows = self.conn.execute(
-            "SELECT name, id FROM cards WHERE name = ANY(%s)", (ordered,)
-        ).fetchall()
-        known.update(rows)
-
     def _group_events(
-        self, batch: list[PendingFile]
-    ) -> dict[EventKey | int, tuple[int | None, list[ParsedDocument]]]:
+        self, batch: list[PreparedFile]
+    ) -> dict[EventKey | int, tuple[int | None, list[PreparedDocument]]]:
         """Events touched by the batch: by key for documents, by id for events a changed
         file left (they must be rebuilt from their remaining documents, or deleted)."""
-        events: dict[EventKey | int, tuple[int | None, list[ParsedDocument]]] = {}
+        events: dict[EventKey | int, tuple[int | None, list[PreparedDocument]]] = {}
         for item in batch:
             doc = item.document
             if doc is not None:
@@ -192,7 +206,8 @@ class BatchWriter:
                 events.setdefault(key, (tid, []))[1].append(doc)
         kept_ids = {tid for tid, _ in events.values() if tid is not None}
         for item in batch:
-            old = item.previous.tournament_id if item.previous else None
+            previous = self._previous[item.rel]
+            old = previous.tournament_id if previous else None
             if old is not None and old not in kept_ids:
                 events.setdefault(old, (old, []))
         return events
@@ -201,7 +216,7 @@ class BatchWriter:
         self,
         key: EventKey | int,
         tid: int | None,
-        docs: list[ParsedDocument],
+        docs: list[PreparedDocument],
         rows: _Rows,
         new_ids: Iterator[int],
     ) -> None:
@@ -233,7 +248,7 @@ class BatchWriter:
         self._record_other_files(tid, docs, merged, batch_paths)
 
     def _record_other_files(
-        self, tid: int, docs: list[ParsedDocument], merged: MergedEvent, batch_paths: set[str]
+        self, tid: int, docs: list[PreparedDocument], merged: MergedEvent, batch_paths: set[str]
     ) -> None:
         """Stored copies of the event may switch between 'ingested' and 'duplicate'."""
         for doc in docs:
@@ -248,7 +263,7 @@ class BatchWriter:
             if stored:
                 stored.status, stored.tournament_id = status, tid
 
-    def _stored_documents(self, tid: int, exclude: set[str]) -> list[ParsedDocument]:
+    def _stored_documents(self, tid: int, exclude: set[str]) -> list[PreparedDocument]:
         """The event's other current documents, re-parsed from their stored raw JSON."""
         rows = self.conn.execute(
             """SELECT f.path, d.body::text, d.sha256, d.size_bytes
@@ -261,12 +276,12 @@ class BatchWriter:
             if path in exclude:
                 continue
             try:
-                docs.append(parse_document(body.encode(), path, bytes(sha)))
+                docs.append(prepare_document(body.encode(), path, bytes(sha)))
             except DocumentError:  # pragma: no cover - it was valid when stored
                 continue
         return docs
 
-    def _store_files(self, batch: list[PendingFile]) -> None:
+    def _store_files(self, batch: list[PreparedFile]) -> None:
         params = []
         for item in batch:
             source_id = self.state.sources[item.rel.split("/", 1)[0]]
@@ -301,7 +316,7 @@ class BatchWriter:
                 params,
             )
 
-    def _store_quarantine(self, batch: list[PendingFile]) -> None:
+    def _store_quarantine(self, batch: list[PreparedFile]) -> None:
         params: list[tuple[Any, ...]] = []
         for item in batch:
             if item.error is not None:
@@ -323,12 +338,12 @@ class BatchWriter:
                 [(self.run_id, *p, p[1]) for p in params],
             )
 
-    def _status(self, item: PendingFile) -> str:
+    def _status(self, item: PreparedFile) -> str:
         if item.error is not None:
             return "quarantined"
         return self._statuses.get(item.rel, "duplicate")
 
-    def _tournament_of(self, item: PendingFile) -> int | None:
+    def _tournament_of(self, item: PreparedFile) -> int | None:
         return self._file_tournaments.get(item.rel) if item.error is None else None
 
 
@@ -343,9 +358,9 @@ class RawDocumentWriter:
         self.conn = conn
         self.state = state
 
-    def store(self, batch: list[PendingFile]) -> None:
+    def store(self, batch: list[PreparedFile]) -> None:
         """Store the batch's new documents and record their ids in the shared state."""
-        fresh: dict[bytes, PendingFile] = {}
+        fresh: dict[bytes, PreparedFile] = {}
         for item in batch:
             if item.document is not None and item.sha256 not in self.state.documents:
                 fresh.setdefault(item.sha256, item)
@@ -399,7 +414,7 @@ class _Rows:
             doc.uri or None,
             max(doc.player_count, len({d.player_key for d in merged.decks})),
             len(merged.decks),
-            len(doc.matches),
+            doc.match_count,
             state.documents[doc.sha256],
             doc.document_key,
         )
@@ -410,7 +425,7 @@ class _Rows:
             self.updated_tournaments.append((*values, tid))
         self.pending_decks.append((tid, merged))
 
-    def flush(self, conn: psycopg.Connection) -> None:
+    def flush(self, conn: psycopg.Connection, cards: CardIds) -> None:
         _copy(
             conn,
             """COPY tournaments (id, source_id, external_id, source_event_id, name, event_date,
@@ -429,21 +444,30 @@ class _Rows:
                        WHERE id = %s""",
                     self.updated_tournaments,
                 )
-        self._flush_children(conn)
+        self._flush_children(conn, cards)
 
-    def _flush_children(self, conn: psycopg.Connection) -> None:
+    def _flush_children(self, conn: psycopg.Connection, cards: CardIds) -> None:
         total = sum(len(m.decks) for _, m in self.pending_decks)
         deck_ids = iter(_reserve_ids(conn, "decks", total))
-        cards = self.state.cards
+        cards.conn = conn
         decks, standings, matches = [], [], []
         for tid, merged in self.pending_decks:
-            by_player: dict[str, int] = {}
+            by_player: dict[str, str] = {}
             for position, deck in enumerate(merged.decks):
-                deck_id = next(deck_ids)
+                deck_id = str(next(deck_ids))
                 by_player.setdefault(deck.player_key, deck_id)
                 decks.append(_deck_line(deck_id, tid, position, deck, cards))
-            standings += _standing_lines(tid, merged.document, by_player)
-            matches += _match_lines(tid, merged.document, by_player)
+            doc = merged.document
+            standings += [
+                f"{tid}\t{position}\t{text}\t{by_player.get(key, c.NULL)}\n"
+                for position, (text, key) in enumerate(doc.standings)
+            ]
+            matches += [
+                f"{tid}\t{position}\t{text}\t{by_player.get(k1, c.NULL) if k1 else c.NULL}\t"
+                f"{by_player.get(k2, c.NULL) if k2 else c.NULL}\n"
+                for position, (text, k1, k2) in enumerate(doc.matches)
+            ]
+        cards.flush(conn)
         _copy(
             conn,
             """COPY decks (id, tournament_id, position, player, player_key, result, rank,
@@ -460,7 +484,7 @@ class _Rows:
         )
         _copy(
             conn,
-            """COPY matches (tournament_id, round_index, round_name, position, player1,
+            """COPY matches (tournament_id, position, round_index, round_name, player1,
                    player2, p1_games, p2_games, draw_games, is_bye, deck1_id, deck2_id)
                    FROM STDIN""",
             matches,
@@ -479,66 +503,11 @@ def _cell(value: Any) -> str:
     return c.text(str(value))
 
 
-def _deck_line(deck_id: int, tid: int, position: int, deck: Any, cards: dict[str, int]) -> str:
-    # Hot loop of the ingestion (one call per deck): built with one f-string.
-    main_ids = ",".join([str(cards[n]) for n, _ in deck.main])
-    side_ids = ",".join([str(cards[n]) for n, _ in deck.side])
-    main_counts = [n for _, n in deck.main]
-    side_counts = [n for _, n in deck.side]
+def _deck_line(deck_id: str, tid: int, position: int, deck: PreparedDeck, cards: CardIds) -> str:
+    # Hot loop of the writer (one call per deck): only ids are filled in here.
+    main_ids = ",".join([cards[n] for n in deck.main_names])
+    side_ids = ",".join([cards[n] for n in deck.side_names])
     return (
-        f"{deck_id}\t{tid}\t{position}\t{c.text(deck.player)}\t{c.text(deck.player_key)}\t"
-        f"{c.text(deck.result)}\t{c.number(deck.rank)}\t{c.number(deck.record_wins)}\t"
-        f"{c.number(deck.record_losses)}\t{c.number(deck.record_draws)}\t"
-        f"{c.text(deck.anchor_uri)}\t{c.text(deck.deck_date)}\t{{{main_ids}}}\t"
-        f"{c.int_array(main_counts)}\t{{{side_ids}}}\t{c.int_array(side_counts)}\t"
-        f"{sum(main_counts)}\t{sum(side_counts)}\t{c.bytea(deck.decklist_hash)}\n"
+        f"{deck_id}\t{tid}\t{position}\t{deck.text}\t{{{main_ids}}}\t{deck.main_counts}\t"
+        f"{{{side_ids}}}\t{deck.side_counts}\t{deck.totals}\n"
     )
-
-
-def _standing_lines(tid: int, doc: ParsedDocument, by_player: dict[str, int]) -> list[str]:
-    return [
-        c.line(
-            (
-                str(tid),
-                str(position),
-                c.number(s.rank),
-                c.text(s.player),
-                c.text(s.player_key),
-                c.number(s.points),
-                c.number(s.wins),
-                c.number(s.losses),
-                c.number(s.draws),
-                c.number(s.omwp),
-                c.number(s.gwp),
-                c.number(s.ogwp),
-                c.number(by_player.get(s.player_key)),
-            )
-        )
-        for position, s in enumerate(doc.standings)
-    ]
-
-
-def _match_lines(tid: int, doc: ParsedDocument, by_player: dict[str, int]) -> list[str]:
-    lines = []
-    for position, m in enumerate(doc.matches):
-        deck1 = by_player.get(m.key1) if m.key1 else None
-        deck2 = by_player.get(m.key2) if m.key2 else None
-        lines.append(
-            c.line(
-                (
-                    str(tid),
-                    str(m.round_index),
-                    c.text(m.round_name),
-                    str(position),
-                    c.text(m.player1),
-                    c.text(m.player2),
-                    str(m.p1_games),
-                    str(m.p2_games),
-                    str(m.draw_games),
-                    c.boolean(m.is_bye),
-                    c.number(deck1),
-                    c.number(deck2),
-                )
-            )
-        )
-    return lines

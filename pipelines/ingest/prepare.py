@@ -1,0 +1,185 @@
+"""Documents prepared for writing: parsed, validated and already encoded as COPY text.
+
+:func:`prepare_file` is what the ingestion's worker processes run: everything that does not
+need the database (reading, hashing, parsing, encoding rows) happens there, in parallel, and
+only compact strings travel back to the process that writes. The ids that link rows (event,
+deck, card) are the only parts filled in by the writer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from pipelines.ingest import copy as c
+from pipelines.ingest.parse import (
+    DocumentError,
+    ParsedDeck,
+    ParsedDocument,
+    ParsedMatch,
+    ParsedStanding,
+    parse_document,
+)
+
+
+@dataclass(slots=True)
+class PreparedDeck:
+    """A deck row without its ids; card names stay names until the writer maps them."""
+
+    player_key: str
+    decklist_hash: bytes
+    text: str  # player .. deck_date columns, COPY-encoded
+    main_names: list[str]
+    main_counts: str  # "{4,4,20}"
+    side_names: list[str]
+    side_counts: str
+    totals: str  # "main_total\tside_total\t<hash>"
+
+
+@dataclass(slots=True)
+class PreparedDocument:
+    """A valid document: event fields, rows as COPY text, and what merging needs."""
+
+    path: str
+    source: str
+    folder_date: date | None
+    sha256: bytes
+    size: int
+    name: str
+    uri: str
+    external_id: str
+    source_event_id: str | None
+    event_date: date
+    starts_at: str | None
+    format: str
+    format_inferred: bool
+    event_kind: str
+    player_count: int
+    document_key: str
+    decks: list[PreparedDeck]
+    standings: list[tuple[str, str]]  # (columns before deck_id, player_key)
+    matches: list[tuple[str, str | None, str | None]]  # (columns before deck ids, keys)
+    warnings: list[tuple[str, str]]
+
+    @property
+    def match_count(self) -> int:
+        return len(self.matches)
+
+
+@dataclass(slots=True)
+class PreparedFile:
+    """One new or changed file: bytes, hash and either the prepared document or the error."""
+
+    rel: str
+    size: int
+    mtime_ns: int
+    sha256: bytes
+    raw: bytes
+    document: PreparedDocument | None
+    error: DocumentError | None
+
+
+def prepare_file(path: Path, rel: str, mtime_ns: int) -> PreparedFile | None:
+    """Read, hash and prepare one file; ``None`` when it vanished meanwhile."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    sha = hashlib.sha256(raw).digest()
+    try:
+        document: PreparedDocument | None = prepare_document(raw, rel, sha)
+        error = None
+    except DocumentError as exc:
+        document, error = None, exc
+    return PreparedFile(rel, len(raw), mtime_ns, sha, raw, document, error)
+
+
+def prepare_document(raw: bytes, rel: str, sha256: bytes | None = None) -> PreparedDocument:
+    """Parse ``raw`` and encode its rows (raises :class:`DocumentError`)."""
+    return from_parsed(parse_document(raw, rel, sha256))
+
+
+def from_parsed(doc: ParsedDocument) -> PreparedDocument:
+    """Encode an already parsed document."""
+    return PreparedDocument(
+        path=doc.path,
+        source=doc.source,
+        folder_date=doc.folder_date,
+        sha256=doc.sha256,
+        size=doc.size,
+        name=doc.name,
+        uri=doc.uri,
+        external_id=doc.external_id,
+        source_event_id=doc.source_event_id,
+        event_date=doc.event_date,
+        starts_at=doc.starts_at,
+        format=doc.format,
+        format_inferred=doc.format_inferred,
+        event_kind=doc.event_kind,
+        player_count=doc.player_count,
+        document_key=doc.document_key,
+        decks=[_deck(d) for d in doc.decks],
+        standings=[_standing(s) for s in doc.standings],
+        matches=[_match(m) for m in doc.matches],
+        warnings=doc.warnings,
+    )
+
+
+def _deck(d: ParsedDeck) -> PreparedDeck:
+    main_counts = [n for _, n in d.main]
+    side_counts = [n for _, n in d.side]
+    text = "\t".join(
+        (
+            c.text(d.player),
+            c.text(d.player_key),
+            c.text(d.result),
+            c.number(d.rank),
+            c.number(d.record_wins),
+            c.number(d.record_losses),
+            c.number(d.record_draws),
+            c.text(d.anchor_uri),
+            c.text(d.deck_date),
+        )
+    )
+    return PreparedDeck(
+        player_key=d.player_key,
+        decklist_hash=d.decklist_hash,
+        text=text,
+        main_names=[n for n, _ in d.main],
+        main_counts=c.int_array(main_counts),
+        side_names=[n for n, _ in d.side],
+        side_counts=c.int_array(side_counts),
+        totals=f"{sum(main_counts)}\t{sum(side_counts)}\t{c.bytea(d.decklist_hash)}",
+    )
+
+
+def _standing(s: ParsedStanding) -> tuple[str, str]:
+    fields = (
+        c.number(s.rank),
+        c.text(s.player),
+        c.text(s.player_key),
+        c.number(s.points),
+        c.number(s.wins),
+        c.number(s.losses),
+        c.number(s.draws),
+        c.number(s.omwp),
+        c.number(s.gwp),
+        c.number(s.ogwp),
+    )
+    return "\t".join(fields), s.player_key
+
+
+def _match(m: ParsedMatch) -> tuple[str, str | None, str | None]:
+    fields = (
+        str(m.round_index),
+        c.text(m.round_name),
+        c.text(m.player1),
+        c.text(m.player2),
+        str(m.p1_games),
+        str(m.p2_games),
+        str(m.draw_games),
+        c.boolean(m.is_bye),
+    )
+    return "\t".join(fields), m.key1, m.key2
