@@ -1,0 +1,461 @@
+"""Compiled archetype matcher: same results as :mod:`pipelines.classify.reference`, faster.
+
+How a format is compiled
+------------------------
+* Every card named by a condition gets an integer id ``k`` (the vocabulary). A deck becomes
+  one Python int, the *board word* ``W``, with three regions of ``K`` bits each:
+  bit ``k`` = card k is in the mainboard, bit ``K+k`` = in the sideboard, bit ``2K+k`` = in
+  either. Every condition of a definition then folds into two masks (``need``: all these bits
+  must be set; ``forbid``: none may be set) plus, for One/TwoOrMore conditions, a mask whose
+  population count is compared with 1 or 2.
+* Duplicate lines only matter for ``TwoOrMore*`` when exactly one listed card is present: the
+  duplicate word ``D`` (same layout, main and side regions) is computed lazily in that case.
+* Candidate index: for each archetype we pick one "key group" of cards of which at least one
+  must be present for it to pass (from an ``In*``/``OneOrMore*``/``TwoOrMore*`` condition).
+  Each key card carries the archetype's bit, so ORing the deck's cards yields the candidate
+  set. Archetypes whose conditions are all negative or empty have no key and are always
+  candidates.
+* Each card name maps to one precomputed int per board packing its land/non-land colour
+  bits, its board-word bits and its candidate bits, so a whole board is reduced with a single
+  C-level ``reduce(or_, map(...))``.
+* Colour by OR-ing bitmasks equals the reference's per-colour sums only when every count is
+  positive; decks with a count <= 0 take the exact summing path. Fallback weights are summed
+  as packed fixed-width integer fields; decks with negative counts or huge totals (which
+  could overflow a field) take the exact path.
+* ``Detection`` objects are immutable and cached per outcome, which saves building a frozen
+  dataclass for every deck.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import reduce
+from itertools import chain, repeat
+from operator import mul, or_
+
+from pipelines.classify.definitions import (
+    COLOUR_LETTERS,
+    Condition,
+    ConditionType,
+    FormatDefinitions,
+)
+from pipelines.classify.display import UNKNOWN, conflict_label, display_name
+from pipelines.classify.result import (
+    COMPANIONS,
+    DEFAULT_MODE,
+    MIN_SIMILARITY,
+    ConflictMode,
+    Detection,
+    Method,
+)
+
+Entry = tuple[str, int]
+Board = Sequence[Entry]
+T = ConditionType
+
+_COLOUR_BITS = 10  # bits 0-4: land colours W..G, bits 5-9: non-land colours
+_FIELD = 24  # bits per fallback weight field
+_FIELD_LIMIT = 1 << (_FIELD - 1)  # total copies below this cannot overflow a field
+_ZEROS = repeat(0)  # map(dict.get, names, _ZEROS) == [d.get(n, 0) for n in names], in C
+_EMPTY: tuple[tuple[str, ...], tuple[int, ...]] = ((), ())
+_CACHE_LIMIT = 200_000
+
+
+def colour_mask(code: str) -> int:
+    """WUBRG code -> 5-bit mask (W = bit 0); ``C`` and unknown letters contribute nothing."""
+    return sum(1 << i for i, c in enumerate(COLOUR_LETTERS) if c in code)
+
+
+COLOUR_CODES: tuple[str, ...] = tuple(
+    "".join(c for i, c in enumerate(COLOUR_LETTERS) if m >> i & 1) or "C" for m in range(32)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    """One compiled definition: all ``need`` bits set, no ``forbid`` bit, every count test."""
+
+    need: int
+    forbid: int
+    counts: tuple[tuple[int, int], ...]  # (mask, minimum hits 1 or 2)
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    """A possible match: labels per colour mask and its complexity."""
+
+    archetype: str
+    variant: str | None
+    complexity: int
+    labels: tuple[str, ...]  # indexed by the 5-bit deck colour mask
+
+
+class _Compiler:
+    """Builds the masks of one format (see the module docstring for the layout)."""
+
+    def __init__(self, fmt: FormatDefinitions) -> None:
+        self.fmt = fmt
+        self.vocabulary: dict[str, int] = {}
+        for arch in fmt.archetypes:
+            for conds in (arch.conditions, *(v.conditions for v in arch.variants)):
+                for cond in conds:
+                    for card in _evaluated_cards(cond):
+                        self.vocabulary.setdefault(card, len(self.vocabulary))
+        self.k = len(self.vocabulary)
+
+    def bits(self, cards: Iterable[str], region: int) -> int:
+        return sum(1 << (region * self.k + self.vocabulary[c]) for c in set(cards))
+
+    def rule(self, conditions: Sequence[Condition]) -> _Rule:
+        main, side, either = 0, 1, 2
+        need = forbid = 0
+        counts = []
+        for cond in conditions:
+            cards = _evaluated_cards(cond)
+            if not cards:
+                continue  # skipped condition: always holds
+            match cond.type:
+                case T.IN_MAINBOARD:
+                    need |= self.bits(cards, main)
+                case T.IN_SIDEBOARD:
+                    need |= self.bits(cards, side)
+                case T.IN_MAIN_OR_SIDEBOARD:
+                    need |= self.bits(cards, either)
+                case T.DOES_NOT_CONTAIN:
+                    forbid |= self.bits(cards, either)
+                case T.DOES_NOT_CONTAIN_MAINBOARD:
+                    forbid |= self.bits(cards, main)
+                case T.DOES_NOT_CONTAIN_SIDEBOARD:
+                    forbid |= self.bits(cards, side)
+                case T.ONE_OR_MORE_IN_MAINBOARD:
+                    counts.append((self.bits(cards, main), 1))
+                case T.ONE_OR_MORE_IN_SIDEBOARD:
+                    counts.append((self.bits(cards, side), 1))
+                case T.ONE_OR_MORE_IN_MAIN_OR_SIDEBOARD:
+                    counts.append((self.bits(cards, either), 1))
+                case T.TWO_OR_MORE_IN_MAINBOARD:
+                    counts.append((self.bits(cards, main), 2))
+                case T.TWO_OR_MORE_IN_SIDEBOARD:
+                    counts.append((self.bits(cards, side), 2))
+                case T.TWO_OR_MORE_IN_MAIN_OR_SIDEBOARD:
+                    # hits(main) + hits(side): count the main AND side regions.
+                    counts.append((self.bits(cards, main) | self.bits(cards, side), 2))
+        return _Rule(need, forbid, tuple(counts))
+
+    def key_groups(self) -> list[tuple[str, ...] | None]:
+        """Per archetype: cards of which one must be present, or None (always a candidate)."""
+        usage: dict[str, int] = {}
+        for arch in self.fmt.archetypes:
+            for cond in arch.conditions:
+                for card in _evaluated_cards(cond):
+                    usage[card] = usage.get(card, 0) + 1
+        keys = []
+        for arch in self.fmt.archetypes:
+            groups = [
+                _evaluated_cards(c) for c in arch.conditions if not c.type.negative and c.cards
+            ]
+            # Smallest group first, then the least used cards: fewer false candidates.
+            groups.sort(key=lambda g: (len(g), sum(usage[c] for c in g)))
+            keys.append(groups[0] if groups else None)
+        return keys
+
+
+def _evaluated_cards(cond: Condition) -> tuple[str, ...]:
+    """The cards a condition actually looks at (first card only for single-card types)."""
+    return cond.cards[:1] if cond.type.single_card else cond.cards
+
+
+class CompiledFormat:
+    """A format compiled for fast detection; build with :func:`compile_format`."""
+
+    def __init__(
+        self,
+        fmt: FormatDefinitions,
+        mode: ConflictMode = DEFAULT_MODE,
+        min_similarity: float = MIN_SIMILARITY,
+    ) -> None:
+        self.definitions = fmt
+        self.mode = ConflictMode.parse(mode)
+        self.min_similarity = min_similarity
+        comp = _Compiler(fmt)
+        self.vocabulary: dict[str, int] = comp.vocabulary
+        k = comp.k
+        self._k = k
+        self._word_mask = (1 << (3 * k)) - 1
+        self._cand_shift = _COLOUR_BITS + 3 * k
+        self._build_rules(comp)
+        self._build_cards(comp, fmt)
+        self._build_fallbacks(fmt)
+        self._companions = {card: i for i, (card, _label) in enumerate(COMPANIONS)}
+        self._cache: dict[tuple, Detection] = {}
+
+    # -- compilation -------------------------------------------------------------------------
+
+    def _build_rules(self, comp: _Compiler) -> None:
+        # Per archetype: (rule, outcome when no variant passes, ((variant rule, outcome), ...)).
+        self._archetypes: list[tuple[_Rule, _Outcome, tuple[tuple[_Rule, _Outcome], ...]]] = []
+        for arch in self.definitions.archetypes:
+            parent = self._outcome(arch.name, None, arch.include_colour, len(arch.conditions))
+            own = len(arch.conditions)
+            variants = tuple(
+                (
+                    comp.rule(v.conditions),
+                    self._outcome(arch.name, v.name, v.include_colour, own + len(v.conditions)),
+                )
+                for v in arch.variants
+            )
+            self._archetypes.append((comp.rule(arch.conditions), parent, variants))
+        self._always = 0
+        self._key_cards: dict[str, int] = {}
+        for index, group in enumerate(comp.key_groups()):
+            if group is None:
+                self._always |= 1 << index
+            else:
+                for card in group:
+                    self._key_cards[card] = self._key_cards.get(card, 0) | (1 << index)
+
+    @staticmethod
+    def _outcome(arch: str, variant: str | None, include_colour: bool, complexity: int) -> _Outcome:
+        # A variant renders with its own name and flag (the parent's flag is ignored).
+        name = variant if variant is not None else arch
+        labels = tuple(display_name(name, include_colour, code) for code in COLOUR_CODES)
+        return _Outcome(arch, variant, complexity, labels)
+
+    def _build_cards(self, comp: _Compiler, fmt: FormatDefinitions) -> None:
+        k = self._k
+        names = set(fmt.lands) | set(fmt.nonlands) | set(comp.vocabulary) | set(self._key_cards)
+        self._main_bits: dict[str, int] = {}
+        self._side_bits: dict[str, int] = {}
+        # Exact colour path: name -> (land mask, non-land mask).
+        self._colour_of: dict[str, tuple[int, int]] = {}
+        for name in names:
+            land = colour_mask(fmt.lands.get(name, ""))
+            nonland = colour_mask(fmt.nonlands.get(name, ""))
+            if land or nonland:
+                self._colour_of[name] = (land, nonland)
+            common = land | nonland << 5 | self._key_cards.get(name, 0) << self._cand_shift
+            card_id = comp.vocabulary.get(name)
+            main = side = common
+            if card_id is not None:
+                either = 1 << (_COLOUR_BITS + 2 * k + card_id)
+                main |= either | 1 << (_COLOUR_BITS + card_id)
+                side |= either | 1 << (_COLOUR_BITS + k + card_id)
+            if main:
+                self._main_bits[name] = main
+                self._side_bits[name] = side
+
+    def _build_fallbacks(self, fmt: FormatDefinitions) -> None:
+        # Per card, the fallbacks listing it as one packed int: field j = fallback j.
+        self._fallback_packed: dict[str, int] = {}
+        for j, fallback in enumerate(fmt.fallbacks):
+            for card in set(fallback.common_cards):
+                self._fallback_packed[card] = self._fallback_packed.get(card, 0) | (
+                    1 << (_FIELD * j)
+                )
+        self._fallback_outcomes = [
+            self._outcome(f.name, None, f.include_colour, 0) for f in fmt.fallbacks
+        ]
+        # Tie-break: fewest CommonCards, then load order.
+        self._fallback_rank = [(len(f.common_cards), j) for j, f in enumerate(fmt.fallbacks)]
+
+    def with_mode(self, mode: ConflictMode | str) -> CompiledFormat:
+        """A matcher sharing this one's tables but resolving conflicts with ``mode``."""
+        clone = object.__new__(CompiledFormat)
+        clone.__dict__.update(self.__dict__)
+        clone.mode = ConflictMode.parse(mode)
+        clone._cache = {}
+        return clone
+
+    # -- detection ---------------------------------------------------------------------------
+
+    def detect(self, main: Board, side: Board) -> Detection:
+        """Classify one deck; identical to :func:`pipelines.classify.reference.detect`."""
+        mnames, mcounts = zip(*main, strict=True) if main else _EMPTY
+        snames, scounts = zip(*side, strict=True) if side else _EMPTY
+        bits = reduce(or_, map(self._main_bits.get, mnames, _ZEROS), 0)
+        bits = reduce(or_, map(self._side_bits.get, snames, _ZEROS), bits)
+        positive = (not mcounts or min(mcounts) > 0) and (not scounts or min(scounts) > 0)
+        # OR-ing colour masks equals the reference's sums only when every count is > 0.
+        colour = bits & 31 & (bits >> 5) if positive else self._exact_colour(chain(main, side))
+        word = (bits >> _COLOUR_BITS) & self._word_mask
+        candidates = (bits >> self._cand_shift) | self._always
+        matches = self._matches(word, candidates, mnames, snames) if candidates else []
+        companion = ""
+        if not self._companions.keys().isdisjoint(snames):
+            companion = self._companion(snames)
+        if matches:
+            return self._specific(matches, colour, companion)
+        return self._fallback((*mnames, *snames), (*mcounts, *scounts), colour, companion)
+
+    def detect_many(self, decks: Iterable[tuple[Board, Board]]) -> list[Detection]:
+        """Classify ``(main, side)`` pairs in order."""
+        detect = self.detect
+        return [detect(main, side) for main, side in decks]
+
+    def _matches(
+        self, word: int, candidates: int, mnames: Sequence[str], snames: Sequence[str]
+    ) -> list[_Outcome]:
+        """Passing archetypes/variants among the candidates, in load order."""
+        archetypes = self._archetypes
+        dup: list[int] = []  # the lazily computed duplicate word, memoised in a list
+        matches: list[_Outcome] = []
+        while candidates:
+            low = candidates & -candidates
+            candidates ^= low
+            rule, parent, variants = archetypes[low.bit_length() - 1]
+            if not self._passes(rule, word, dup, mnames, snames):
+                continue
+            before = len(matches)
+            for vrule, outcome in variants:
+                if self._passes(vrule, word, dup, mnames, snames):
+                    matches.append(outcome)
+            if len(matches) == before:
+                matches.append(parent)
+        return matches
+
+    def _passes(
+        self, rule: _Rule, word: int, dup: list[int], mnames: Sequence[str], snames: Sequence[str]
+    ) -> bool:
+        need = rule.need
+        if word & need != need or word & rule.forbid:
+            return False
+        for mask, minimum in rule.counts:
+            found = (word & mask).bit_count()
+            if found >= minimum:
+                continue
+            if minimum == 1 or found == 0:
+                return False
+            # Exactly one listed card present: enough only if it sits on two lines.
+            if not dup:
+                dup.append(self._duplicate_word(mnames, snames))
+            if not dup[0] & mask:
+                return False
+        return True
+
+    def _duplicate_word(self, mnames: Sequence[str], snames: Sequence[str]) -> int:
+        """Board word bits of condition cards listed on two or more lines of one board."""
+        vocab, k = self.vocabulary, self._k
+        word = 0
+        for names, region in ((mnames, 0), (snames, 1)):
+            seen: set[str] = set()
+            for name in names:
+                if name in seen and name in vocab:
+                    word |= 1 << (region * k + vocab[name])
+                seen.add(name)
+        return word
+
+    def _companion(self, snames: Sequence[str]) -> str:
+        # The reference scans its table in order and keeps the last hit: the highest index.
+        index = max(self._companions[n] for n in snames if n in self._companions)
+        return COMPANIONS[index][1]
+
+    def _exact_colour(self, entries: Iterable[Entry]) -> int:
+        """Per-colour sums of counts, exactly as the reference (needed for counts <= 0)."""
+        land = [0] * 5
+        nonland = [0] * 5
+        colour_of = self._colour_of
+        for name, count in entries:
+            masks = colour_of.get(name)
+            if masks is None:
+                continue
+            for i in range(5):
+                if masks[0] >> i & 1:
+                    land[i] += count
+                if masks[1] >> i & 1:
+                    nonland[i] += count
+        return sum(1 << i for i in range(5) if land[i] > 0 and nonland[i] > 0)
+
+    def _specific(self, matches: list[_Outcome], colour: int, companion: str) -> Detection:
+        key = (tuple(map(id, matches)), colour, companion)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        candidates = tuple(m.labels[colour] for m in matches)
+        code = COLOUR_CODES[colour]
+        if len(matches) > 1 and self.mode is ConflictMode.NONE:
+            label = conflict_label(candidates)
+            result = Detection(
+                None, None, code, companion, label, Method.CONFLICT, None, candidates
+            )
+        else:
+            chosen = min(matches, key=lambda m: m.complexity)  # first of the simplest
+            result = Detection(
+                chosen.archetype,
+                chosen.variant,
+                code,
+                companion,
+                chosen.labels[colour],
+                Method.RULE,
+                None,
+                candidates,
+            )
+        return self._remember(key, result)
+
+    def _remember(self, key: tuple, result: Detection) -> Detection:
+        if len(self._cache) >= _CACHE_LIMIT:
+            self._cache.clear()  # bounded: fallback scores make keys unbounded
+        self._cache[key] = result
+        return result
+
+    def _fallback(
+        self, names: Sequence[str], counts: Sequence[int], colour: int, companion: str
+    ) -> Detection:
+        """No specific match: the best fallback if its similarity is high enough."""
+        weights = self._fallback_weights(names, counts)
+        score = None
+        chosen = None
+        if weights is not None:
+            top = max(weights)
+            # Among the heaviest: fewest CommonCards, then load order.
+            best = min(r for r, w in zip(self._fallback_rank, weights, strict=True) if w == top)
+            score = top / len(names)  # deck LINES, not cards (reference quirk)
+            if score > self.min_similarity:  # strictly greater
+                chosen = best[1]
+        key = ("fallback", chosen, score, colour, companion)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        code = COLOUR_CODES[colour]
+        if chosen is None:
+            result = Detection(None, None, code, companion, UNKNOWN, Method.UNKNOWN, score, ())
+        else:
+            outcome = self._fallback_outcomes[chosen]
+            label = outcome.labels[colour]
+            result = Detection(
+                outcome.archetype, None, code, companion, label, Method.FALLBACK, score, (label,)
+            )
+        return self._remember(key, result)
+
+    def _fallback_weights(self, names: Sequence[str], counts: Sequence[int]) -> list[int] | None:
+        """Copies of each fallback's common cards (both boards), or None if all are zero."""
+        n = len(self._fallback_rank)
+        if not n or not names:
+            return None
+        get = self._fallback_packed.get
+        if min(counts) >= 0 and sum(counts) < _FIELD_LIMIT:
+            # One multiply-add per line on packed fields; no field can overflow here.
+            packed = sum(map(mul, map(get, names, _ZEROS), counts))
+            if not packed:
+                return None
+            field = (1 << _FIELD) - 1
+            return [(packed >> (_FIELD * j)) & field for j in range(n)]
+        weights = [0] * n  # exact path: negative or huge counts would corrupt packed fields
+        for name, count in zip(names, counts, strict=True):
+            packed_bits = get(name, 0)
+            for j in range(n):
+                if packed_bits >> (_FIELD * j) & 1:
+                    weights[j] += count
+        return None if all(w == 0 for w in weights) else weights
+
+
+def compile_format(
+    fmt: FormatDefinitions,
+    mode: ConflictMode | str = DEFAULT_MODE,
+    min_similarity: float = MIN_SIMILARITY,
+) -> CompiledFormat:
+    """Compile loaded definitions into a :class:`CompiledFormat`."""
+    return CompiledFormat(fmt, ConflictMode.parse(mode), min_similarity)
+
+
+__all__ = ["COLOUR_CODES", "CompiledFormat", "colour_mask", "compile_format"]

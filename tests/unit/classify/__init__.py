@@ -1,0 +1,1 @@
+"""Tests of the archetype classification engine (pipelines.classify)."""
