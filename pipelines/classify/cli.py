@@ -16,11 +16,13 @@ import sys
 from pathlib import Path
 
 from pipelines.classify.check import check_format_dir, has_errors
+from pipelines.classify.db_cli import register_database_commands, run_explain_stored
 from pipelines.classify.definitions import DefinitionError
 from pipelines.classify.detect import detect_paths, load_definitions, write_tsv
 from pipelines.classify.explain import explain, render_text
 from pipelines.classify.result import DEFAULT_MODE, ConflictMode
 from pipelines.classify.tournaments import Deck, TournamentReadError, read_tournament
+from pipelines.core.settings import get_settings
 
 MODES = [m.value for m in ConflictMode]
 
@@ -41,18 +43,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     detect.set_defaults(func=run_detect)
 
     explain_cmd = classify_sub.add_parser("explain", help="explain the labels of decks")
-    _common_options(explain_cmd)
+    _common_options(explain_cmd, definitions_required=False)
     explain_cmd.add_argument("--player", help="only the decks of this player (exact name)")
     explain_cmd.add_argument("--verbose", action="store_true", help="list every archetype")
     explain_cmd.add_argument(
-        "file", type=Path, help="a tournament .json file or a text decklist ('4 Card Name')"
+        "target",
+        help="a stored deck id, a tournament .json file or a text decklist ('4 Card Name')",
     )
     explain_cmd.set_defaults(func=run_explain)
+    register_database_commands(classify_sub)
 
 
-def _common_options(parser: argparse.ArgumentParser) -> None:
+def _common_options(parser: argparse.ArgumentParser, definitions_required: bool = True) -> None:
     parser.add_argument(
-        "--definitions", required=True, type=Path, help="a Formats folder or one format folder"
+        "--definitions",
+        required=definitions_required,
+        type=Path,
+        help="a Formats folder or one format folder"
+        + ("" if definitions_required else " (default: MANALYTICS_FORMATS_DIR)"),
     )
     parser.add_argument("--format", dest="format_name", help="override Tournament.Formats")
     parser.add_argument(
@@ -82,7 +90,12 @@ def run_detect(args: argparse.Namespace) -> int:
 
 
 def run_explain(args: argparse.Namespace) -> int:
-    """``classify explain``: a text explanation per deck."""
+    """``classify explain``: a text explanation per deck (stored deck id, file or list)."""
+    if args.target.isdigit():
+        return run_explain_stored(args)
+    args.file = Path(args.target)
+    if args.definitions is None:
+        args.definitions = get_settings().definitions_dir
     try:
         definitions = load_definitions(args.definitions)
         fmt_name, decks = _decks_to_explain(args)

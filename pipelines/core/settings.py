@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+DEMO_DEFINITIONS_DIR = REPO_ROOT / "pipelines" / "demo" / "definitions"
 
 # Secrets shorter than this are refused in production (32 random bytes ≈ 43 base64 chars).
 MIN_SECRET_LENGTH = 32
@@ -90,6 +91,14 @@ SETTINGS_DOC: tuple[Setting, ...] = (
     Setting("LOG_LEVEL", "INFO", "logging level"),
     Setting("HTTP_HOST", "127.0.0.1", "address the run command serves on"),
     Setting("HTTP_PORT", "8000", "port the run command serves on"),
+    Setting(
+        "EMBEDDED_REDIS_PORT", "6390", "127.0.0.1 port of the embedded Redis (REDIS_URL unset)"
+    ),
+    Setting(
+        "PROMETHEUS_MULTIPROC_DIR",
+        "(unset)",
+        "prometheus multiprocess dir of gunicorn; set and wiped by the entrypoint",
+    ),
 )
 
 
@@ -119,11 +128,23 @@ class Settings:
     log_level: str = "INFO"
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    embedded_redis_port: int = 6390
+    prometheus_multiproc_dir: Path | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def definitions_dir(self) -> Path:
+        """Archetype definitions in use: MANALYTICS_FORMATS_DIR, else the shipped demo set."""
+        return self.formats_dir or DEMO_DEFINITIONS_DIR
+
+    @property
+    def demo_cache_dir(self) -> Path:
+        """Where the run command writes the generated demo tournaments."""
+        return self.var_dir / "demo-cache"
 
     @property
     def tournaments_dir(self) -> Path:
@@ -205,6 +226,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         "log_level": get("LOG_LEVEL", "INFO").upper(),
         "http_host": get("HTTP_HOST", "127.0.0.1"),
         "http_port": _int("HTTP_PORT", get("HTTP_PORT", "8000"), 1),
+        "embedded_redis_port": _int("EMBEDDED_REDIS_PORT", get("EMBEDDED_REDIS_PORT", "6390"), 1),
+        "prometheus_multiproc_dir": _path(get("PROMETHEUS_MULTIPROC_DIR"))
+        if get("PROMETHEUS_MULTIPROC_DIR")
+        else None,
     }
     if values["db_pool_max"] < values["db_pool_min"]:
         raise SettingsError("DB_POOL_MAX must be >= DB_POOL_MIN")

@@ -41,14 +41,24 @@ CREATE TABLE classification_runs (
     status       text NOT NULL DEFAULT 'running'
         CHECK (status IN ('running', 'completed', 'failed', 'superseded')),
     decks_total  integer NOT NULL DEFAULT 0,
-    chunks_total integer NOT NULL DEFAULT 0,
-    chunks_done  integer NOT NULL DEFAULT 0,
     requested_by text,
     started_at   timestamptz NOT NULL DEFAULT now(),
     finished_at  timestamptz,
     error        text
 );
 CREATE INDEX ix_classification_runs_format ON classification_runs (format, started_at DESC);
+
+-- A run's work units (ranges of deck ids); the run completes when no chunk is left undone.
+-- Done-ness is per chunk, so a chunk redelivered to a second worker counts once.
+CREATE TABLE classification_chunks (
+    run_id        bigint NOT NULL REFERENCES classification_runs ON DELETE CASCADE,
+    chunk_no      integer NOT NULL,
+    first_deck_id bigint NOT NULL,
+    last_deck_id  bigint NOT NULL,
+    decks         integer NOT NULL,
+    done_at       timestamptz,
+    PRIMARY KEY (run_id, chunk_no)
+);
 
 -- What readers use: each deck's label under its format's active definitions.
 CREATE VIEW current_deck_archetypes AS

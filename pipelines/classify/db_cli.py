@@ -1,0 +1,87 @@
+"""``classify`` subcommands that work on the database: new, format, diff, explain DECK_ID."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from pipelines.classify import store
+from pipelines.classify.definitions import DefinitionError
+from pipelines.core.settings import get_settings
+
+
+def _database_url() -> str:
+    from pipelines.cli import database_url  # the CLI owns service resolution
+
+    return database_url()
+
+
+def _definitions(args: argparse.Namespace) -> Path:
+    return Path(args.definitions) if args.definitions else get_settings().definitions_dir
+
+
+def register_database_commands(classify_sub: Any) -> None:
+    """Add ``new``, ``format`` and ``diff`` under ``classify``."""
+    new = classify_sub.add_parser("new", help="label stored decks that have no label yet")
+    new.add_argument("--definitions", type=Path, help="Formats folder (default: settings)")
+    new.set_defaults(func=run_new)
+    fmt = classify_sub.add_parser(
+        "format", help="reclassify every stored deck of a format with its current definitions"
+    )
+    fmt.add_argument("format_name", metavar="FORMAT")
+    fmt.add_argument("--definitions", type=Path, help="Formats folder (default: settings)")
+    fmt.set_defaults(func=run_format)
+    diff = classify_sub.add_parser("diff", help="what moved between two definitions versions")
+    diff.add_argument("format_name", metavar="FORMAT")
+    diff.add_argument("--from", dest="old", required=True, help="version hash (or prefix)")
+    diff.add_argument("--to", dest="new", required=True, help="version hash (or prefix)")
+    diff.set_defaults(func=run_diff)
+
+
+def _guarded(func: Any) -> Any:
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return int(func(args))
+        except (store.ClassificationError, DefinitionError) as exc:
+            print(f"manalytics: {exc}", file=sys.stderr)
+            return 2
+
+    run.__doc__ = func.__doc__
+    return run
+
+
+@_guarded
+def run_new(args: argparse.Namespace) -> int:
+    """Label unlabelled decks; prints decks labelled per format."""
+    done = store.classify_new_decks(_database_url(), _definitions(args))
+    for name, n in sorted(done.items()):
+        print(f"{name}: {n} decks labelled")
+    return 0
+
+
+@_guarded
+def run_format(args: argparse.Namespace) -> int:
+    """Reclassify one format in chunks, then switch readers to the new version."""
+    run = store.reclassify_format(_database_url(), _definitions(args), args.format_name, "cli")
+    print(
+        f"run {run.run_id}: {run.format} -> definitions {run.version}, "
+        f"{run.decks_total} decks in {run.chunks_total} chunks, {run.status}"
+    )
+    return 0
+
+
+@_guarded
+def run_diff(args: argparse.Namespace) -> int:
+    """Counts per old label -> new label."""
+    moves = store.diff_versions(_database_url(), args.format_name, args.old, args.new)
+    print(store.render_diff(moves))
+    return 0
+
+
+@_guarded
+def run_explain_stored(args: argparse.Namespace) -> int:
+    """Explain a stored deck by id."""
+    print(store.explain_deck(_database_url(), _definitions(args), int(args.target), args.verbose))
+    return 0

@@ -1,0 +1,442 @@
+"""Classification results in PostgreSQL: versions, chunked reclassification, atomic switch.
+
+Each format's decks are labelled against one *definitions version* (the content hash of its
+folder). Reclassification after a definitions change writes the new version's rows beside
+the old ones in chunks of deck ids (each chunk a separate task, on any worker); when the
+last chunk is done, one UPDATE of ``active_definitions`` switches every reader at once.
+Newly ingested decks are labelled with the active version (:func:`classify_new_decks`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import psycopg
+
+from pipelines.classify.definitions import FormatDefinitions, load_all, load_format
+from pipelines.classify.explain import explain, render_text
+from pipelines.classify.matcher import CompiledFormat, compile_format
+from pipelines.classify.result import DEFAULT_MODE, Detection
+from pipelines.ingest import copy as c
+
+CHUNK_DECKS = 5000
+_DECKS_OF_FORMAT = """
+    SELECT d.id, d.main_card_ids, d.main_counts, d.side_card_ids, d.side_counts
+      FROM decks d JOIN tournaments t ON t.id = d.tournament_id
+     WHERE t.format = %s AND d.id BETWEEN %s AND %s
+"""
+
+
+class ClassificationError(RuntimeError):
+    """A request that cannot be served (unknown format, unknown deck, stale folder...)."""
+
+
+@dataclass(frozen=True)
+class RunProgress:
+    """Where a reclassification run stands."""
+
+    run_id: int
+    format: str
+    version: str
+    status: str
+    chunks_total: int
+    chunks_done: int
+    decks_total: int
+
+
+@dataclass(frozen=True)
+class LabelMove:
+    """One line of a diff: how many decks went from one label to another."""
+
+    old: str
+    new: str
+    decks: int
+
+
+@lru_cache(maxsize=32)
+def _compiled(fmt: FormatDefinitions) -> CompiledFormat:
+    """Compiling takes ~0.1 s per format: once per process and definitions version."""
+    return compile_format(fmt, DEFAULT_MODE)
+
+
+def load_definitions(formats_dir: Path, format_name: str) -> FormatDefinitions:
+    """The definitions of one format from a Formats folder (exact name, then any case)."""
+    folder = formats_dir / format_name
+    if not (folder / "Archetypes").is_dir():
+        matches = [
+            d
+            for d in formats_dir.iterdir()
+            if d.name.lower() == format_name.lower() and (d / "Archetypes").is_dir()
+        ]
+        if not matches:
+            raise ClassificationError(f"no definitions for format {format_name!r} in {formats_dir}")
+        folder = matches[0]
+    return load_format(folder, formats_dir / "card_colors.json", name=format_name)
+
+
+def ensure_version(conn: psycopg.Connection, fmt: FormatDefinitions, origin: str) -> int:
+    """The id of this definitions version (recorded on first sight)."""
+    row = conn.execute(
+        """INSERT INTO definition_versions (format, version, origin) VALUES (%s, %s, %s)
+           ON CONFLICT (format, version) DO UPDATE SET origin = definition_versions.origin
+           RETURNING id""",
+        (fmt.name, fmt.version, origin),
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def active_version(conn: psycopg.Connection, format_name: str) -> tuple[int, str] | None:
+    """(version id, version hash) readers currently see for a format."""
+    row = conn.execute(
+        """SELECT v.id, v.version FROM active_definitions a
+             JOIN definition_versions v ON v.id = a.version_id WHERE a.format = %s""",
+        (format_name,),
+    ).fetchone()
+    return (int(row[0]), str(row[1])) if row else None
+
+
+class _CardNames:
+    """Card id -> name, loaded once and extended when new ids show up."""
+
+    def __init__(self, conn: psycopg.Connection) -> None:
+        self.names: dict[int, str] = dict(conn.execute("SELECT id, name FROM cards").fetchall())
+
+    def board(self, conn: psycopg.Connection, ids: Sequence[int], counts: Sequence[int]) -> list:
+        names = self.names
+        if any(i not in names for i in ids):
+            self.names.update(
+                conn.execute("SELECT id, name FROM cards WHERE id = ANY(%s)", (list(ids),))
+            )
+        return [(names[i], n) for i, n in zip(ids, counts, strict=True)]
+
+
+def _detections(
+    conn: psycopg.Connection, matcher: CompiledFormat, format_name: str, first: int, last: int
+) -> Iterator[tuple[int, Detection]]:
+    cards = _CardNames(conn)
+    with conn.cursor(binary=True) as cur:
+        cur.execute(_DECKS_OF_FORMAT, (format_name, first, last))
+        for deck_id, main_ids, main_counts, side_ids, side_counts in cur:
+            main = cards.board(conn, main_ids, main_counts)
+            side = cards.board(conn, side_ids, side_counts)
+            yield deck_id, matcher.detect(main, side)
+
+
+def _row(version_id: int, deck_id: int, d: Detection) -> str:
+    candidates = "{" + ",".join(_array_item(x) for x in d.candidates) + "}"
+    return c.line(
+        (
+            str(version_id),
+            str(deck_id),
+            c.text(d.display_name),
+            c.text(d.archetype),
+            c.text(d.variant),
+            d.colour,
+            c.text(d.companion),
+            d.method.value,
+            c.number(d.fallback_score),
+            c.text(candidates),
+        )
+    )
+
+
+def _array_item(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def write_labels(
+    conn: psycopg.Connection, version_id: int, labelled: Iterator[tuple[int, Detection]]
+) -> int:
+    """Store labels for one version (replacing any earlier row of the same deck); returns n."""
+    conn.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS labels_in (LIKE deck_archetypes) ON COMMIT DELETE ROWS"
+    )
+    lines = [_row(version_id, deck_id, d) for deck_id, d in labelled]
+    if lines:
+        with conn.cursor().copy("COPY labels_in FROM STDIN") as copy:
+            copy.write("".join(lines))
+        # A redelivered chunk rewrites the same rows: idempotent.
+        conn.execute(
+            """INSERT INTO deck_archetypes SELECT * FROM labels_in
+               ON CONFLICT (version_id, deck_id) DO UPDATE SET
+                   archetype = EXCLUDED.archetype, definition = EXCLUDED.definition,
+                   variant = EXCLUDED.variant, color = EXCLUDED.color,
+                   companion = EXCLUDED.companion, method = EXCLUDED.method,
+                   score = EXCLUDED.score, candidates = EXCLUDED.candidates"""
+        )
+    return len(lines)
+
+
+def classify_new_decks(dsn: str, formats_dir: Path) -> dict[str, int]:
+    """Label every deck without a label under its format's active version.
+
+    A format seen for the first time gets its current definitions activated. Part of the
+    ingestion chain; returns decks labelled per format.
+    """
+    definitions = load_all(formats_dir)
+    done: dict[str, int] = {}
+    with psycopg.connect(dsn, application_name="manalytics-classify") as conn:
+        formats = [r[0] for r in conn.execute("SELECT DISTINCT format FROM tournaments")]
+        for name in formats:
+            fmt = _find(definitions, name)
+            if fmt is None:
+                continue  # no definitions: readers show these decks as Unknown
+            with conn.transaction():
+                version_id = _active_or_new(conn, fmt, str(formats_dir / fmt.name))
+                rows = _unlabelled(conn, _compiled(fmt), name, version_id)
+                done[name] = write_labels(conn, version_id, rows)
+    return done
+
+
+def _find(definitions: dict[str, FormatDefinitions], name: str) -> FormatDefinitions | None:
+    if name in definitions:
+        return definitions[name]
+    folded = {k.lower(): v for k, v in definitions.items()}
+    return folded.get(name.lower())
+
+
+def _active_or_new(conn: psycopg.Connection, fmt: FormatDefinitions, origin: str) -> int:
+    # Serialise first activations of one format between concurrent chains.
+    conn.execute("SELECT pg_advisory_xact_lock(hashtext('classify:' || %s))", (fmt.name,))
+    active = active_version(conn, fmt.name)
+    if active is not None:
+        return active[0]
+    version_id = ensure_version(conn, fmt, origin)
+    conn.execute(
+        "INSERT INTO active_definitions (format, version_id) VALUES (%s, %s)",
+        (fmt.name, version_id),
+    )
+    return version_id
+
+
+def _unlabelled(
+    conn: psycopg.Connection, matcher: CompiledFormat, format_name: str, version_id: int
+) -> Iterator[tuple[int, Detection]]:
+    cards = _CardNames(conn)
+    rows = (
+        conn.cursor(binary=True)
+        .execute(
+            """SELECT d.id, d.main_card_ids, d.main_counts, d.side_card_ids, d.side_counts
+             FROM decks d JOIN tournaments t ON t.id = d.tournament_id
+            WHERE t.format = %s AND NOT EXISTS (
+                  SELECT 1 FROM deck_archetypes a WHERE a.version_id = %s AND a.deck_id = d.id)""",
+            (format_name, version_id),
+        )
+        .fetchall()
+    )
+    for deck_id, main_ids, main_counts, side_ids, side_counts in rows:
+        main = cards.board(conn, main_ids, main_counts)
+        side = cards.board(conn, side_ids, side_counts)
+        yield deck_id, matcher.detect(main, side)
+
+
+# -- reclassification ---------------------------------------------------------------------
+
+
+def start_reclassification(
+    dsn: str, formats_dir: Path, format_name: str, requested_by: str | None = None
+) -> RunProgress:
+    """Record a run for the format's current definitions and split its decks into chunks.
+
+    The caller runs :func:`classify_chunk` for every chunk (on any workers, in any order).
+    """
+    fmt = load_definitions(formats_dir, format_name)
+    with psycopg.connect(dsn, application_name="manalytics-classify") as conn:
+        version_id = ensure_version(conn, fmt, str(formats_dir / fmt.name))
+        run = conn.execute(
+            "INSERT INTO classification_runs (format, version_id, requested_by) "
+            "VALUES (%s, %s, %s) RETURNING id",
+            (fmt.name, version_id, requested_by),
+        ).fetchone()
+        assert run is not None
+        run_id = int(run[0])
+        ids = [
+            r[0]
+            for r in conn.execute(
+                "SELECT d.id FROM decks d JOIN tournaments t ON t.id = d.tournament_id "
+                "WHERE t.format = %s ORDER BY d.id",
+                (fmt.name,),
+            )
+        ]
+        chunks = [ids[i : i + CHUNK_DECKS] for i in range(0, len(ids), CHUNK_DECKS)]
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO classification_chunks (run_id, chunk_no, first_deck_id, "
+                "last_deck_id, decks) VALUES (%s, %s, %s, %s, %s)",
+                [(run_id, n, ch[0], ch[-1], len(ch)) for n, ch in enumerate(chunks)],
+            )
+        conn.execute(
+            "UPDATE classification_runs SET decks_total = %s WHERE id = %s", (len(ids), run_id)
+        )
+        if not chunks:  # nothing to label: the new version is complete at once
+            _complete(conn, run_id, fmt)
+        conn.commit()
+        return progress(conn, run_id)
+
+
+def classify_chunk(dsn: str, formats_dir: Path, run_id: int, chunk_no: int) -> RunProgress:
+    """Label one chunk; the call that finishes the last chunk switches readers atomically."""
+    with psycopg.connect(dsn, application_name="manalytics-classify") as conn:
+        row = conn.execute(
+            """SELECT r.format, v.version, r.version_id, ch.first_deck_id, ch.last_deck_id
+                 FROM classification_chunks ch
+                 JOIN classification_runs r ON r.id = ch.run_id
+                 JOIN definition_versions v ON v.id = r.version_id
+                WHERE ch.run_id = %s AND ch.chunk_no = %s""",
+            (run_id, chunk_no),
+        ).fetchone()
+        if row is None:
+            raise ClassificationError(f"run {run_id} has no chunk {chunk_no}")
+        format_name, version, version_id, first, last = row
+        fmt = load_definitions(formats_dir, format_name)
+        if fmt.version != version:
+            raise ClassificationError(
+                f"definitions of {format_name} changed during run {run_id} "
+                f"({version} -> {fmt.version}); start a new run"
+            )
+        with conn.transaction():
+            write_labels(
+                conn, version_id, _detections(conn, _compiled(fmt), format_name, first, last)
+            )
+            conn.execute(
+                "UPDATE classification_chunks SET done_at = coalesce(done_at, now()) "
+                "WHERE run_id = %s AND chunk_no = %s",
+                (run_id, chunk_no),
+            )
+            # Lock the run row: of two chunks finishing at once, exactly one sees 0 left.
+            conn.execute("SELECT 1 FROM classification_runs WHERE id = %s FOR UPDATE", (run_id,))
+            left = conn.execute(
+                "SELECT count(*) FROM classification_chunks WHERE run_id = %s AND done_at IS NULL",
+                (run_id,),
+            ).fetchone()
+            if left is not None and left[0] == 0:
+                _complete(conn, run_id, fmt)
+        return progress(conn, run_id)
+
+
+def _complete(conn: psycopg.Connection, run_id: int, fmt: FormatDefinitions) -> None:
+    """Switch readers to the run's version, in the caller's transaction."""
+    row = conn.execute(
+        "SELECT format, version_id, status FROM classification_runs WHERE id = %s", (run_id,)
+    ).fetchone()
+    assert row is not None
+    format_name, version_id, status = row
+    if status != "running":
+        return
+    # Decks ingested while the run went on were labelled with the old version; label them
+    # under the new one too before switching, so nothing is missing after the switch.
+    write_labels(conn, version_id, _unlabelled(conn, _compiled(fmt), format_name, version_id))
+    conn.execute(
+        """INSERT INTO active_definitions (format, version_id) VALUES (%s, %s)
+           ON CONFLICT (format) DO UPDATE SET version_id = EXCLUDED.version_id,
+               activated_at = now()""",
+        (format_name, version_id),
+    )
+    conn.execute(
+        "UPDATE classification_runs SET status = 'superseded' "
+        "WHERE format = %s AND status = 'completed' AND id <> %s",
+        (format_name, run_id),
+    )
+    conn.execute(
+        "UPDATE classification_runs SET status = 'completed', finished_at = now() WHERE id = %s",
+        (run_id,),
+    )
+
+
+def progress(conn: psycopg.Connection, run_id: int) -> RunProgress:
+    """The run's status and chunk counts."""
+    row = conn.execute(
+        """SELECT r.id, r.format, v.version, r.status, r.decks_total,
+                  (SELECT count(*) FROM classification_chunks ch WHERE ch.run_id = r.id),
+                  (SELECT count(*) FROM classification_chunks ch
+                    WHERE ch.run_id = r.id AND ch.done_at IS NOT NULL)
+             FROM classification_runs r JOIN definition_versions v ON v.id = r.version_id
+            WHERE r.id = %s""",
+        (run_id,),
+    ).fetchone()
+    if row is None:
+        raise ClassificationError(f"no classification run {run_id}")
+    run, fmt, version, status, decks, total, done = row
+    return RunProgress(run, fmt, version, status, total, done, decks)
+
+
+def reclassify_format(
+    dsn: str, formats_dir: Path, format_name: str, requested_by: str | None = None
+) -> RunProgress:
+    """Start a run and do every chunk here (the CLI path; workers fan chunks out instead)."""
+    run = start_reclassification(dsn, formats_dir, format_name, requested_by)
+    for chunk_no in range(run.chunks_total):
+        run = classify_chunk(dsn, formats_dir, run.run_id, chunk_no)
+    return run
+
+
+# -- diff and explain ---------------------------------------------------------------------
+
+
+def diff_versions(dsn: str, format_name: str, old: str, new: str) -> list[LabelMove]:
+    """Decks per (old label -> new label) between two versions (prefixes of hashes work)."""
+    with psycopg.connect(dsn) as conn:
+        ids = []
+        for version in (old, new):
+            rows = conn.execute(
+                "SELECT id FROM definition_versions WHERE format = %s AND version LIKE %s",
+                (format_name, version + "%"),
+            ).fetchall()
+            if len(rows) != 1:
+                raise ClassificationError(
+                    f"version {version!r} of {format_name} is {'ambiguous' if rows else 'unknown'}"
+                )
+            ids.append(rows[0][0])
+        rows = conn.execute(
+            """SELECT coalesce(a.archetype, '(not labelled)'), coalesce(b.archetype,
+                      '(not labelled)'), count(*)
+                 FROM deck_archetypes a FULL JOIN deck_archetypes b
+                   ON b.deck_id = a.deck_id AND b.version_id = %s
+                WHERE (a.version_id = %s OR a.version_id IS NULL)
+                  AND (b.version_id = %s OR b.version_id IS NULL)
+                GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2""",
+            (ids[1], ids[0], ids[1]),
+        ).fetchall()
+    return [LabelMove(o, n, int(k)) for o, n, k in rows]
+
+
+def render_diff(moves: list[LabelMove]) -> str:
+    """Text summary: changed labels first, then how many stayed."""
+    changed = [m for m in moves if m.old != m.new]
+    same = sum(m.decks for m in moves if m.old == m.new)
+    lines = [f"{m.decks:6d}  {m.old}  ->  {m.new}" for m in changed]
+    lines.append(f"{same:6d}  unchanged; {sum(m.decks for m in changed)} changed")
+    return "\n".join(lines)
+
+
+def explain_deck(dsn: str, formats_dir: Path, deck_id: int, verbose: bool = False) -> str:
+    """Why a stored deck gets its label, condition by condition."""
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(
+            """SELECT t.format, d.player, t.name, d.main_card_ids, d.main_counts,
+                      d.side_card_ids, d.side_counts
+                 FROM decks d JOIN tournaments t ON t.id = d.tournament_id WHERE d.id = %s""",
+            (deck_id,),
+        ).fetchone()
+        if row is None:
+            raise ClassificationError(f"no deck {deck_id}")
+        format_name, player, event, main_ids, main_counts, side_ids, side_counts = row
+        cards = _CardNames(conn)
+        main = cards.board(conn, main_ids, main_counts)
+        side = cards.board(conn, side_ids, side_counts)
+        stored = conn.execute(
+            "SELECT archetype, v.version FROM current_deck_archetypes a "
+            "JOIN definition_versions v ON v.id = a.version_id WHERE a.deck_id = %s",
+            (deck_id,),
+        ).fetchone()
+    fmt = load_definitions(formats_dir, format_name)
+    header = f"Deck {deck_id}: {player} at {event} ({format_name})"
+    if stored is not None:
+        header += f"\nStored label: {stored[0]} (definitions {stored[1]})"
+        if stored[1] != fmt.version:
+            header += f"\nNote: the definitions folder is now version {fmt.version}."
+    return header + "\n" + render_text(explain(fmt, main, side), verbose=verbose)

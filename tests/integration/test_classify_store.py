@@ -1,0 +1,171 @@
+"""Classification stored in PostgreSQL: labels, versions, chunked reclassification with an
+atomic switch, diff, explain by deck id, and the CLI commands behind them."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from pipelines.classify import store
+from pipelines.cli import main as cli_main
+from pipelines.ingest.cache import ingest_cache
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+
+
+@pytest.fixture
+def definitions(tmp_path: Path) -> Path:
+    root = tmp_path / "Formats"
+    shutil.copytree(FIXTURES / "definitions", root)
+    return root
+
+
+@pytest.fixture
+def ingested(pg_dsn: str) -> str:
+    ingest_cache(pg_dsn, FIXTURES / "cache")
+    return pg_dsn
+
+
+def labels(dsn: str, fmt: str) -> dict[str, list[str]]:
+    """Player -> labels readers currently see, for one format."""
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute(
+            """SELECT d.player, a.archetype FROM decks d
+                 JOIN tournaments t ON t.id = d.tournament_id
+                 JOIN current_deck_archetypes a ON a.deck_id = d.id
+                WHERE t.format = %s ORDER BY d.player, a.archetype""",
+            (fmt,),
+        ).fetchall()
+    out: dict[str, list[str]] = {}
+    for player, label in rows:
+        out.setdefault(player, []).append(label)
+    return out
+
+
+def test_new_decks_are_labelled_with_the_active_version(ingested: str, definitions: Path) -> None:
+    done = store.classify_new_decks(ingested, definitions)
+    assert done == {"Modern": 10, "Legacy": 4, "Pioneer": 5}  # Pauper/Unknown: no definitions
+    modern = labels(ingested, "Modern")
+    assert modern["alice_mtg"] == ["Mono Red Burn"]  # IncludeColorInName, colour R
+    assert modern["bob_mtg"] == ["Karn Tron"]  # the variant's display name
+    assert modern["carol_mtg"] == ["Elves"]
+    pioneer = labels(ingested, "Pioneer")
+    assert pioneer["Jo  Smith"] == ["Elves"]
+    assert pioneer["Yan"] == ["Unknown"]  # "Fire/Ice" is not "Fire // Ice": exact matching
+    # Idempotent: nothing left to label.
+    assert store.classify_new_decks(ingested, definitions) == {
+        "Modern": 0,
+        "Legacy": 0,
+        "Pioneer": 0,
+    }
+    with psycopg.connect(ingested) as conn:
+        method, candidates = conn.execute(
+            "SELECT method, candidates FROM current_deck_archetypes a JOIN decks d "
+            "ON d.id = a.deck_id WHERE d.player = 'bob_mtg'"
+        ).fetchone()  # type: ignore[misc]
+    assert (method, candidates) == ("rule", ["Karn Tron"])
+
+
+def rename_burn(definitions: Path) -> None:
+    path = definitions / "Modern" / "Archetypes" / "Burn.json"
+    data = json.loads(path.read_text())
+    data["Name"] = "RedDeckWins"
+    data["IncludeColorInName"] = False
+    path.write_text(json.dumps(data))
+
+
+def test_reclassification_switches_readers_atomically(
+    ingested: str, definitions: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.classify_new_decks(ingested, definitions)
+    old_version = store.load_definitions(definitions, "Modern").version
+    rename_burn(definitions)
+    monkeypatch.setattr(store, "CHUNK_DECKS", 4)  # 10 Modern decks -> 3 chunks
+    run = store.start_reclassification(ingested, definitions, "Modern", "test")
+    assert (run.chunks_total, run.chunks_done, run.status) == (3, 0, "running")
+    assert run.version != old_version
+    for chunk in range(2):
+        run = store.classify_chunk(ingested, definitions, run.run_id, chunk)
+        # Until the last chunk, readers see the old labels only (no mixture).
+        assert labels(ingested, "Modern")["alice_mtg"] == ["Mono Red Burn"]
+    # A redelivered chunk changes nothing.
+    run = store.classify_chunk(ingested, definitions, run.run_id, 1)
+    assert run.chunks_done == 2 and run.status == "running"
+    run = store.classify_chunk(ingested, definitions, run.run_id, 2)
+    assert run.status == "completed"
+    modern = labels(ingested, "Modern")
+    assert modern["alice_mtg"] == ["Red Deck Wins"] and modern["bob_mtg"] == ["Karn Tron"]
+    # The previous version stays queryable: the diff reports what moved.
+    moves = store.diff_versions(ingested, "Modern", old_version[:8], run.version[:8])
+    changed = {(m.old, m.new): m.decks for m in moves if m.old != m.new}
+    assert changed == {("Mono Red Burn", "Red Deck Wins"): 4}
+    assert "4  Mono Red Burn  ->  Red Deck Wins" in store.render_diff(moves)
+
+
+def test_definitions_changing_mid_run_stop_the_run(ingested: str, definitions: Path) -> None:
+    store.classify_new_decks(ingested, definitions)
+    run = store.start_reclassification(ingested, definitions, "Modern")
+    rename_burn(definitions)
+    with pytest.raises(store.ClassificationError, match="changed during run"):
+        store.classify_chunk(ingested, definitions, run.run_id, 0)
+
+
+def test_decks_ingested_during_a_run_are_labelled_at_the_switch(
+    pg_dsn: str, definitions: Path, tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache"
+    shutil.copytree(FIXTURES / "cache", cache)
+    late = cache / "MTGO/2025/03/09/modern-challenge-32-2025-03-0912345678.json"
+    held = late.read_bytes()
+    late.unlink()
+    ingest_cache(pg_dsn, cache)
+    store.classify_new_decks(pg_dsn, definitions)
+    rename_burn(definitions)
+    run = store.start_reclassification(pg_dsn, definitions, "Modern")
+    late.write_bytes(held)
+    ingest_cache(pg_dsn, cache)
+    store.classify_new_decks(pg_dsn, definitions)  # labels the new decks with the old version
+    for chunk in range(run.chunks_total):
+        store.classify_chunk(pg_dsn, definitions, run.run_id, chunk)
+    assert labels(pg_dsn, "Modern")["alice_mtg"] == ["Red Deck Wins"]
+
+
+def test_explain_a_stored_deck(ingested: str, definitions: Path) -> None:
+    store.classify_new_decks(ingested, definitions)
+    with psycopg.connect(ingested) as conn:
+        deck_id = conn.execute("SELECT id FROM decks WHERE player = 'bob_mtg'").fetchone()[0]  # type: ignore[index]
+    text = store.explain_deck(ingested, definitions, deck_id, verbose=True)
+    assert "Stored label: Karn Tron" in text
+    assert "Karn Liberated" in text and "TwoOrMoreInMainboard" in text
+    with pytest.raises(store.ClassificationError, match="no deck"):
+        store.explain_deck(ingested, definitions, 10**9)
+
+
+def test_cli_commands(
+    ingested: str,
+    definitions: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr("pipelines.cli.database_url", lambda: ingested)
+    defs = ["--definitions", str(definitions)]
+    assert cli_main(["classify", "new", *defs]) == 0
+    assert "Modern: 10 decks labelled" in capsys.readouterr().out
+    old = store.load_definitions(definitions, "Modern").version
+    rename_burn(definitions)
+    assert cli_main(["classify", "format", "Modern", *defs]) == 0
+    out = capsys.readouterr().out
+    assert "10 decks in 1 chunks, completed" in out
+    new = store.load_definitions(definitions, "Modern").version
+    assert cli_main(["classify", "diff", "Modern", "--from", old, "--to", new]) == 0
+    assert "Mono Red Burn  ->  Red Deck Wins" in capsys.readouterr().out
+    with psycopg.connect(ingested) as conn:
+        deck_id = conn.execute("SELECT id FROM decks WHERE player = 'carol_mtg'").fetchone()[0]  # type: ignore[index]
+    assert cli_main(["classify", "explain", str(deck_id), *defs]) == 0
+    assert "Stored label: Elves" in capsys.readouterr().out
+    assert cli_main(["classify", "format", "Premodern", *defs]) == 2
+    assert "no definitions for format 'Premodern'" in capsys.readouterr().err
