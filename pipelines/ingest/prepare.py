@@ -93,6 +93,8 @@ def prepare_file(path: Path, rel: str, mtime_ns: int) -> PreparedFile | None:
         error = None
     except DocumentError as exc:
         document, error = None, exc
+    except Exception as exc:  # a parser bug must not lose the file nor stop the run
+        document, error = None, DocumentError("internal_error", f"unexpected {exc!r}")
     return PreparedFile(rel, len(raw), mtime_ns, sha, raw, document, error)
 
 
