@@ -1,0 +1,67 @@
+"""Shared helpers of the benchmarks: a scratch database, timing, peak memory, output."""
+
+from __future__ import annotations
+
+import resource
+import time
+from collections.abc import Callable
+from typing import TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+
+from pipelines.core.settings import get_settings
+from pipelines.storage import migrations
+
+LOCAL_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
+T = TypeVar("T")
+
+
+def server_dsn() -> str:
+    """DATABASE_URL, else the local server, else the embedded one."""
+    settings = get_settings()
+    if settings.database_url:
+        return settings.database_url
+    try:
+        with psycopg.connect(LOCAL_PG, connect_timeout=2):
+            return LOCAL_PG
+    except psycopg.OperationalError:
+        from pipelines.core.services import resolve_services
+
+        resolved = resolve_services(settings)
+        assert resolved.database_url
+        return resolved.database_url
+
+
+def fresh_database(name: str, migrate: bool = True) -> str:
+    """Drop and create database ``name`` on the benchmark server; return its DSN."""
+    admin = server_dsn()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    parts = urlsplit(admin)
+    dsn = urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, ""))
+    if migrate:
+        migrations.upgrade(dsn)
+    return dsn
+
+
+def timed(func: Callable[[], T]) -> tuple[T, float]:
+    """Run ``func`` once; return its result and the wall-clock seconds."""
+    start = time.perf_counter()
+    result = func()
+    return result, time.perf_counter() - start
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process and of its largest finished child, in MB."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024
+
+
+def headline(figures: dict[str, object]) -> None:
+    """The closing ``key=value`` lines every benchmark ends with."""
+    print()
+    for key, value in figures.items():
+        print(f"{key}={value:.1f}" if isinstance(value, float) else f"{key}={value}")

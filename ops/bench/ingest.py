@@ -1,0 +1,89 @@
+"""Ingestion benchmark: ``python -m ops.bench.ingest [--scale N] [--tree DIR]``.
+
+Fresh ingestion of the real sample (``<MANALYTICS_DATA_DIR>/tournaments``) into an empty
+database, then a re-run with nothing new. Printed beside it, measured in the same run:
+the parse-only ceiling (orjson + validation, no database) and the same pipeline with a
+single process. ``--scale N`` also generates N times the sample's deck count with the demo
+generator and reports the same figures, so growth is visible.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import tempfile
+from pathlib import Path
+
+from ops.bench.common import fresh_database, headline, peak_rss_mb, timed
+from pipelines.core.settings import get_settings
+from pipelines.ingest import cache
+from pipelines.ingest.cache import ingest_cache
+from pipelines.ingest.parse import DocumentError, parse_document
+
+
+def parse_only(root: Path) -> int:
+    """Decks parsed from every file, no database: the ceiling for any writer."""
+    decks = 0
+    for path in sorted(root.rglob("*.json")):
+        with contextlib.suppress(DocumentError):
+            decks += len(parse_document(path.read_bytes(), path.relative_to(root).as_posix()).decks)
+    return decks
+
+
+def measure(root: Path, label: str) -> dict[str, float]:
+    """Fresh run, serial baseline and re-run over ``root``; prints a table, returns figures."""
+    decks, parse_s = timed(lambda: parse_only(root))
+    dsn = fresh_database("manalytics_bench_ingest")
+    saved = cache.PREPARE_WORKERS
+    cache.PREPARE_WORKERS = 1
+    serial, _ = timed(lambda: ingest_cache(dsn, root))
+    cache.PREPARE_WORKERS = saved
+    dsn = fresh_database("manalytics_bench_ingest")
+    fresh, _ = timed(lambda: ingest_cache(dsn, root))
+    rerun, _ = timed(lambda: ingest_cache(dsn, root))
+    figures = {
+        "files": float(fresh.files_seen),
+        "decks": float(fresh.decks),
+        "parse_only_decks_per_s": decks / parse_s,
+        "serial_decks_per_s": serial.decks / serial.seconds,
+        "decks_per_s": fresh.decks / fresh.seconds,
+        "fresh_seconds": fresh.seconds,
+        "rerun_seconds": rerun.seconds,
+    }
+    print(f"\n{label}")
+    for key, value in figures.items():
+        print(f"  {key:24s} {value:12,.2f}")
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--tree", type=Path, help="cache folder (default: the real sample)")
+    parser.add_argument("--scale", type=int, default=0, help="also run N x the sample, generated")
+    args = parser.parse_args()
+    root = args.tree or get_settings().tournaments_dir
+    if not root.is_dir():
+        raise SystemExit(f"no cache folder at {root} (set MANALYTICS_DATA_DIR or use --tree)")
+    sample = measure(root, f"sample: {root}")
+    out = {
+        "decks_per_s": round(sample["decks_per_s"]),
+        "serial_decks_per_s": round(sample["serial_decks_per_s"]),
+        "parse_only_decks_per_s": round(sample["parse_only_decks_per_s"]),
+        "rerun_seconds": round(sample["rerun_seconds"], 3),
+    }
+    if args.scale:
+        from pipelines.demo.generator import generate
+
+        with tempfile.TemporaryDirectory(prefix="manalytics-scale-") as tmp:
+            target = int(sample["decks"]) * args.scale
+            _, gen_s = timed(lambda: generate(Path(tmp), target, 7))
+            print(f"\ngenerated {target:,} decks in {gen_s:.1f} s")
+            scaled = measure(Path(tmp), f"scale x{args.scale}: {target:,} decks")
+            out[f"scale{args.scale}_decks_per_s"] = round(scaled["decks_per_s"])
+            out[f"scale{args.scale}_rerun_seconds"] = round(scaled["rerun_seconds"], 3)
+    out["peak_rss_mb"] = round(peak_rss_mb())
+    headline(out)
+
+
+if __name__ == "__main__":
+    main()
