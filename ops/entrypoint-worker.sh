@@ -1,0 +1,33 @@
+#!/bin/sh
+# Entrypoint of the worker image.
+#   worker [celery args...]  Celery worker on the ingest, classify and refresh queues (default)
+#   beat [celery args...]    the ONE beat scheduler (run exactly one replica)
+#   migrate                  apply pending migrations and exit
+#   anything else            exec'd as given
+set -eu
+
+role="${1:-worker}"
+[ "$#" -gt 0 ] && shift
+
+case "$role" in
+  worker)
+    # -n worker@%h: the image's HEALTHCHECK pings exactly this node name.
+    exec celery -A workers.celery_app worker \
+      --queues ingest,classify,refresh \
+      --hostname "worker@%h" \
+      --concurrency "${CELERY_CONCURRENCY:-2}" \
+      --loglevel "${LOG_LEVEL:-INFO}" \
+      "$@"
+    ;;
+  beat)
+    # The schedule state file lives on the beat service's own volume (BEAT_SCHEDULE_FILENAME);
+    # no pidfile: a stale one on the volume could match a live pid in a new container.
+    exec celery -A workers.celery_app beat --loglevel "${LOG_LEVEL:-INFO}" "$@"
+    ;;
+  migrate)
+    exec manalytics db upgrade "$@"
+    ;;
+  *)
+    exec "$role" "$@"
+    ;;
+esac

@@ -1,0 +1,60 @@
+"""gunicorn configuration for the API (production and ``manalytics run``).
+
+    gunicorn -c ops/gunicorn.conf.py "api:create_app()"
+
+Values and reasons: ENGINEERING.md §5 (gunicorn rows). Deliberately *not* set here, so that
+gunicorn reads its own environment variables: ``workers`` (``WEB_CONCURRENCY``, the image
+sets 2) and ``forwarded_allow_ips`` (``FORWARDED_ALLOW_IPS``, the proxy addresses); the
+command line (``--bind``, ``--workers``) overrides anything here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pipelines.core.settings import get_settings
+
+# Loading settings here makes a misconfigured production container fail at start-up with
+# the message naming the variable, before any worker forks.
+_settings = get_settings()
+
+bind = "0.0.0.0:8000"
+worker_class = "sync"
+# Request timeout; the DB pool timeout (DB_POOL_TIMEOUT) stays below it so a starved request
+# gets a clean 503 instead of a killed worker.
+timeout = 30
+graceful_timeout = 30
+keepalive = 5
+# Recycle workers now and then (memory growth); jitter so they don't all restart at once.
+max_requests = 1000
+max_requests_jitter = 100
+# No preload: the app (and anything it opens) is built in each worker after fork, and HUP
+# reloads code. Pools must never be created before fork (psycopg/psycopg#395).
+preload_app = False
+# The heartbeat file on a disk-backed /tmp can block workers in containers.
+worker_tmp_dir = "/dev/shm" if Path("/dev/shm").is_dir() else None
+accesslog = "-"
+errorlog = "-"
+loglevel = _settings.log_level.lower()
+proc_name = "manalytics-api"
+# gunicorn >= 25 opens a control socket under $HOME by default: not wanted in containers
+# (read-only home, deploys replace containers) nor by ``manalytics run`` (one per machine).
+control_socket_disable = True
+
+
+def post_fork(server: Any, worker: Any) -> None:
+    """Per-process resources are created here (after fork), never in the master.
+
+    Placeholder: the read API's psycopg pool will be opened in the app factory or here.
+    """
+    server.log.debug("worker %s forked", worker.pid)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """Drop the live-gauge files of a dead worker (prometheus multiprocess mode)."""
+    if _settings.prometheus_multiproc_dir is None:
+        return
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid, str(_settings.prometheus_multiproc_dir))

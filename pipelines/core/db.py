@@ -1,0 +1,127 @@
+"""Database connections: one-off psycopg connections, the per-process pool, SQLAlchemy engines.
+
+Rules (ENGINEERING.md §5/§6):
+
+* nothing here touches the database at import time;
+* one :class:`~psycopg_pool.ConnectionPool` per process, created and opened *after* fork
+  (gunicorn ``post_fork``, Celery ``worker_process_init``) — a pool inherited across fork
+  hands the same sockets to two processes;
+* SQLAlchemy never pools on its own: :func:`make_engine` uses ``NullPool`` with the psycopg
+  pool as ``creator`` (``close_returns=True`` makes ``close()`` hand the connection back), so
+  there is one pool and one connection budget per process.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+from psycopg_pool import ConnectionPool
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.pool import NullPool
+
+from pipelines.core.settings import Settings, SettingsError
+
+DEFAULT_APPLICATION_NAME = "manalytics"
+# Pool connection recycling (psycopg docs, "Connection quality").
+POOL_MAX_LIFETIME = 3600.0
+POOL_MAX_IDLE = 600.0
+POOL_RECONNECT_TIMEOUT = 300.0
+
+
+def _require_dsn(settings: Settings) -> str:
+    if not settings.database_url:
+        raise SettingsError(
+            "DATABASE_URL is not resolved yet (call pipelines.core.services.resolve_services)"
+        )
+    return settings.database_url
+
+
+def connect(
+    dsn: str,
+    *,
+    application_name: str = DEFAULT_APPLICATION_NAME,
+    autocommit: bool = False,
+    statement_timeout_ms: int | None = None,
+    connect_timeout: int = 10,
+    **kwargs: Any,
+) -> psycopg.Connection[Any]:
+    """Open one psycopg connection (autocommit off by default); the caller closes it.
+
+    ``statement_timeout_ms`` is set for the whole session through the startup ``options``.
+    """
+    if statement_timeout_ms is not None:
+        kwargs["options"] = _with_statement_timeout(kwargs.get("options"), statement_timeout_ms)
+    return psycopg.connect(
+        dsn,
+        autocommit=autocommit,
+        application_name=application_name,
+        connect_timeout=connect_timeout,
+        **kwargs,
+    )
+
+
+def _with_statement_timeout(options: str | None, timeout_ms: int) -> str:
+    extra = f"-c statement_timeout={int(timeout_ms)}"
+    return f"{options} {extra}" if options else extra
+
+
+def make_pool(
+    settings: Settings,
+    *,
+    name: str = "manalytics",
+    application_name: str = DEFAULT_APPLICATION_NAME,
+    statement_timeout_ms: int | None = None,
+    min_size: int | None = None,
+    max_size: int | None = None,
+    open: bool = True,
+) -> ConnectionPool:
+    """A psycopg pool sized from settings, opened explicitly (call it after fork).
+
+    Connections are health-checked on checkout (``ConnectionPool.check_connection``) and
+    recycled after an hour; ``timeout`` (``DB_POOL_TIMEOUT``) is kept below gunicorn's worker
+    timeout so a starved request fails cleanly instead of the worker being killed.
+    """
+    kwargs: dict[str, Any] = {"application_name": application_name, "autocommit": False}
+    if statement_timeout_ms is not None:
+        kwargs["options"] = _with_statement_timeout(None, statement_timeout_ms)
+    pool = ConnectionPool(
+        _require_dsn(settings),
+        min_size=settings.db_pool_min if min_size is None else min_size,
+        max_size=settings.db_pool_max if max_size is None else max_size,
+        timeout=settings.db_pool_timeout,
+        max_lifetime=POOL_MAX_LIFETIME,
+        max_idle=POOL_MAX_IDLE,
+        reconnect_timeout=POOL_RECONNECT_TIMEOUT,
+        check=ConnectionPool.check_connection,
+        kwargs=kwargs,
+        name=name,
+        # close() on a pooled connection returns it to the pool (psycopg_pool >= 3.3); this
+        # is what lets SQLAlchemy's NullPool "close" connections it got from the creator.
+        close_returns=True,
+        open=False,
+    )
+    if open:
+        pool.open(wait=False)
+    return pool
+
+
+def sqlalchemy_url(dsn: str) -> str:
+    """The SQLAlchemy URL for a libpq DSN (``postgresql+psycopg://``; bare selects psycopg2)."""
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if dsn.startswith(prefix):
+            return "postgresql+psycopg://" + dsn[len(prefix) :]
+    raise SettingsError(f"DATABASE_URL must start with postgresql://, got {dsn.split(':', 1)[0]!r}")
+
+
+def make_engine(pool: ConnectionPool, **kwargs: Any) -> Engine:
+    """A SQLAlchemy engine drawing every connection from ``pool`` (single-pool pattern)."""
+    return create_engine(
+        "postgresql+psycopg://",
+        poolclass=NullPool,
+        creator=pool.getconn,
+        **kwargs,
+    )
+
+
+__all__ = ["connect", "make_engine", "make_pool", "sqlalchemy_url"]

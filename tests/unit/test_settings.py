@@ -1,0 +1,193 @@
+"""The settings module: coercion, validation messages, production checks, Redis databases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipelines.core.settings import (
+    REDIS_DBS,
+    SETTINGS_DOC,
+    Settings,
+    SettingsError,
+    load_settings,
+    settings_markdown,
+)
+
+STRONG = "k3J9vQ2xLm8pR4tZ7wYb1NcF6hD0sGaE5uVi"
+STRONG_2 = "Zq8Lr2Vm5Xt9Bw3Nk7Jh1Fd6Gs0Pc4Ya8Ue2"
+
+# A valid non-default value for every documented variable (checked to change the result).
+EXAMPLES = {
+    "MANALYTICS_ENV": "test",
+    "DATABASE_URL": "postgresql://u@db:5432/x",
+    "REDIS_URL": "redis://cache:6379",
+    "MANALYTICS_VAR_DIR": "/tmp/manalytics-var",
+    "MANALYTICS_DATA_DIR": "/tmp/manalytics-data",
+    "MANALYTICS_CACHE_DIR": "/tmp/manalytics-cache",
+    "MANALYTICS_FORMATS_DIR": "/tmp/manalytics-formats",
+    "MANALYTICS_DEMO_DECKS": "50",
+    "SECRET_KEY": STRONG,
+    "JWT_SECRET_KEY": STRONG_2,
+    "DB_POOL_MIN": "2",
+    "DB_POOL_MAX": "8",
+    "DB_POOL_TIMEOUT": "2.5",
+    "DB_STATEMENT_TIMEOUT_MS": "1500",
+    "MIGRATION_LOCK_TIMEOUT_MS": "1000",
+    "MIGRATION_STATEMENT_TIMEOUT_MS": "1000",
+    "CELERY_VISIBILITY_TIMEOUT": "7200",
+    "BEAT_SCHEDULE_FILENAME": "/tmp/beat/schedule",
+    "INGEST_HOUR_UTC": "5",
+    "LOG_LEVEL": "debug",
+    "HTTP_HOST": "0.0.0.0",
+    "HTTP_PORT": "8080",
+    "EMBEDDED_REDIS_PORT": "6499",
+    "PROMETHEUS_MULTIPROC_DIR": "/tmp/prom",
+}
+
+
+def production_env(**overrides: str) -> dict[str, str]:
+    env = {
+        "MANALYTICS_ENV": "production",
+        "SECRET_KEY": STRONG,
+        "JWT_SECRET_KEY": STRONG_2,
+        "DATABASE_URL": "postgresql://u:p@db:5432/manalytics",
+        "REDIS_URL": "redis://redis:6379",
+    }
+    env.update(overrides)
+    return {k: v for k, v in env.items() if v != ""}
+
+
+def test_defaults_leave_services_to_be_embedded() -> None:
+    settings = load_settings({})
+    assert settings.env == "development"
+    assert settings.database_url is None and settings.redis_url is None
+    assert settings.cache_dir is None
+    assert settings.db_pool_min == 1 and settings.db_pool_max == 4
+    assert settings.embedded_redis_port == 6390
+    assert settings.beat_schedule_filename == settings.var_dir / "celerybeat-schedule"
+    assert not settings.is_production
+
+
+def test_values_are_coerced() -> None:
+    settings = load_settings(EXAMPLES)
+    assert settings.db_pool_max == 8 and isinstance(settings.db_pool_max, int)
+    assert settings.db_pool_timeout == 2.5
+    assert settings.http_port == 8080
+    assert settings.log_level == "DEBUG"
+    assert settings.var_dir == Path("/tmp/manalytics-var")
+    assert settings.prometheus_multiproc_dir == Path("/tmp/prom")
+    assert settings.ingest_hour_utc == 5
+
+
+def test_relative_paths_resolve_against_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings({"MANALYTICS_VAR_DIR": "state", "MANALYTICS_CACHE_DIR": "c"})
+    assert settings.var_dir == tmp_path / "state"
+    assert settings.cache_dir == tmp_path / "c"
+    # The beat state file follows the var dir unless set on its own.
+    assert settings.beat_schedule_filename == tmp_path / "state" / "celerybeat-schedule"
+
+
+@pytest.mark.parametrize("doc", SETTINGS_DOC, ids=lambda d: d.env)
+def test_every_documented_variable_is_read(doc) -> None:  # type: ignore[no-untyped-def]
+    assert doc.env in EXAMPLES, f"add an example value for {doc.env}"
+    assert load_settings({doc.env: EXAMPLES[doc.env]}) != load_settings({})
+
+
+def test_markdown_table_lists_every_variable() -> None:
+    table = settings_markdown()
+    for doc in SETTINGS_DOC:
+        assert f"`{doc.env}`" in table
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"DB_POOL_MIN": "lots"}, "DB_POOL_MIN"),
+        ({"DB_POOL_MAX": "0"}, "DB_POOL_MAX"),
+        ({"DB_POOL_MIN": "5", "DB_POOL_MAX": "2"}, "DB_POOL_MAX"),
+        ({"DB_POOL_TIMEOUT": "soon"}, "DB_POOL_TIMEOUT"),
+        ({"HTTP_PORT": "http"}, "HTTP_PORT"),
+        ({"EMBEDDED_REDIS_PORT": "-1"}, "EMBEDDED_REDIS_PORT"),
+        ({"INGEST_HOUR_UTC": "24"}, "INGEST_HOUR_UTC"),
+        ({"CELERY_VISIBILITY_TIMEOUT": "10"}, "CELERY_VISIBILITY_TIMEOUT"),
+        ({"MANALYTICS_DEMO_DECKS": "0"}, "MANALYTICS_DEMO_DECKS"),
+        ({"MANALYTICS_ENV": "staging"}, "MANALYTICS_ENV"),
+    ],
+)
+def test_invalid_values_name_the_variable(env: dict[str, str], variable: str) -> None:
+    with pytest.raises(SettingsError, match=variable):
+        load_settings(env)
+
+
+def test_production_accepts_strong_secrets_and_urls() -> None:
+    settings = load_settings(production_env())
+    assert settings.is_production
+    assert settings.secret_key == STRONG
+
+
+def test_production_refuses_missing_secrets_and_says_which() -> None:
+    with pytest.raises(SettingsError) as info:
+        load_settings(production_env(SECRET_KEY="", JWT_SECRET_KEY=""))
+    message = str(info.value)
+    assert "SECRET_KEY is missing" in message
+    assert "JWT_SECRET_KEY is missing" in message
+
+
+@pytest.mark.parametrize(
+    "weak",
+    ["changeme", "short-but-random-Xy7", "a" * 40, "abababababababababababababababababab"],
+)
+def test_production_refuses_weak_secrets(weak: str) -> None:
+    with pytest.raises(SettingsError, match="JWT_SECRET_KEY is weak") as info:
+        load_settings(production_env(JWT_SECRET_KEY=weak))
+    assert "SECRET_KEY is weak" not in str(info.value).replace("JWT_SECRET_KEY", "")
+
+
+def test_production_refuses_embedded_services() -> None:
+    with pytest.raises(SettingsError) as info:
+        load_settings(production_env(DATABASE_URL="", REDIS_URL=""))
+    assert "DATABASE_URL is missing" in str(info.value)
+    assert "REDIS_URL is missing" in str(info.value)
+
+
+def test_development_keeps_its_dev_secrets() -> None:
+    settings = load_settings({"SECRET_KEY": ""})
+    assert settings.secret_key == Settings().secret_key
+
+
+@pytest.mark.parametrize(
+    "base",
+    [
+        "redis://cache:6379",
+        "redis://cache:6379/",
+        "redis://cache:6379/7",
+        "redis://cache:6379/7?health_check_interval=10",
+    ],
+)
+def test_redis_db_url_uses_one_logical_db_per_purpose(base: str) -> None:
+    settings = Settings(redis_url=base)
+    for purpose, index in REDIS_DBS.items():
+        assert settings.redis_db_url(purpose) == f"redis://cache:6379/{index}"
+    urls = {settings.redis_db_url(purpose) for purpose in REDIS_DBS}
+    assert len(urls) == len(REDIS_DBS)
+
+
+def test_redis_db_url_keeps_credentials() -> None:
+    settings = Settings(redis_url="redis://:s3cret@cache:6379/2")
+    assert settings.redis_db_url("broker") == "redis://:s3cret@cache:6379/0"
+    assert settings.redis_db_url("limiter") == "redis://:s3cret@cache:6379/2"
+
+
+def test_redis_db_url_needs_a_resolved_url() -> None:
+    with pytest.raises(SettingsError, match="REDIS_URL"):
+        Settings().redis_db_url("broker")
+
+
+def test_redis_db_url_rejects_unknown_purposes() -> None:
+    with pytest.raises(KeyError):
+        Settings(redis_url="redis://cache:6379").redis_db_url("sessions")

@@ -1,0 +1,108 @@
+"""Base task class and per-process worker resources.
+
+* One psycopg pool per worker *process*, created in ``worker_process_init`` (after the
+  prefork fork) and closed in ``worker_process_shutdown``; with the solo/threads pool, where
+  that signal never fires, it is created on first use (and re-created if the pid changed).
+* Every log line carries ``task_id`` / ``task_name`` (``-`` outside a task): bound at
+  ``task_prerun``, cleared at ``task_postrun``, added by a filter on the handlers Celery sets
+  up (Celery never hijacks the root logger: ``worker_hijack_root_logger=False``).
+
+Tasks stay thin: they resolve arguments and call a function of :mod:`pipelines`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from contextvars import ContextVar
+from typing import Any
+
+from celery import Task, signals
+from psycopg_pool import ConnectionPool
+
+from pipelines.core.db import make_pool
+from pipelines.core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+_task_context: ContextVar[tuple[str, str] | None] = ContextVar("task_context", default=None)
+_pool: ConnectionPool | None = None
+_pool_pid: int | None = None
+
+
+def _settings() -> Settings:
+    from workers.celery_app import worker_settings
+
+    return worker_settings()
+
+
+def get_pool() -> ConnectionPool:
+    """This process's database pool (created on first use after fork)."""
+    global _pool, _pool_pid
+    if _pool is None or _pool_pid != os.getpid():
+        # A pool inherited from a parent process is unusable (shared sockets): drop it
+        # without closing (closing would touch the parent's connections).
+        _pool = make_pool(_settings(), name="worker", application_name="manalytics-worker")
+        _pool_pid = os.getpid()
+    return _pool
+
+
+def close_pool() -> None:
+    """Close this process's pool if it has one."""
+    global _pool, _pool_pid
+    if _pool is not None and _pool_pid == os.getpid():
+        _pool.close(timeout=5.0)
+    _pool, _pool_pid = None, None
+
+
+class ManalyticsTask(Task):  # type: ignore[misc]  # celery is untyped
+    """Project base task: resolved settings and the per-process pool at hand."""
+
+    @property
+    def settings(self) -> Settings:
+        """Settings of this worker with the service URLs resolved."""
+        return _settings()
+
+    @property
+    def db_pool(self) -> ConnectionPool:
+        """The worker process's psycopg pool."""
+        return get_pool()
+
+
+class TaskContextFilter(logging.Filter):
+    """Adds ``task_id`` and ``task_name`` to every record (``-`` outside a task)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        context = _task_context.get()
+        record.task_id, record.task_name = context or ("-", "-")
+        return True
+
+
+@signals.after_setup_logger.connect
+def _install_log_filter(logger: logging.Logger, **_: Any) -> None:
+    for handler in logger.handlers:
+        if not any(isinstance(f, TaskContextFilter) for f in handler.filters):
+            handler.addFilter(TaskContextFilter())
+
+
+@signals.task_prerun.connect
+def _bind_task_context(task_id: str, task: Task, **_: Any) -> None:
+    _task_context.set((task_id, task.name))
+
+
+@signals.task_postrun.connect
+def _clear_task_context(**_: Any) -> None:
+    _task_context.set(None)
+
+
+@signals.worker_process_init.connect
+def _init_process(**_: Any) -> None:
+    get_pool()
+
+
+@signals.worker_process_shutdown.connect
+def _shutdown_process(**_: Any) -> None:
+    close_pool()
+
+
+__all__ = ["ManalyticsTask", "TaskContextFilter", "close_pool", "get_pool"]

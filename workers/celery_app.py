@@ -1,0 +1,153 @@
+"""The Celery application: configuration from settings only, queues, routes, beat schedule.
+
+Start a worker / beat with::
+
+    celery -A workers.celery_app worker -Q ingest,classify,refresh -c 2
+    celery -A workers.celery_app beat
+
+Configuration is lazy: importing this module neither reads the broker URL nor starts
+anything. The first time Celery needs its configuration (worker or beat start-up, the first
+``send_task``), :func:`worker_settings` resolves the services — with ``REDIS_URL`` /
+``DATABASE_URL`` unset that starts or reuses the embedded ones, exactly like ``manalytics
+run``. Per-process database resources are created in ``worker_process_init`` (see
+:mod:`workers.base`), never at import time and never before fork.
+
+Settings and their reasons: ENGINEERING.md §5 (Celery rows).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import runpy
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from celery import Celery
+from celery.schedules import crontab, schedule
+from kombu import Exchange, Queue
+
+from pipelines.core.services import resolve_services
+from pipelines.core.settings import REPO_ROOT, Settings, get_settings
+
+QUEUES = ("ingest", "classify", "refresh")
+# Light housekeeping (maintenance.*) shares the refresh queue, so a worker consuming the three
+# standard queues runs every registered task.
+DEFAULT_QUEUE = "refresh"
+TASK_MODULES = ("workers.tasks.ingest", "workers.tasks.refresh", "workers.tasks.maintenance")
+SCHEDULE_FILE = REPO_ROOT / "celerybeat-schedule.py"
+
+# Global time limits; long tasks set their own (always well below the visibility timeout).
+SOFT_TIME_LIMIT = 600
+HARD_TIME_LIMIT = 660
+
+_resolved: Settings | None = None
+
+
+def worker_settings() -> Settings:
+    """This process's settings with service URLs resolved (embedded ones started if unset)."""
+    global _resolved
+    if _resolved is None:
+        _resolved = resolve_services(get_settings())
+    return _resolved
+
+
+def _materialise(value: Any, settings: Settings) -> Any:
+    if isinstance(value, Mapping):
+        if set(value) == {"setting"}:
+            return getattr(settings, value["setting"])
+        return {key: _materialise(item, settings) for key, item in value.items()}
+    return value
+
+
+def load_beat_schedule(settings: Settings, path: Path = SCHEDULE_FILE) -> dict[str, Any]:
+    """Celery's ``beat_schedule`` built from the declarative ``celerybeat-schedule.py``."""
+    data = runpy.run_path(str(path))["SCHEDULE"]
+    result: dict[str, Any] = {}
+    for entry, spec in data.items():
+        when = _materialise(spec["schedule"], settings)
+        if "crontab" in when:
+            timing: Any = crontab(**when["crontab"])
+        elif "every" in when:
+            timing = schedule(run_every=float(when["every"]))
+        else:
+            raise ValueError(f"{path}: entry {entry!r} has no crontab/every schedule")
+        result[entry] = {
+            "task": spec["task"],
+            "schedule": timing,
+            "options": dict(_materialise(spec.get("options", {}), settings)),
+        }
+    return result
+
+
+def celery_config(settings: Settings) -> dict[str, Any]:
+    """The full Celery configuration for ``settings`` (service URLs must be resolved)."""
+    visibility = settings.celery_visibility_timeout
+    schedule_file = Path(settings.beat_schedule_filename)
+    # Beat's shelve file lives on a writable volume; make sure its folder exists (where it
+    # cannot be created, e.g. a read-only API container, only beat would need it anyway).
+    with contextlib.suppress(OSError):
+        schedule_file.parent.mkdir(parents=True, exist_ok=True)
+    return {
+        "broker_url": settings.redis_db_url("broker"),
+        "result_backend": settings.redis_db_url("results"),
+        # Redis has no real ack: an unacked message is redelivered after the visibility
+        # timeout. Set in all three places or the shortest (default 1 h) silently wins.
+        "broker_transport_options": {"visibility_timeout": visibility},
+        "result_backend_transport_options": {"visibility_timeout": visibility},
+        "visibility_timeout": visibility,
+        "broker_connection_retry_on_startup": True,
+        "task_serializer": "json",
+        "result_serializer": "json",
+        "accept_content": ["json"],
+        "result_accept_content": ["json"],
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": False,
+        "task_ignore_result": True,
+        "result_expires": 3600,
+        "task_soft_time_limit": SOFT_TIME_LIMIT,
+        "task_time_limit": HARD_TIME_LIMIT,
+        "worker_prefetch_multiplier": 1,
+        "worker_max_tasks_per_child": 500,
+        "worker_hijack_root_logger": False,
+        "worker_cancel_long_running_tasks_on_connection_loss": True,
+        "worker_soft_shutdown_timeout": 30.0,
+        "worker_log_format": (
+            "[%(asctime)s: %(levelname)s/%(processName)s] [%(task_name)s %(task_id)s] %(message)s"
+        ),
+        "timezone": "UTC",
+        "enable_utc": True,
+        "task_queues": [
+            Queue(name, Exchange(name, type="direct"), routing_key=name) for name in QUEUES
+        ],
+        "task_default_queue": DEFAULT_QUEUE,
+        "task_default_exchange": DEFAULT_QUEUE,
+        "task_default_routing_key": DEFAULT_QUEUE,
+        "task_routes": {
+            "ingest.*": {"queue": "ingest"},
+            "classify.*": {"queue": "classify"},
+            "refresh.*": {"queue": "refresh"},
+            "maintenance.*": {"queue": DEFAULT_QUEUE},
+        },
+        "beat_schedule": load_beat_schedule(settings),
+        "beat_schedule_filename": str(schedule_file),
+    }
+
+
+def create_celery_app(settings: Settings | None = None, *, set_as_current: bool = True) -> Celery:
+    """A Celery app configured lazily from ``settings`` (default: :func:`worker_settings`)."""
+    celery = Celery("manalytics", include=list(TASK_MODULES), set_as_current=set_as_current)
+    celery.add_defaults(lambda: celery_config(settings or worker_settings()))
+    return celery
+
+
+app = create_celery_app()
+
+__all__ = [
+    "QUEUES",
+    "app",
+    "celery_config",
+    "create_celery_app",
+    "load_beat_schedule",
+    "worker_settings",
+]

@@ -1,0 +1,97 @@
+"""Ingestion tasks (queue ``ingest``): thin wrappers around :mod:`pipelines.ingest.cache`.
+
+Both are idempotent (ingestion skips unchanged files and upserts by natural keys), so late
+acknowledgement is safe: a task redelivered after a worker crash simply finds less to do.
+Overlap is guarded by the ingestion advisory lock: a run that finds it held returns
+``{"status": "skipped"}`` at once instead of queueing behind the running one.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pipelines.ingest.cache import IngestBusy, ingest_cache
+from pipelines.runner import nightly_cache_dir
+from workers.base import ManalyticsTask
+from workers.celery_app import app
+
+log = logging.getLogger(__name__)
+
+# Whole-tree ingestion of the real sample takes minutes; both limits stay far below the
+# visibility timeout (CELERY_VISIBILITY_TIMEOUT, default 4 h) so a running task is never
+# redelivered while it still runs.
+SOFT_TIME_LIMIT = 1700
+HARD_TIME_LIMIT = 1800
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def run_ingest(
+    dsn: str,
+    root: Path,
+    *,
+    since: str | None = None,
+    until: str | None = None,
+    source: str | None = None,
+) -> dict[str, Any]:
+    """Ingest ``root`` unless another ingestion holds the lock; a JSON-ready result."""
+    try:
+        summary = ingest_cache(
+            dsn,
+            root,
+            since=_date(since),
+            until=_date(until),
+            source=source,
+            wait=False,  # pg_try_advisory_lock: skip instead of queueing behind a running one
+        )
+    except IngestBusy:
+        log.info("ingestion of %s skipped: another ingestion is running", root)
+        return {"status": "skipped", "reason": "another ingestion is running", "root": str(root)}
+    return {"status": "succeeded", **summary.as_dict()}
+
+
+@app.task(
+    name="ingest.cache_tree",
+    base=ManalyticsTask,
+    bind=True,
+    queue="ingest",
+    acks_late=True,
+    soft_time_limit=SOFT_TIME_LIMIT,
+    time_limit=HARD_TIME_LIMIT,
+)
+def cache_tree(
+    self: ManalyticsTask,
+    root: str,
+    since: str | None = None,
+    until: str | None = None,
+    source: str | None = None,
+) -> dict[str, Any]:
+    """Ingest the decklist-cache tree at ``root`` (dates as ISO strings, JSON arguments)."""
+    dsn = self.settings.database_url
+    assert dsn is not None  # resolved by worker_settings()
+    return run_ingest(dsn, Path(root), since=since, until=until, source=source)
+
+
+@app.task(
+    name="ingest.nightly",
+    base=ManalyticsTask,
+    bind=True,
+    queue="ingest",
+    acks_late=True,
+    soft_time_limit=SOFT_TIME_LIMIT,
+    time_limit=HARD_TIME_LIMIT,
+)
+def nightly(self: ManalyticsTask) -> dict[str, Any]:
+    """Beat's nightly run: ingest ``MANALYTICS_CACHE_DIR`` (or the generated demo set)."""
+    root = nightly_cache_dir(self.settings)
+    if root is None:
+        log.warning("nightly ingestion skipped: no cache folder configured or generated")
+        return {"status": "skipped", "reason": "no cache folder"}
+    dsn = self.settings.database_url
+    assert dsn is not None
+    return run_ingest(dsn, root)
