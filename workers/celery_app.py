@@ -34,7 +34,12 @@ QUEUES = ("ingest", "classify", "refresh")
 # Light housekeeping (maintenance.*) shares the refresh queue, so a worker consuming the three
 # standard queues runs every registered task.
 DEFAULT_QUEUE = "refresh"
-TASK_MODULES = ("workers.tasks.ingest", "workers.tasks.refresh", "workers.tasks.maintenance")
+TASK_MODULES = (
+    "workers.tasks.ingest",
+    "workers.tasks.classify",
+    "workers.tasks.refresh",
+    "workers.tasks.maintenance",
+)
 SCHEDULE_FILE = REPO_ROOT / "celerybeat-schedule.py"
 
 # Global time limits; long tasks set their own (always well below the visibility timeout).

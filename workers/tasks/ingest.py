@@ -2,8 +2,10 @@
 
 Both are idempotent (ingestion skips unchanged files and upserts by natural keys), so late
 acknowledgement is safe: a task redelivered after a worker crash simply finds less to do.
-Overlap is guarded by the ingestion advisory lock: a run that finds it held returns
-``{"status": "skipped"}`` at once instead of queueing behind the running one.
+A run that wrote anything queues ``classify.new_decks``, which queues the statistics
+refresh: the nightly chain. Overlap is guarded by the ingestion advisory lock: a run that
+finds it held returns ``{"status": "skipped"}`` at once instead of queueing behind the
+running one.
 """
 
 from __future__ import annotations
@@ -55,12 +57,21 @@ def run_ingest(
     return {"status": "succeeded", **summary.as_dict()}
 
 
+def continue_chain(result: dict[str, Any]) -> dict[str, Any]:
+    """After a run that wrote anything, queue the next link of the nightly chain
+    (ingest -> classify.new_decks -> refresh.meta_views); never wait on a task in a task."""
+    if result.get("decks") or result.get("files_changed"):
+        app.send_task("classify.new_decks", queue="classify")
+    return result
+
+
 @app.task(
     name="ingest.cache_tree",
     base=ManalyticsTask,
     bind=True,
     queue="ingest",
     acks_late=True,
+    ignore_result=False,  # operators poll it through GET /admin/tasks/{id}
     soft_time_limit=SOFT_TIME_LIMIT,
     time_limit=HARD_TIME_LIMIT,
 )
@@ -74,7 +85,7 @@ def cache_tree(
     """Ingest the decklist-cache tree at ``root`` (dates as ISO strings, JSON arguments)."""
     dsn = self.settings.database_url
     assert dsn is not None  # resolved by worker_settings()
-    return run_ingest(dsn, Path(root), since=since, until=until, source=source)
+    return continue_chain(run_ingest(dsn, Path(root), since=since, until=until, source=source))
 
 
 @app.task(
@@ -94,4 +105,4 @@ def nightly(self: ManalyticsTask) -> dict[str, Any]:
         return {"status": "skipped", "reason": "no cache folder"}
     dsn = self.settings.database_url
     assert dsn is not None
-    return run_ingest(dsn, root)
+    return continue_chain(run_ingest(dsn, root))
