@@ -16,7 +16,11 @@ import sys
 from pathlib import Path
 
 from pipelines.classify.check import check_format_dir, has_errors
-from pipelines.classify.db_cli import register_database_commands, run_explain_stored
+from pipelines.classify.db_cli import (
+    register_database_commands,
+    register_sync_command,
+    run_explain_stored,
+)
 from pipelines.classify.definitions import DefinitionError
 from pipelines.classify.detect import detect_paths, load_definitions, write_tsv
 from pipelines.classify.explain import explain, render_text
@@ -34,6 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     check = formats_sub.add_parser("check", help="report problems of a definitions folder")
     check.add_argument("dir", type=Path, help="a Formats folder or one format folder")
     check.set_defaults(func=run_check)
+    register_sync_command(formats_sub)
 
     classify = subparsers.add_parser("classify", help="archetype classification")
     classify_sub = classify.add_subparsers(dest="classify_command", required=True)

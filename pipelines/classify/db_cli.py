@@ -9,6 +9,7 @@ from typing import Any
 
 from pipelines.classify import store
 from pipelines.classify.definitions import DefinitionError
+from pipelines.classify.sync import DEFAULT_URL, SyncError, sync_formats
 from pipelines.core.settings import get_settings
 
 
@@ -20,6 +21,31 @@ def _database_url() -> str:
 
 def _definitions(args: argparse.Namespace) -> Path:
     return Path(args.definitions) if args.definitions else get_settings().definitions_dir
+
+
+def register_sync_command(formats_sub: Any) -> None:
+    """Add ``formats sync`` under ``formats``."""
+    sync = formats_sub.add_parser(
+        "sync", help="clone or update the public MTGOFormatData repository"
+    )
+    sync.add_argument(
+        "--into", type=Path, help="checkout folder (default: <MANALYTICS_VAR_DIR>/MTGOFormatData)"
+    )
+    sync.add_argument("--url", default=DEFAULT_URL, help="repository URL")
+    sync.set_defaults(func=run_sync)
+
+
+def run_sync(args: argparse.Namespace) -> int:
+    """Clone or fast-forward the definitions repository and say where they are."""
+    folder = args.into or get_settings().var_dir / "MTGOFormatData"
+    try:
+        result = sync_formats(folder, args.url)
+    except SyncError as exc:
+        print(f"manalytics: formats sync: {exc}", file=sys.stderr)
+        return 2
+    print(f"{result.action} {result.url} at commit {result.commit}")
+    print(f"definitions: {result.formats_dir}  (set MANALYTICS_FORMATS_DIR to use them)")
+    return 0
 
 
 def register_database_commands(classify_sub: Any) -> None:

@@ -20,6 +20,7 @@ from pipelines.classify.definitions import FormatDefinitions, load_all, load_for
 from pipelines.classify.explain import explain, render_text
 from pipelines.classify.matcher import CompiledFormat, compile_format
 from pipelines.classify.result import DEFAULT_MODE, Detection
+from pipelines.classify.sync import synced_commit
 from pipelines.ingest import copy as c
 
 CHUNK_DECKS = 5000
@@ -75,6 +76,13 @@ def load_definitions(formats_dir: Path, format_name: str) -> FormatDefinitions:
             raise ClassificationError(f"no definitions for format {format_name!r} in {formats_dir}")
         folder = matches[0]
     return load_format(folder, formats_dir / "card_colors.json", name=format_name)
+
+
+def origin_of(formats_dir: Path, fmt: FormatDefinitions) -> str:
+    """Where a version came from: its folder, and the repository commit when synced."""
+    commit = synced_commit(formats_dir)
+    folder = str(formats_dir / fmt.name)
+    return f"{folder} @ {commit}" if commit else folder
 
 
 def ensure_version(conn: psycopg.Connection, fmt: FormatDefinitions, origin: str) -> int:
@@ -186,7 +194,7 @@ def classify_new_decks(dsn: str, formats_dir: Path) -> dict[str, int]:
             if fmt is None:
                 continue  # no definitions: readers show these decks as Unknown
             with conn.transaction():
-                version_id = _active_or_new(conn, fmt, str(formats_dir / fmt.name))
+                version_id = _active_or_new(conn, fmt, origin_of(formats_dir, fmt))
                 rows = _unlabelled(conn, _compiled(fmt), name, version_id)
                 done[name] = write_labels(conn, version_id, rows)
     return done
@@ -246,7 +254,7 @@ def start_reclassification(
     """
     fmt = load_definitions(formats_dir, format_name)
     with psycopg.connect(dsn, application_name="manalytics-classify") as conn:
-        version_id = ensure_version(conn, fmt, str(formats_dir / fmt.name))
+        version_id = ensure_version(conn, fmt, origin_of(formats_dir, fmt))
         run = conn.execute(
             "INSERT INTO classification_runs (format, version_id, requested_by) "
             "VALUES (%s, %s, %s) RETURNING id",
