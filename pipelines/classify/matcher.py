@@ -35,6 +35,7 @@ from itertools import chain, repeat
 from operator import mul, or_
 
 from pipelines.classify.definitions import (
+    CANONICAL_COLOURS,
     COLOUR_LETTERS,
     Condition,
     ConditionType,
@@ -64,7 +65,15 @@ _CACHE_LIMIT = 200_000
 
 def colour_mask(code: str) -> int:
     """WUBRG code -> 5-bit mask (W = bit 0); ``C`` and unknown letters contribute nothing."""
-    return sum(1 << i for i, c in enumerate(COLOUR_LETTERS) if c in code)
+    mask = _MASKS.get(code)
+    if mask is None:
+        mask = sum(1 << i for i, c in enumerate(COLOUR_LETTERS) if c in code)
+    return mask
+
+
+# Every canonical code precomputed: compiling a format looks up ~28,000 colour entries.
+_MASKS: dict[str, int] = {}
+_MASKS.update((code, colour_mask(code)) for code in ("", "C", *CANONICAL_COLOURS))
 
 
 COLOUR_CODES: tuple[str, ...] = tuple(
@@ -81,6 +90,28 @@ class _Rule:
     counts: tuple[tuple[int, int], ...]  # (mask, minimum hits 1 or 2)
 
 
+class _Labels:
+    """Display names per 5-bit colour mask, rendered on first use.
+
+    Rendering all 32 up front for every archetype made compiling a format slow; a format's
+    decks only ever show a few colours.
+    """
+
+    __slots__ = ("_include_colour", "_name", "_rendered")
+
+    def __init__(self, name: str, include_colour: bool) -> None:
+        self._name = name
+        self._include_colour = include_colour
+        self._rendered: dict[int, str] = {}
+
+    def __getitem__(self, mask: int) -> str:
+        label = self._rendered.get(mask)
+        if label is None:
+            code = COLOUR_CODES[mask]
+            label = self._rendered[mask] = display_name(self._name, self._include_colour, code)
+        return label
+
+
 @dataclass(frozen=True, slots=True)
 class _Outcome:
     """A possible match: labels per colour mask and its complexity."""
@@ -88,7 +119,7 @@ class _Outcome:
     archetype: str
     variant: str | None
     complexity: int
-    labels: tuple[str, ...]  # indexed by the 5-bit deck colour mask
+    labels: _Labels  # indexed by the 5-bit deck colour mask
 
 
 class _Compiler:
@@ -219,22 +250,29 @@ class CompiledFormat:
     def _outcome(arch: str, variant: str | None, include_colour: bool, complexity: int) -> _Outcome:
         # A variant renders with its own name and flag (the parent's flag is ignored).
         name = variant if variant is not None else arch
-        labels = tuple(display_name(name, include_colour, code) for code in COLOUR_CODES)
-        return _Outcome(arch, variant, complexity, labels)
+        return _Outcome(arch, variant, complexity, _Labels(name, include_colour))
 
     def _build_cards(self, comp: _Compiler, fmt: FormatDefinitions) -> None:
         k = self._k
-        names = set(fmt.lands) | set(fmt.nonlands) | set(comp.vocabulary) | set(self._key_cards)
-        self._main_bits: dict[str, int] = {}
-        self._side_bits: dict[str, int] = {}
+        # Colour bits of every card of the colour tables, built with comprehensions: the
+        # shared table has ~28,000 names and this runs once per format and version.
+        lands = {name: _MASKS.get(code, 0) or colour_mask(code) for name, code in fmt.lands.items()}
+        nonlands = {
+            name: _MASKS.get(code, 0) or colour_mask(code) for name, code in fmt.nonlands.items()
+        }
+        colour_bits = {name: mask for name, mask in lands.items() if mask}
+        for name, mask in nonlands.items():
+            if mask:
+                colour_bits[name] = colour_bits.get(name, 0) | mask << 5
         # Exact colour path: name -> (land mask, non-land mask).
-        self._colour_of: dict[str, tuple[int, int]] = {}
-        for name in names:
-            land = colour_mask(fmt.lands.get(name, ""))
-            nonland = colour_mask(fmt.nonlands.get(name, ""))
-            if land or nonland:
-                self._colour_of[name] = (land, nonland)
-            common = land | nonland << 5 | self._key_cards.get(name, 0) << self._cand_shift
+        self._colour_of: dict[str, tuple[int, int]] = {
+            name: (bits & 31, bits >> 5) for name, bits in colour_bits.items()
+        }
+        self._main_bits: dict[str, int] = dict(colour_bits)
+        self._side_bits: dict[str, int] = dict(colour_bits)
+        # Cards the rules look at also carry their condition and candidate bits.
+        for name in set(comp.vocabulary) | set(self._key_cards):
+            common = colour_bits.get(name, 0) | self._key_cards.get(name, 0) << self._cand_shift
             card_id = comp.vocabulary.get(name)
             main = side = common
             if card_id is not None:

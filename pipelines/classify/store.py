@@ -9,6 +9,8 @@ Newly ingested decks are labelled with the active version (:func:`classify_new_d
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -23,7 +25,7 @@ from pipelines.classify.result import DEFAULT_MODE, Detection
 from pipelines.classify.sync import synced_commit
 from pipelines.ingest import copy as c
 
-CHUNK_DECKS = 5000
+CHUNK_DECKS = 2500  # small enough to spread one format over several workers
 _DECKS_OF_FORMAT = """
     SELECT d.id, d.main_card_ids, d.main_counts, d.side_card_ids, d.side_counts
       FROM decks d JOIN tournaments t ON t.id = d.tournament_id
@@ -63,8 +65,37 @@ def _compiled(fmt: FormatDefinitions) -> CompiledFormat:
     return compile_format(fmt, DEFAULT_MODE)
 
 
+def _signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
+    """Names, sizes and mtimes of a folder's files: changes whenever a file does."""
+    entries = []
+    for path in sorted(folder.rglob("*.json")):
+        stat = path.stat()
+        entries.append((str(path), stat.st_size, stat.st_mtime_ns))
+    return tuple(entries)
+
+
+@lru_cache(maxsize=64)
+def _load_format_cached(
+    folder: Path, colours: Path, name: str, signature: tuple[tuple[str, int, int], ...]
+) -> FormatDefinitions:
+    del signature  # part of the cache key only
+    return load_format(folder, colours, name=name)
+
+
+@lru_cache(maxsize=8)
+def _load_all_cached(
+    formats_dir: Path, signature: tuple[tuple[str, int, int], ...]
+) -> dict[str, FormatDefinitions]:
+    del signature
+    return load_all(formats_dir)
+
+
 def load_definitions(formats_dir: Path, format_name: str) -> FormatDefinitions:
-    """The definitions of one format from a Formats folder (exact name, then any case)."""
+    """The definitions of one format from a Formats folder (exact name, then any case).
+
+    Parsed once per process while the folder's files are unchanged (chunks of a run and
+    nightly chains reuse it).
+    """
     folder = formats_dir / format_name
     if not (folder / "Archetypes").is_dir():
         matches = [
@@ -75,7 +106,14 @@ def load_definitions(formats_dir: Path, format_name: str) -> FormatDefinitions:
         if not matches:
             raise ClassificationError(f"no definitions for format {format_name!r} in {formats_dir}")
         folder = matches[0]
-    return load_format(folder, formats_dir / "card_colors.json", name=format_name)
+    colours = formats_dir / "card_colors.json"
+    signature = _signature(folder) + _signature_of_file(colours)
+    return _load_format_cached(folder, colours, format_name, signature)
+
+
+def _signature_of_file(path: Path) -> tuple[tuple[str, int, int], ...]:
+    stat = path.stat()
+    return ((str(path), stat.st_size, stat.st_mtime_ns),)
 
 
 def origin_of(formats_dir: Path, fmt: FormatDefinitions) -> str:
@@ -157,13 +195,24 @@ def _array_item(text: str) -> str:
 
 
 def write_labels(
-    conn: psycopg.Connection, version_id: int, labelled: Iterator[tuple[int, Detection]]
+    conn: psycopg.Connection,
+    version_id: int,
+    labelled: Iterator[tuple[int, Detection]],
+    fresh: bool = False,
 ) -> int:
-    """Store labels for one version (replacing any earlier row of the same deck); returns n."""
+    """Store labels for one version (replacing any earlier row of the same deck); returns n.
+
+    ``fresh`` promises that none of these decks has a row for this version yet, so the rows
+    can be copied straight into the table.
+    """
+    lines = [_row(version_id, deck_id, d) for deck_id, d in labelled]
+    if lines and fresh:
+        with conn.cursor().copy("COPY deck_archetypes FROM STDIN") as copy:
+            copy.write("".join(lines))
+        return len(lines)
     conn.execute(
         "CREATE TEMP TABLE IF NOT EXISTS labels_in (LIKE deck_archetypes) ON COMMIT DELETE ROWS"
     )
-    lines = [_row(version_id, deck_id, d) for deck_id, d in labelled]
     if lines:
         with conn.cursor().copy("COPY labels_in FROM STDIN") as copy:
             copy.write("".join(lines))
@@ -185,7 +234,7 @@ def classify_new_decks(dsn: str, formats_dir: Path) -> dict[str, int]:
     A format seen for the first time gets its current definitions activated. Part of the
     ingestion chain; returns decks labelled per format.
     """
-    definitions = load_all(formats_dir)
+    definitions = _load_all_cached(formats_dir, _signature(formats_dir))
     done: dict[str, int] = {}
     with psycopg.connect(dsn, application_name="manalytics-classify") as conn:
         formats = [r[0] for r in conn.execute("SELECT DISTINCT format FROM tournaments")]
@@ -196,7 +245,7 @@ def classify_new_decks(dsn: str, formats_dir: Path) -> dict[str, int]:
             with conn.transaction():
                 version_id = _active_or_new(conn, fmt, origin_of(formats_dir, fmt))
                 rows = _unlabelled(conn, _compiled(fmt), name, version_id)
-                done[name] = write_labels(conn, version_id, rows)
+                done[name] = write_labels(conn, version_id, rows, fresh=True)
     return done
 
 
@@ -307,9 +356,15 @@ def classify_chunk(dsn: str, formats_dir: Path, run_id: int, chunk_no: int) -> R
                 f"({version} -> {fmt.version}); start a new run"
             )
         with conn.transaction():
-            write_labels(
-                conn, version_id, _detections(conn, _compiled(fmt), format_name, first, last)
-            )
+            # Lock the chunk row: a redelivered copy of this chunk waits, then upserts.
+            started = conn.execute(
+                "SELECT done_at IS NOT NULL OR EXISTS (SELECT 1 FROM deck_archetypes "
+                "WHERE version_id = %s AND deck_id BETWEEN %s AND %s) "
+                "FROM classification_chunks WHERE run_id = %s AND chunk_no = %s FOR UPDATE",
+                (version_id, first, last, run_id, chunk_no),
+            ).fetchone()
+            rows = _detections(conn, _compiled(fmt), format_name, first, last)
+            write_labels(conn, version_id, rows, fresh=not (started and started[0]))
             conn.execute(
                 "UPDATE classification_chunks SET done_at = coalesce(done_at, now()) "
                 "WHERE run_id = %s AND chunk_no = %s",
@@ -372,14 +427,35 @@ def progress(conn: psycopg.Connection, run_id: int) -> RunProgress:
     return RunProgress(run, fmt, version, status, total, done, decks)
 
 
+def reclassify_formats(
+    dsn: str,
+    formats_dir: Path,
+    format_names: Sequence[str],
+    requested_by: str | None = None,
+    processes: int = 2,
+) -> list[RunProgress]:
+    """Start one run per format and do all their chunks in local processes (the CLI path;
+    Celery workers share the chunks of an operator's run instead)."""
+    runs = [start_reclassification(dsn, formats_dir, f, requested_by) for f in format_names]
+    chunks = [(dsn, formats_dir, r.run_id, n) for r in runs for n in range(r.chunks_total)]
+    processes = min(processes, len(chunks), os.cpu_count() or 1)
+    if processes <= 1 or multiprocessing.current_process().daemon:
+        for args in chunks:
+            classify_chunk(*args)
+    else:
+        for run in runs:  # compile before forking: the children inherit the matchers
+            _compiled(load_definitions(formats_dir, run.format))
+        with multiprocessing.get_context("fork").Pool(processes) as pool:
+            pool.starmap(classify_chunk, chunks, chunksize=1)
+    with psycopg.connect(dsn) as conn:
+        return [progress(conn, r.run_id) for r in runs]
+
+
 def reclassify_format(
     dsn: str, formats_dir: Path, format_name: str, requested_by: str | None = None
 ) -> RunProgress:
-    """Start a run and do every chunk here (the CLI path; workers fan chunks out instead)."""
-    run = start_reclassification(dsn, formats_dir, format_name, requested_by)
-    for chunk_no in range(run.chunks_total):
-        run = classify_chunk(dsn, formats_dir, run.run_id, chunk_no)
-    return run
+    """Reclassify one format (see :func:`reclassify_formats`)."""
+    return reclassify_formats(dsn, formats_dir, [format_name], requested_by)[0]
 
 
 # -- diff and explain ---------------------------------------------------------------------

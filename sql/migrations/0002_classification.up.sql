@@ -20,7 +20,10 @@ CREATE TABLE active_definitions (
 );
 
 CREATE TABLE deck_archetypes (
-    version_id  integer NOT NULL REFERENCES definition_versions ON DELETE CASCADE,
+    -- No foreign key on version_id: its per-row check locks the one version row (FOR KEY
+    -- SHARE) for every label and made writing labels 3x slower. Versions are only ever
+    -- deleted together with their labels (see pipelines.classify.store).
+    version_id  integer NOT NULL,
     deck_id     bigint NOT NULL REFERENCES decks ON DELETE CASCADE,
     archetype   text NOT NULL,     -- the label: display name, 'Unknown' or 'Conflict(a,b)'
     definition  text,              -- Name of the matched archetype / fallback definition
