@@ -34,10 +34,10 @@ def measure(root: Path, label: str) -> dict[str, float]:
     """Fresh run, serial baseline and re-run over ``root``; prints a table, returns figures."""
     decks, parse_s = timed(lambda: parse_only(root))
     dsn = fresh_database("manalytics_bench_ingest")
-    saved = cache.PREPARE_WORKERS
-    cache.PREPARE_WORKERS = 1
+    saved = cache._worker_count
+    cache._worker_count = lambda n: 1  # baseline: everything in one process
     serial, _ = timed(lambda: ingest_cache(dsn, root))
-    cache.PREPARE_WORKERS = saved
+    cache._worker_count = saved
     dsn = fresh_database("manalytics_bench_ingest")
     fresh, _ = timed(lambda: ingest_cache(dsn, root))
     rerun, _ = timed(lambda: ingest_cache(dsn, root))

@@ -278,3 +278,27 @@ def test_cli_strict_exit_status(
     assert cli_main(["ingest", "cache", str(cache), "--strict", "--no-progress"]) == 0
     (cache / "MTGO/2025/03/23/another-bad-2025-03-2312349999.json").write_text("[")
     assert cli_main(["ingest", "cache", str(cache), "--strict", "--no-progress"]) == 1
+
+
+def test_preparing_in_worker_processes_gives_the_same_rows(
+    pg_dsn: str, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The process pool (used from 4 cores up) stores exactly what in-process parsing does."""
+    from pipelines.ingest import cache as cache_module
+
+    serial = ingest_cache(pg_dsn, cache)
+    with psycopg.connect(pg_dsn) as conn:
+        expected = conn.execute(
+            "SELECT t.external_id, d.position, d.player, d.main_counts, d.decklist_hash "
+            "FROM decks d JOIN tournaments t ON t.id = d.tournament_id ORDER BY 1, 2"
+        ).fetchall()
+        conn.execute("TRUNCATE tournaments, source_files, raw_documents, quarantine CASCADE")
+    monkeypatch.setattr(cache_module, "_worker_count", lambda n: 2)
+    parallel = ingest_cache(pg_dsn, cache)
+    assert (parallel.decks, parallel.files_quarantined) == (serial.decks, serial.files_quarantined)
+    with psycopg.connect(pg_dsn) as conn:
+        got = conn.execute(
+            "SELECT t.external_id, d.position, d.player, d.main_counts, d.decklist_hash "
+            "FROM decks d JOIN tournaments t ON t.id = d.tournament_id ORDER BY 1, 2"
+        ).fetchall()
+    assert got == expected
