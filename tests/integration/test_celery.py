@@ -101,6 +101,7 @@ def worker(pg_dsn: str, redis_url: str, tmp_path: Path) -> Iterator[Worker]:
         REDIS_URL=redis_url,
         MANALYTICS_VAR_DIR=str(tmp_path / "var"),
         BEAT_SCHEDULE_FILENAME=str(tmp_path / "var" / "celerybeat-schedule"),
+        MANALYTICS_FORMATS_DIR=str(REPO_ROOT / "tests" / "fixtures" / "definitions"),
         PYTHONUNBUFFERED="1",
     )
     argv = [
@@ -181,6 +182,42 @@ def test_worker_ingests_a_cache_tree(worker: Worker, pg_dsn: str, tmp_path: Path
     with psycopg.connect(pg_dsn) as conn:
         decks = conn.execute("SELECT count(*) FROM decks").fetchone()
     assert decks and decks[0] > 0
+    # The chain goes on by itself: classify.new_decks, then refresh.meta_views.
+    deadline = time.monotonic() + 90
+    labelled = refreshed = 0
+    while time.monotonic() < deadline and not refreshed:
+        with psycopg.connect(pg_dsn) as conn:
+            labelled = conn.execute("SELECT count(*) FROM current_deck_archetypes").fetchone()[0]  # type: ignore[index]
+            refreshed = conn.execute(
+                "SELECT count(*) FROM refresh_log WHERE status = 'succeeded'"
+            ).fetchone()[0]  # type: ignore[index]
+        time.sleep(0.25)
+    assert labelled == 19, worker.output()  # Modern 10 + Legacy 4 + Pioneer 5 (fixture rules)
+    assert refreshed >= 1, worker.output()
+
+
+def test_operator_reclassification_fans_out_and_switches(
+    worker: Worker, pg_dsn: str, tmp_path: Path
+) -> None:
+    from pipelines.classify import store
+
+    definitions = REPO_ROOT / "tests" / "fixtures" / "definitions"
+    run_ingest(pg_dsn, FIXTURE_CACHE)
+    store.classify_new_decks(pg_dsn, definitions)
+    result = worker.client.send_task(
+        "classify.reclassify_format", kwargs={"format_name": "Modern", "requested_by": "test"}
+    )
+    answer = result.get(timeout=60)
+    assert answer["status"] == "started" and answer["chunks"] == 1
+    deadline = time.monotonic() + 60
+    status = None
+    while time.monotonic() < deadline and status != "completed":
+        with psycopg.connect(pg_dsn) as conn:
+            status = conn.execute(
+                "SELECT status FROM classification_runs WHERE id = %s", (answer["run_id"],)
+            ).fetchone()[0]  # type: ignore[index]
+        time.sleep(0.25)
+    assert status == "completed", worker.output()
 
 
 # -- the overlap guard -----------------------------------------------------------------------

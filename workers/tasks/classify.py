@@ -41,7 +41,6 @@ def queue_refresh() -> None:
     name="classify.new_decks",
     base=ManalyticsTask,
     bind=True,
-    queue="classify",
     acks_late=True,
     soft_time_limit=SOFT_TIME_LIMIT,
     time_limit=HARD_TIME_LIMIT,
@@ -58,7 +57,6 @@ def new_decks(self: ManalyticsTask, refresh: bool = True) -> dict[str, Any]:
     name="classify.reclassify_format",
     base=ManalyticsTask,
     bind=True,
-    queue="classify",
     acks_late=True,
     ignore_result=False,  # operators poll it through GET /admin/tasks/{id}
     soft_time_limit=SOFT_TIME_LIMIT,
@@ -88,7 +86,6 @@ def reclassify_format(
     name="classify.chunk",
     base=ManalyticsTask,
     bind=True,
-    queue="classify",
     acks_late=True,
     soft_time_limit=SOFT_TIME_LIMIT,
     time_limit=HARD_TIME_LIMIT,

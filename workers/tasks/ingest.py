@@ -69,7 +69,6 @@ def continue_chain(result: dict[str, Any]) -> dict[str, Any]:
     name="ingest.cache_tree",
     base=ManalyticsTask,
     bind=True,
-    queue="ingest",
     acks_late=True,
     ignore_result=False,  # operators poll it through GET /admin/tasks/{id}
     soft_time_limit=SOFT_TIME_LIMIT,
@@ -92,7 +91,6 @@ def cache_tree(
     name="ingest.nightly",
     base=ManalyticsTask,
     bind=True,
-    queue="ingest",
     acks_late=True,
     soft_time_limit=SOFT_TIME_LIMIT,
     time_limit=HARD_TIME_LIMIT,

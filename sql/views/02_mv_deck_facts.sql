@@ -1,0 +1,74 @@
+-- mv_deck_facts: one row per deck with everything the other views group by (format, day,
+-- Monday of the week, event kind, player, archetype label, colour) and its counted results.
+-- Base of every other statistics view: refreshed first.
+--   * label: the deck's row in current_deck_archetypes; a deck without one is 'Unknown'
+--     (colour 'Unknown'). DISTINCT ON guards against a deck labelled under two active
+--     versions (newest version wins) so a classification slip cannot double-count a deck.
+--   * wins/losses/draws: counted matches (v_match_sides) against a *different* archetype;
+--     mirror_seats: counted matches against the same archetype (a mirror between two decks
+--     gives each deck one seat, so an archetype's mirror matches = Σ mirror_seats / 2).
+--   * record_*: the deck's own record for "best decks" lists: its standing when it has one,
+--     else its "W-L" result string, else its counted matches (mirrors included).
+CREATE MATERIALIZED VIEW mv_deck_facts AS
+WITH label AS (
+    SELECT DISTINCT ON (deck_id) deck_id, archetype, color, companion
+      FROM current_deck_archetypes
+     ORDER BY deck_id, version_id DESC
+), standing AS (
+    SELECT DISTINCT ON (deck_id) deck_id, wins, losses, draws
+      FROM standings
+     WHERE deck_id IS NOT NULL AND wins IS NOT NULL AND losses IS NOT NULL
+     ORDER BY deck_id, tournament_id, position
+), deck AS (
+    SELECT d.id AS deck_id, d.tournament_id, t.format, t.event_date,
+           date_trunc('week', t.event_date)::date AS week_start, t.event_kind,
+           d.player_key,
+           coalesce(l.archetype, 'Unknown') AS archetype,
+           coalesce(l.color, 'Unknown') AS color,
+           coalesce(l.companion, '') AS companion,
+           d.main_total, d.side_total, d.rank,
+           d.record_wins, d.record_losses, d.record_draws
+      FROM decks d
+      JOIN tournaments t ON t.id = d.tournament_id
+      LEFT JOIN label l ON l.deck_id = d.id
+), result AS (
+    SELECT s.deck_id,
+           count(*) FILTER (WHERE s.result > 0 AND a.archetype <> o.archetype) AS wins,
+           count(*) FILTER (WHERE s.result < 0 AND a.archetype <> o.archetype) AS losses,
+           count(*) FILTER (WHERE s.result = 0 AND a.archetype <> o.archetype) AS draws,
+           count(*) FILTER (WHERE a.archetype = o.archetype) AS mirror_seats,
+           count(*) FILTER (WHERE s.result > 0) AS all_wins,
+           count(*) FILTER (WHERE s.result < 0) AS all_losses,
+           count(*) FILTER (WHERE s.result = 0) AS all_draws
+      FROM v_match_sides s
+      JOIN deck a ON a.deck_id = s.deck_id
+      JOIN deck o ON o.deck_id = s.opp_deck_id
+     GROUP BY s.deck_id
+)
+SELECT deck.deck_id, deck.tournament_id, deck.format, deck.event_date, deck.week_start,
+       deck.event_kind, deck.player_key, deck.archetype, deck.color, deck.companion,
+       deck.main_total, deck.side_total, deck.rank,
+       coalesce(r.wins, 0)::int AS wins,
+       coalesce(r.losses, 0)::int AS losses,
+       coalesce(r.draws, 0)::int AS draws,
+       coalesce(r.mirror_seats, 0)::int AS mirror_seats,
+       CASE WHEN st.deck_id IS NOT NULL THEN 'standings'
+            WHEN deck.record_wins IS NOT NULL THEN 'result'
+            ELSE 'matches' END AS record_source,
+       CASE WHEN st.deck_id IS NOT NULL THEN st.wins
+            WHEN deck.record_wins IS NOT NULL THEN deck.record_wins
+            ELSE coalesce(r.all_wins, 0)::int END AS record_wins,
+       CASE WHEN st.deck_id IS NOT NULL THEN st.losses
+            WHEN deck.record_wins IS NOT NULL THEN coalesce(deck.record_losses, 0)
+            ELSE coalesce(r.all_losses, 0)::int END AS record_losses,
+       CASE WHEN st.deck_id IS NOT NULL THEN coalesce(st.draws, 0)
+            WHEN deck.record_wins IS NOT NULL THEN coalesce(deck.record_draws, 0)
+            ELSE coalesce(r.all_draws, 0)::int END AS record_draws
+  FROM deck
+  LEFT JOIN result r ON r.deck_id = deck.deck_id
+  LEFT JOIN standing st ON st.deck_id = deck.deck_id
+WITH DATA;
+
+CREATE UNIQUE INDEX ux_mv_deck_facts ON mv_deck_facts (deck_id);
+-- "Recent best decks" of an archetype and per-format scans.
+CREATE INDEX ix_mv_deck_facts_archetype ON mv_deck_facts (format, archetype, event_date);

@@ -1,0 +1,20 @@
+-- mv_archetype_daily: per (format, day, event kind, archetype): decks, distinct players of
+-- that day, counted results (mirrors excluded from W/L/D), mirror matches and match seats
+-- (matches = wins + losses + draws + 2 × mirrors: a mirror seats the archetype twice).
+-- Everything but players sums across days and event kinds; use
+-- mv_player_archetype_daily for players over several days.
+CREATE MATERIALIZED VIEW mv_archetype_daily AS
+SELECT format, event_date, event_kind, archetype,
+       sum(decks)::int AS decks,
+       count(*)::int AS players,
+       sum(wins)::int AS wins,
+       sum(losses)::int AS losses,
+       sum(draws)::int AS draws,
+       (sum(mirror_seats) / 2)::int AS mirrors,
+       sum(wins + losses + draws + mirror_seats)::int AS matches
+  FROM mv_player_archetype_daily
+ GROUP BY format, event_date, event_kind, archetype
+WITH DATA;
+
+CREATE UNIQUE INDEX ux_mv_archetype_daily
+    ON mv_archetype_daily (format, event_date, event_kind, archetype);

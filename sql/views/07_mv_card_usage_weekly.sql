@@ -1,0 +1,76 @@
+-- mv_card_usage_weekly: card usage per (format, Monday, event kind, archetype, board) as a
+-- copies -> decks distribution in three parallel arrays, sorted by (card_id, copies):
+--   card_ids[i]  canonical card id: the smallest cards.id sharing the card's canonical_name
+--                (join cards on id for the name); a card's duplicate lines in one board
+--                are summed first, so a deck counts once per card and board;
+--   copies[i]    a copy count;
+--   decks[i]     decks of the group running exactly copies[i] copies of card_ids[i].
+-- Over any set of weeks and event kinds, per card: decks running it = Σ decks, total copies
+-- = Σ copies × decks, average copies when present = total / running, most common count =
+-- the copies with the largest Σ decks (smallest on ties) — all exact. The share
+-- denominator (the archetype's decks) comes from mv_deck_size_weekly over the same rows.
+-- Why arrays rather than one row per (card, copies): the sample has ~170k such rows and
+-- REFRESH ... CONCURRENTLY compares every row of the old and new contents (PostgreSQL 15:
+-- ~20 µs a row here); one row per (group, board) keeps the view at a few thousand rows.
+-- How: the half million card lines are grouped on integers only (g numbers the (format,
+-- week, kind, archetype) groups; sorting text under the database's libc collation is
+-- several times slower). Summing a card's lines per deck is only needed for the few boards
+-- that list a card id twice or hold a card whose canonical name is shared with another id
+-- (needs_merge); every other board's lines are counted as they are.
+-- board: 'main' or 'side'.
+CREATE MATERIALIZED VIEW mv_card_usage_weekly AS
+WITH canon AS (
+    SELECT id, min(id) OVER w AS card_id, count(*) OVER w AS names
+      FROM cards
+    WINDOW w AS (PARTITION BY canonical_name)
+), shared AS (
+    SELECT coalesce(array_agg(id), '{}') AS ids FROM canon WHERE names > 1
+), deck AS (
+    SELECT deck_id, format, week_start, event_kind, archetype,
+           dense_rank() OVER (ORDER BY format, week_start, event_kind, archetype) AS g
+      FROM mv_deck_facts
+), board AS (
+    SELECT f.g, d.id AS deck_id, b.side, b.card_ids, b.counts,
+           b.card_ids && s.ids
+           OR (SELECT count(DISTINCT c) FROM unnest(b.card_ids) AS c) <> cardinality(b.card_ids)
+               AS needs_merge
+      FROM decks d
+      JOIN deck f ON f.deck_id = d.id
+      CROSS JOIN shared s
+      CROSS JOIN LATERAL (VALUES (false, d.main_card_ids, d.main_counts),
+                                 (true, d.side_card_ids, d.side_counts))
+                 AS b(side, card_ids, counts)
+), line AS (
+    SELECT b.g, b.side, u.card_id, u.copies
+      FROM board b, unnest(b.card_ids, b.counts) AS u(card_id, copies)
+     WHERE NOT b.needs_merge AND u.copies > 0
+    UNION ALL
+    SELECT b.g, b.side, k.card_id, sum(u.copies)::int
+      FROM board b, unnest(b.card_ids, b.counts) AS u(card_id, copies)
+      JOIN canon k ON k.id = u.card_id
+     WHERE b.needs_merge
+     GROUP BY b.g, b.deck_id, b.side, k.card_id
+    HAVING sum(u.copies) > 0
+), dist AS (
+    SELECT g, side, card_id, copies, count(*)::int AS decks
+      FROM line
+     GROUP BY g, side, card_id, copies
+), arrays AS (
+    SELECT g, side,
+           array_agg(card_id ORDER BY card_id, copies) AS card_ids,
+           array_agg(copies ORDER BY card_id, copies) AS copies,
+           array_agg(decks ORDER BY card_id, copies) AS decks
+      FROM dist
+     GROUP BY g, side
+), grp AS (
+    SELECT DISTINCT g, format, week_start, event_kind, archetype FROM deck
+)
+SELECT grp.format, grp.week_start, grp.event_kind, grp.archetype,
+       CASE WHEN a.side THEN 'side' ELSE 'main' END AS board,
+       a.card_ids, a.copies, a.decks
+  FROM arrays a
+  JOIN grp ON grp.g = a.g
+WITH DATA;
+
+CREATE UNIQUE INDEX ux_mv_card_usage_weekly
+    ON mv_card_usage_weekly (format, week_start, event_kind, archetype, board);

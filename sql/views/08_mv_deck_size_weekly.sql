@@ -1,0 +1,12 @@
+-- mv_deck_size_weekly: decks per (format, Monday, event kind, archetype, mainboard total,
+-- sideboard total). Gives the archetype's deck count for the card-usage weeks (the share
+-- denominator) and the most common board sizes of the stock decklist.
+CREATE MATERIALIZED VIEW mv_deck_size_weekly AS
+SELECT format, week_start, event_kind, archetype, main_total, side_total,
+       count(*)::int AS decks
+  FROM mv_deck_facts
+ GROUP BY format, week_start, event_kind, archetype, main_total, side_total
+WITH DATA;
+
+CREATE UNIQUE INDEX ux_mv_deck_size_weekly
+    ON mv_deck_size_weekly (format, week_start, event_kind, archetype, main_total, side_total);
