@@ -1,0 +1,14 @@
+"""``python -m ops.bench``: list the benchmarks (each is its own command)."""
+
+BENCHMARKS = {
+    "ops.bench.ingest": "ingestion of the real sample (--scale N: N x generated)",
+    "ops.bench.classify": "in-memory matcher vs reference evaluator",
+    "ops.bench.reclassify": "classification end to end through PostgreSQL",
+    "ops.bench.refresh": "materialized views refresh (--scale N)",
+    "ops.bench.api": "HTTP throughput and latency under gunicorn",
+}
+
+if __name__ == "__main__":
+    print("Run one benchmark at a time (each prints key=value headline figures):")
+    for module, what in BENCHMARKS.items():
+        print(f"  python -m {module:24s} {what}")
