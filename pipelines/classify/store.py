@@ -145,11 +145,24 @@ def active_version(conn: psycopg.Connection, format_name: str) -> tuple[int, str
     return (int(row[0]), str(row[1])) if row else None
 
 
+_CARD_NAMES: dict[tuple[str, str, int], dict[int, str]] = {}
+
+
 class _CardNames:
-    """Card id -> name, loaded once and extended when new ids show up."""
+    """Card id -> name, cached per process and database, extended when new ids show up.
+
+    Card rows are only ever added (ids are never reused), so a cached name stays right; the
+    key includes the database oid, so a dropped and re-created database starts afresh.
+    """
 
     def __init__(self, conn: psycopg.Connection) -> None:
-        self.names: dict[int, str] = dict(conn.execute("SELECT id, name FROM cards").fetchall())
+        row = conn.execute(
+            "SELECT oid FROM pg_database WHERE datname = current_database()"
+        ).fetchone()
+        key = (conn.info.host, str(conn.info.port), int(row[0]) if row else 0)
+        if key not in _CARD_NAMES:
+            _CARD_NAMES[key] = dict(conn.execute("SELECT id, name FROM cards").fetchall())
+        self.names = _CARD_NAMES[key]
 
     def board(self, conn: psycopg.Connection, ids: Sequence[int], counts: Sequence[int]) -> list:
         names = self.names
