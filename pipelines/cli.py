@@ -145,6 +145,7 @@ def _settings(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The full command tree."""
+    from pipelines.auth.cli import register as register_users
     from pipelines.classify.cli import register as register_classify
     from pipelines.demo.cli import register as register_demo
 
@@ -160,6 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     _register_ingest(sub)
     register_classify(sub)
     register_demo(sub)
+    register_users(sub)
     settings = sub.add_parser("settings", help="show the effective settings")
     settings.add_argument("--markdown", action="store_true", help="the README table")
     settings.set_defaults(func=_settings)

@@ -8,6 +8,7 @@ stops the process with a message naming the variable.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
@@ -49,6 +50,35 @@ def _float(name: str, raw: str) -> float:
         return float(raw)
     except ValueError:
         raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+
+
+# Rate-limit strings as flask-limiter/limits parse them: "10/minute", "100 per hour",
+# "5/10 seconds"; several separated by ";" or ",".
+_RATE_ITEM = re.compile(
+    r"^\s*\d+\s*(?:/|per)\s*(?:\d+\s*)?"
+    r"(?:second|minute|hour|day|month|year)s?\s*$",
+    re.IGNORECASE,
+)
+
+
+def _rate(name: str, raw: str) -> str:
+    value = raw.strip()
+    items = [item for item in re.split(r"[;,]", value) if item.strip()]
+    if not items or not all(_RATE_ITEM.match(item) for item in items):
+        raise SettingsError(
+            f"{name} must be a rate limit such as '600/minute' or '10 per second', got {raw!r}"
+        )
+    return value
+
+
+def _origins(name: str, raw: str) -> tuple[str, ...]:
+    origins = tuple(item.strip().rstrip("/") for item in raw.split(",") if item.strip())
+    for origin in origins:
+        if origin != "*" and not re.match(r"^https?://[^/\s]+$", origin):
+            raise SettingsError(
+                f"{name} entries must be origins like https://example.org or '*', got {origin!r}"
+            )
+    return origins
 
 
 @dataclass(frozen=True)
@@ -99,6 +129,36 @@ SETTINGS_DOC: tuple[Setting, ...] = (
         "(unset)",
         "prometheus multiprocess dir of gunicorn; set and wiped by the entrypoint",
     ),
+    Setting(
+        "CORS_ORIGINS",
+        "(none)",
+        "comma-separated browser origins allowed to read the API; '*' refused in production",
+    ),
+    Setting("RATELIMIT_DEFAULT", "600/minute", "API limit per client IP for anonymous requests"),
+    Setting(
+        "RATELIMIT_AUTHENTICATED", "3000/minute", "API limit per user for authenticated requests"
+    ),
+    Setting("RATELIMIT_AUTH", "10/minute", "limit per client IP on /auth endpoints (stricter)"),
+    Setting(
+        "RATELIMIT_FAIL_OPEN",
+        "true",
+        "limiter storage (Redis) down: true = keep serving with per-process in-memory limits, "
+        "false = answer 503",
+    ),
+    Setting(
+        "TRUSTED_PROXY_COUNT",
+        "0",
+        "reverse proxies in front of the API whose X-Forwarded-For/-Proto are trusted",
+    ),
+    Setting("FORCE_HTTPS", "(production)", "redirect plain-HTTP requests to HTTPS (not /health)"),
+    Setting("JWT_ACCESS_TOKEN_MINUTES", "15", "lifetime of access tokens"),
+    Setting("JWT_REFRESH_TOKEN_DAYS", "7", "lifetime of refresh tokens (at most 30)"),
+    Setting(
+        "JWT_PREVIOUS_SECRET_KEY",
+        "(unset)",
+        "previous JWT signing key, still accepted while rotating (runbook ops/runbooks/api.md)",
+    ),
+    Setting("API_CACHE_SECONDS", "300", "Cache-Control max-age of public API reads"),
 )
 
 
@@ -130,6 +190,17 @@ class Settings:
     http_port: int = 8000
     embedded_redis_port: int = 6390
     prometheus_multiproc_dir: Path | None = None
+    cors_origins: tuple[str, ...] = ()
+    ratelimit_default: str = "600/minute"
+    ratelimit_authenticated: str = "3000/minute"
+    ratelimit_auth: str = "10/minute"
+    ratelimit_fail_open: bool = True
+    trusted_proxy_count: int = 0
+    force_https: bool = False
+    jwt_access_token_minutes: int = 15
+    jwt_refresh_token_days: int = 7
+    jwt_previous_secret_key: str | None = None
+    api_cache_seconds: int = 300
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -230,11 +301,35 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         "prometheus_multiproc_dir": _path(get("PROMETHEUS_MULTIPROC_DIR"))
         if get("PROMETHEUS_MULTIPROC_DIR")
         else None,
+        "cors_origins": _origins("CORS_ORIGINS", get("CORS_ORIGINS", "")),
+        "ratelimit_default": _rate("RATELIMIT_DEFAULT", get("RATELIMIT_DEFAULT", "600/minute")),
+        "ratelimit_authenticated": _rate(
+            "RATELIMIT_AUTHENTICATED", get("RATELIMIT_AUTHENTICATED", "3000/minute")
+        ),
+        "ratelimit_auth": _rate("RATELIMIT_AUTH", get("RATELIMIT_AUTH", "10/minute")),
+        "ratelimit_fail_open": _bool("RATELIMIT_FAIL_OPEN", get("RATELIMIT_FAIL_OPEN", "true")),
+        "trusted_proxy_count": _int("TRUSTED_PROXY_COUNT", get("TRUSTED_PROXY_COUNT", "0"), 0),
+        # Unset: on in production only (the proxy should redirect too; this is a second line).
+        "force_https": _bool("FORCE_HTTPS", get("FORCE_HTTPS", ""))
+        if get("FORCE_HTTPS")
+        else mode == "production",
+        "jwt_access_token_minutes": _int(
+            "JWT_ACCESS_TOKEN_MINUTES", get("JWT_ACCESS_TOKEN_MINUTES", "15"), 1
+        ),
+        "jwt_refresh_token_days": _int(
+            "JWT_REFRESH_TOKEN_DAYS", get("JWT_REFRESH_TOKEN_DAYS", "7"), 1
+        ),
+        "jwt_previous_secret_key": get("JWT_PREVIOUS_SECRET_KEY") or None,
+        "api_cache_seconds": _int("API_CACHE_SECONDS", get("API_CACHE_SECONDS", "300"), 0),
     }
     if values["db_pool_max"] < values["db_pool_min"]:
         raise SettingsError("DB_POOL_MAX must be >= DB_POOL_MIN")
     if not 0 <= values["ingest_hour_utc"] <= 23:
         raise SettingsError("INGEST_HOUR_UTC must be between 0 and 23")
+    if values["jwt_refresh_token_days"] > 30:
+        raise SettingsError("JWT_REFRESH_TOKEN_DAYS must be <= 30 (refresh tokens are revocable)")
+    if values["jwt_access_token_minutes"] > 24 * 60:
+        raise SettingsError("JWT_ACCESS_TOKEN_MINUTES must be <= 1440 (access tokens are short)")
     settings = Settings(**values)
     if settings.is_production:
         _check_production(settings, env)
@@ -252,9 +347,15 @@ def _check_production(settings: Settings, env: Mapping[str, str]) -> None:
             problems.append(f"{var} is weak (use at least {MIN_SECRET_LENGTH} random characters)")
         elif len(set(value)) < 10:
             problems.append(f"{var} is weak (too few distinct characters)")
+    previous = env.get("JWT_PREVIOUS_SECRET_KEY", "")
+    if previous and (len(previous) < MIN_SECRET_LENGTH or len(set(previous)) < 10):
+        problems.append("JWT_PREVIOUS_SECRET_KEY is weak")
     for var in ("DATABASE_URL", "REDIS_URL"):
         if not env.get(var):
             problems.append(f"{var} is missing (embedded services are for development only)")
+    if "*" in settings.cors_origins:
+        # A wildcard would let any web page read the API with a visitor's browser.
+        problems.append("CORS_ORIGINS must list origins explicitly ('*' is refused)")
     if problems:
         raise SettingsError("refusing to start in production: " + "; ".join(problems))
 

@@ -850,11 +850,12 @@ def refresh_all(
             return RefreshResult(status="skipped", seconds=time.perf_counter() - started)
         # Limits for every statement of the run. jit: the view queries are cheap but their
         # estimates are not, and compiling them costs more than running them.
+        # statement_timeout last: it must not cut short the settings themselves.
         for name, value in (
             ("lock_timeout", f"{int(lock_timeout_ms)}ms"),
-            ("statement_timeout", f"{int(statement_timeout_ms)}ms"),
             ("jit", "off"),
             ("work_mem", REFRESH_WORK_MEM),
+            ("statement_timeout", f"{int(statement_timeout_ms)}ms"),
         ):
             conn.execute("SELECT set_config(%s, %s, true)", (name, value))
 

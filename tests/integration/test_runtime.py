@@ -174,12 +174,13 @@ def test_ready_when_database_and_redis_answer(pg_dsn: str, redis_url: str) -> No
     assert response.headers["Cache-Control"] == "no-store"
 
 
-def test_ready_is_503_when_redis_is_down(pg_dsn: str) -> None:
+def test_ready_is_degraded_when_redis_is_down(pg_dsn: str) -> None:
+    # Reads still answer from PostgreSQL without Redis: ready, but degraded (issue 5).
     app = create_app({"DATABASE_URL": pg_dsn, "REDIS_URL": CLOSED.format(port=free_port())})
     response = app.test_client().get("/ready")
-    assert response.status_code == 503
+    assert response.status_code == 200
     body = response.get_json()
-    assert body["status"] == "unavailable"
+    assert body["status"] == "degraded"
     assert body["checks"]["database"]["status"] == "ok"
     assert body["checks"]["redis"] == {
         "status": "down",

@@ -20,6 +20,17 @@ STRONG_2 = "Zq8Lr2Vm5Xt9Bw3Nk7Jh1Fd6Gs0Pc4Ya8Ue2"
 
 # A valid non-default value for every documented variable (checked to change the result).
 EXAMPLES = {
+    "CORS_ORIGINS": "https://a.example, https://b.example",
+    "RATELIMIT_DEFAULT": "100/minute",
+    "RATELIMIT_AUTHENTICATED": "1000 per hour",
+    "RATELIMIT_AUTH": "5/minute",
+    "RATELIMIT_FAIL_OPEN": "false",
+    "TRUSTED_PROXY_COUNT": "1",
+    "FORCE_HTTPS": "true",
+    "JWT_ACCESS_TOKEN_MINUTES": "5",
+    "JWT_REFRESH_TOKEN_DAYS": "1",
+    "JWT_PREVIOUS_SECRET_KEY": STRONG,
+    "API_CACHE_SECONDS": "60",
     "MANALYTICS_ENV": "test",
     "DATABASE_URL": "postgresql://u@db:5432/x",
     "REDIS_URL": "redis://cache:6379",

@@ -35,6 +35,7 @@ def formats_root(task: ManalyticsTask) -> Path:
     name="refresh.meta_views",
     base=ManalyticsTask,
     bind=True,
+    ignore_result=False,  # operators poll it through GET /admin/tasks/{id}
     acks_late=True,
     soft_time_limit=SOFT_TIME_LIMIT,
     time_limit=HARD_TIME_LIMIT,

@@ -1,0 +1,32 @@
+"""The API's blueprints, one per resource, registered in exactly one place.
+
+* ``health`` — ``/health``, ``/ready``, ``/metrics`` (root, unversioned, not rate limited,
+  reachable over plain HTTP);
+* ``service`` — ``/openapi.json`` and ``/api/v1/ping``, ``/api/v1/openapi.json``;
+* ``stats`` — formats, meta, matchups, archetypes, trends, cards (``/api/v1/formats…``);
+* ``events`` — tournaments; ``decks`` — decks;
+* ``auth`` — tokens (stricter rate limit); ``admin`` — operator tasks, users and API keys.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_limiter import Limiter
+
+from api.limits import apply_blueprint_limits
+
+API_PREFIX = "/api/v1"
+
+
+def register_blueprints(app: Flask, limiter: Limiter) -> None:
+    """Register every blueprint of the API on ``app``."""
+    from api.blueprints import admin, auth, decks, events, health, service, stats
+
+    apply_blueprint_limits(limiter, auth.blueprint, health.blueprint)
+    app.register_blueprint(health.blueprint)
+    app.register_blueprint(service.blueprint)
+    for module in (stats, events, decks, auth, admin):
+        app.register_blueprint(module.blueprint, url_prefix=API_PREFIX)
+
+
+__all__ = ["API_PREFIX", "register_blueprints"]

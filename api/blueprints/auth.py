@@ -1,0 +1,131 @@
+"""Tokens: ``POST /api/v1/auth/token``, ``/auth/refresh``, ``/auth/logout``.
+
+Rate limited per client IP by ``RATELIMIT_AUTH`` on top of the global budget (see
+:mod:`api.limits`). A failed login answers the same 401 whether the user is unknown, the
+password wrong or the account disabled, and takes the same time (one bcrypt verification in
+every case).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Blueprint, current_app
+from flask.typing import ResponseReturnValue
+from flask_jwt_extended import decode_token, get_jwt
+
+from api.auth import issue_tokens
+from api.errors import ApiError
+from api.resources import resources
+from api.schemas import Field, endpoint
+from pipelines.auth.users import UserNotFound, authenticate, authenticate_api_key, get_user
+
+log = logging.getLogger("manalytics.api.auth")
+blueprint = Blueprint("auth", __name__)
+
+_BAD_CREDENTIALS = "invalid credentials"
+
+
+def _rounds() -> int:
+    return int(current_app.config["BCRYPT_ROUNDS"])
+
+
+@blueprint.post("/auth/token")
+@endpoint(
+    summary="Get an access and a refresh token (user name + password, or an API key)",
+    tags=["auth"],
+    body=(
+        Field("username", description="user name", max_length=64),
+        Field("password", description="password", max_length=200),
+        Field("api_key", description="API key (instead of user name and password)", max_length=100),
+    ),
+    response="Tokens",
+    errors=(401,),
+)
+def token(body: dict[str, Any]) -> ResponseReturnValue:
+    """Exchange credentials for tokens."""
+    res = resources()
+    if "api_key" in body:
+        if "username" in body or "password" in body:
+            raise ApiError(
+                400,
+                "give either api_key or username and password",
+                code="invalid_body",
+                errors=[{"field": "api_key", "reason": "exclusive with username/password"}],
+            )
+        with res.db.write() as conn:
+            user = authenticate_api_key(conn, body["api_key"])
+        method = "api_key"
+    else:
+        missing = [name for name in ("username", "password") if name not in body]
+        if missing:
+            raise ApiError(
+                400,
+                "username and password are required",
+                code="invalid_body",
+                errors=[{"field": name, "reason": "is required"} for name in missing],
+            )
+        with res.db.write() as conn:
+            user = authenticate(conn, body["username"], body["password"], rounds=_rounds())
+        method = "password"
+    if user is None:
+        log.info("login failed (%s)", method)
+        raise ApiError(401, _BAD_CREDENTIALS, code="invalid_credentials")
+    log.info("login of user %s (%s)", user.id, method, extra={"user": str(user.id)})
+    return issue_tokens(user)
+
+
+@blueprint.post("/auth/refresh")
+@endpoint(
+    summary="New token pair from a refresh token (the refresh token is rotated)",
+    tags=["auth"],
+    auth="refresh",
+    response="Tokens",
+)
+def refresh() -> ResponseReturnValue:
+    """Rotate: the presented refresh token is revoked, a new pair is issued; the user is
+    re-read, so a disabled account or changed roles take effect here."""
+    claims = get_jwt()
+    res = resources()
+    try:
+        with res.db.read() as conn:
+            user = get_user(conn, int(claims["sub"]))
+    except (UserNotFound, ValueError):
+        user = None
+    if user is None or user.disabled:
+        raise ApiError(401, "the account is disabled or gone", code="invalid_token")
+    res.blocklist.revoke(str(claims["jti"]), int(claims["exp"]))
+    return issue_tokens(user)
+
+
+@blueprint.post("/auth/logout")
+@endpoint(
+    summary="Revoke the access token (and a refresh token given in the body)",
+    tags=["auth"],
+    auth="token",
+    body=(Field("refresh_token", description="also revoke this refresh token", max_length=4096),),
+    response="Logout",
+)
+def logout(body: dict[str, Any]) -> ResponseReturnValue:
+    """Revoke tokens until they would have expired."""
+    res = resources()
+    claims = get_jwt()
+    revoked = ["access"]
+    refresh_token = body.get("refresh_token")
+    if refresh_token:
+        try:
+            other = decode_token(refresh_token)
+        except Exception:  # invalid, expired or forged: say so, revoke nothing more
+            other = None
+        if not other or other.get("type") != "refresh" or other.get("sub") != claims["sub"]:
+            raise ApiError(
+                400,
+                "refresh_token is not a valid refresh token of this user",
+                code="invalid_body",
+                errors=[{"field": "refresh_token", "reason": "invalid token"}],
+            )
+        res.blocklist.revoke(str(other["jti"]), int(other["exp"]))
+        revoked.append("refresh")
+    res.blocklist.revoke(str(claims["jti"]), int(claims["exp"]))
+    return {"revoked": revoked}

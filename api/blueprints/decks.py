@@ -1,0 +1,186 @@
+"""Decks: ``GET /api/v1/decks`` (filterable list) and ``/api/v1/decks/{id}`` (decklist, the
+current classification and its condition-by-condition explanation)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import psycopg
+from flask import Blueprint
+from flask.typing import ResponseReturnValue
+from psycopg.rows import dict_row
+
+from api.blueprints.events import FORMAT_FILTER, FROM_FILTER, TO_FILTER
+from api.cache import serve_cached
+from api.errors import ApiError
+from api.resources import resources
+from api.schemas import MAX_ID, PAGE, Param, Query, endpoint, id_param, page
+from pipelines.classify.store import explain_deck
+
+log = logging.getLogger("manalytics.api.decks")
+blueprint = Blueprint("decks", __name__)
+
+DECK_ID = id_param("deck_id", "deck")
+ARCHETYPE_FILTER = Param("archetype", description="only this archetype label", max_length=200)
+PLAYER_FILTER = Param("player", description="only this player (case-insensitive)", max_length=200)
+TOURNAMENT_FILTER = Param(
+    "tournament", "integer", "only decks of this tournament id", minimum=1, maximum=MAX_ID
+)
+
+_LIST_SQL = """
+SELECT d.id, d.tournament_id, t.name AS tournament, t.event_date, t.format, t.event_kind,
+       d.player, d.rank, d.result, d.record_wins AS wins, d.record_losses AS losses,
+       d.record_draws AS draws, coalesce(l.archetype, 'Unknown') AS archetype, l.color,
+       count(*) OVER () AS total
+  FROM decks d
+  JOIN tournaments t ON t.id = d.tournament_id
+  LEFT JOIN LATERAL (
+        SELECT a.archetype, a.color FROM current_deck_archetypes a
+         WHERE a.deck_id = d.id ORDER BY a.version_id DESC LIMIT 1) l ON true
+ WHERE (%(format)s::text IS NULL OR t.format = %(format)s)
+   AND (%(archetype)s::text IS NULL OR coalesce(l.archetype, 'Unknown') = %(archetype)s)
+   AND (%(player)s::text IS NULL OR lower(d.player) = lower(%(player)s))
+   AND (%(tournament)s::bigint IS NULL OR d.tournament_id = %(tournament)s)
+   AND (%(from)s::date IS NULL OR t.event_date >= %(from)s)
+   AND (%(to)s::date IS NULL OR t.event_date <= %(to)s)
+ ORDER BY t.event_date DESC, d.id DESC
+ LIMIT %(limit)s OFFSET %(offset)s
+"""
+_COUNT_SQL = """
+SELECT count(*) AS total
+  FROM decks d
+  JOIN tournaments t ON t.id = d.tournament_id
+  LEFT JOIN LATERAL (
+        SELECT a.archetype FROM current_deck_archetypes a
+         WHERE a.deck_id = d.id ORDER BY a.version_id DESC LIMIT 1) l ON true
+ WHERE (%(format)s::text IS NULL OR t.format = %(format)s)
+   AND (%(archetype)s::text IS NULL OR coalesce(l.archetype, 'Unknown') = %(archetype)s)
+   AND (%(player)s::text IS NULL OR lower(d.player) = lower(%(player)s))
+   AND (%(tournament)s::bigint IS NULL OR d.tournament_id = %(tournament)s)
+   AND (%(from)s::date IS NULL OR t.event_date >= %(from)s)
+   AND (%(to)s::date IS NULL OR t.event_date <= %(to)s)
+"""
+_DECK_SQL = """
+SELECT d.id, d.tournament_id, t.name AS tournament, t.event_date, t.format, t.event_kind,
+       t.uri AS tournament_uri, d.position, d.player, d.rank, d.result,
+       d.record_wins AS wins, d.record_losses AS losses, d.record_draws AS draws,
+       d.anchor_uri, d.deck_date, d.main_total, d.side_total
+  FROM decks d JOIN tournaments t ON t.id = d.tournament_id
+ WHERE d.id = %s
+"""
+# Lines in file order (duplicate lines kept, as the classifier counts them).
+_CARDS_SQL = """
+SELECT 'main' AS board, x.ord, c.name, c.canonical_name, x.copies
+  FROM decks d
+ CROSS JOIN LATERAL unnest(d.main_card_ids, d.main_counts)
+       WITH ORDINALITY AS x(card_id, copies, ord)
+  JOIN cards c ON c.id = x.card_id
+ WHERE d.id = %(id)s
+UNION ALL
+SELECT 'side', x.ord, c.name, c.canonical_name, x.copies
+  FROM decks d
+ CROSS JOIN LATERAL unnest(d.side_card_ids, d.side_counts)
+       WITH ORDINALITY AS x(card_id, copies, ord)
+  JOIN cards c ON c.id = x.card_id
+ WHERE d.id = %(id)s
+ ORDER BY 1, 2
+"""
+_LABEL_SQL = """
+SELECT a.archetype, a.definition, a.variant, a.color, a.companion, a.method, a.score,
+       a.candidates, v.version AS definitions_version
+  FROM current_deck_archetypes a JOIN definition_versions v ON v.id = a.version_id
+ WHERE a.deck_id = %s
+ ORDER BY a.version_id DESC LIMIT 1
+"""
+
+
+@blueprint.get("/decks")
+@endpoint(
+    summary="Decks, most recent first",
+    tags=["decks"],
+    params=(
+        FORMAT_FILTER,
+        ARCHETYPE_FILTER,
+        PLAYER_FILTER,
+        TOURNAMENT_FILTER,
+        FROM_FILTER,
+        TO_FILTER,
+        *PAGE,
+    ),
+    response="DeckList",
+    cached=True,
+)
+def decks(q: Query) -> ResponseReturnValue:
+    """A page of decks (ordered by event date, then id, both descending)."""
+    if q["from"] is not None and q["to"] is not None and q["from"] > q["to"]:
+        raise ApiError(
+            400,
+            "invalid date range",
+            code="invalid_parameter",
+            errors=[{"field": "from", "reason": "must be on or before to"}],
+        )
+    params = {key: q[key] for key in ("format", "archetype", "player", "tournament", "from", "to")}
+    params.update(limit=q["limit"], offset=q["offset"])
+
+    def build(conn: psycopg.Connection[Any]) -> dict[str, Any]:
+        with conn.cursor(row_factory=dict_row) as cur:
+            rows = cur.execute(_LIST_SQL, params).fetchall()
+            if rows:
+                total = rows[0]["total"]
+            else:
+                counted = cur.execute(_COUNT_SQL, params).fetchone()
+                total = counted["total"] if counted else 0
+        for row in rows:
+            del row["total"]
+        return page(rows, int(total), q)
+
+    return serve_cached(build)
+
+
+def _explanation(deck_id: int) -> tuple[str | None, str | None]:
+    """The classifier's explanation, or ``(None, reason)`` when it cannot be produced."""
+    settings = resources().settings
+    assert settings.database_url
+    try:
+        return explain_deck(settings.database_url, settings.definitions_dir, deck_id), None
+    except Exception as exc:  # no definitions for the format, unreadable files…: not fatal
+        log.info("no explanation for deck %s: %s", deck_id, exc)
+        return None, f"explanation unavailable: {type(exc).__name__}"
+
+
+@blueprint.get("/decks/<int:deck_id>")
+@endpoint(
+    summary="One deck: decklist, classification and its explanation",
+    tags=["decks"],
+    params=(DECK_ID,),
+    response="Deck",
+    errors=(404,),
+    cached=True,
+)
+def deck(deck_id: int) -> ResponseReturnValue:
+    """A deck with its lists and label."""
+
+    def build(conn: psycopg.Connection[Any]) -> dict[str, Any]:
+        with conn.cursor(row_factory=dict_row) as cur:
+            row = cur.execute(_DECK_SQL, (deck_id,)).fetchone()
+            if row is None:
+                raise ApiError(404, f"no deck {deck_id}")
+            cards = cur.execute(_CARDS_SQL, {"id": deck_id}).fetchall()
+            label = cur.execute(_LABEL_SQL, (deck_id,)).fetchone()
+        boards: dict[str, list[dict[str, Any]]] = {"main": [], "side": []}
+        for line in cards:
+            boards[line["board"]].append(
+                {"card": line["name"], "canonical": line["canonical_name"], "count": line["copies"]}
+            )
+        explanation, problem = _explanation(deck_id)
+        return {
+            **row,
+            "main": boards["main"],
+            "side": boards["side"],
+            "classification": label,
+            "explanation": explanation,
+            "explanation_error": problem,
+        }
+
+    return serve_cached(build)

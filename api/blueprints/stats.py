@@ -1,0 +1,503 @@
+"""Metagame reads: formats, meta, matchups, archetypes, trends, cards (``/api/v1/formats…``).
+
+Every answer comes from :mod:`pipelines.stats.store` — rows the refresh precomputed for the
+standard windows, or the daily/weekly materialized views for custom date ranges — through the
+response cache (:func:`api.cache.serve_cached`): nothing aggregates raw decks or matches on
+the request path.
+
+Common query parameters:
+
+* ``window``: ``current`` (the format's current meta period), ``last7``/``last14``/
+  ``last30``/``last90`` (counted back from the format's latest event), or the name of a meta
+  period of the format (``metas.json``); exclusive with ``from``/``to`` (an inclusive custom
+  date range, at most :data:`MAX_RANGE_DAYS` days);
+* ``event``: the event group (``all`` = every kind except MTGO leagues, ``challenges``,
+  ``leagues``, ``qualifiers``, ``paper``);
+* ``limit``/``offset``: pagination of the answer's list (``items``, with ``total``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from flask import Blueprint
+from flask.typing import ResponseReturnValue
+from psycopg.rows import dict_row
+
+from api.cache import serve_cached
+from api.errors import ApiError
+from api.resources import resources
+from api.schemas import PAGE, Param, Query, endpoint, slice_page
+from pipelines.stats.matchups import MatchupCell, MatchupMatrix
+from pipelines.stats.refresh import (
+    CURRENT_WINDOW,
+    DEFAULT_EVENT_GROUP,
+    EVENT_GROUPS,
+    STANDARD_WINDOW_KEYS,
+    latest_generation,
+    load_periods,
+)
+from pipelines.stats.store import (
+    WindowArg,
+    archetype_detail,
+    card_lookup,
+    formats_overview,
+    matchup_matrix,
+    meta_rows,
+    trends,
+)
+
+blueprint = Blueprint("stats", __name__)
+
+MAX_RANGE_DAYS = 3660
+PRESENCE_METRICS = ("decks", "players", "matches")
+_SORT_FIELDS = (
+    "share",
+    "decks",
+    "players",
+    "matches",
+    "win_rate",
+    "ci_lower",
+    "wilson_lower",
+    "score",
+    "archetype",
+)
+SORTS = tuple(s for name in _SORT_FIELDS for s in (name, f"-{name}"))
+
+FORMAT = Param("format", description="format name as stored, e.g. Modern", location="path")
+ARCHETYPE = Param("name", description="archetype label", location="path")
+CARD = Param("card", description="card name (canonical or as printed)", location="path")
+WINDOW = Param(
+    "window",
+    description="current, last7, last14, last30, last90, or a meta period name of the format; "
+    "exclusive with from/to",
+    max_length=100,
+)
+FROM = Param("from", "date", "first day of a custom window (inclusive, needs to)")
+TO = Param("to", "date", "last day of a custom window (inclusive, needs from)")
+EVENT = Param(
+    "event",
+    description="event group",
+    default=DEFAULT_EVENT_GROUP,
+    enum=tuple(sorted(EVENT_GROUPS)),
+)
+PRESENCE = Param(
+    "presence",
+    description="presence metric for shares and ordering",
+    default="decks",
+    enum=PRESENCE_METRICS,
+)
+MIN_DECKS = Param(
+    "min_decks", "integer", "hide archetypes with fewer decks", default=0, minimum=0,
+    maximum=1_000_000,
+)  # fmt: skip
+MIN_MATCHES = Param(
+    "min_matches", "integer", "hide archetypes with fewer matches", default=0, minimum=0,
+    maximum=1_000_000,
+)  # fmt: skip
+SORT = Param(
+    "sort",
+    description="ordering of the rows; '-' = descending (ties: presence rank)",
+    default="-share",
+    enum=SORTS,
+)
+MIN_SHARE = Param(
+    "min_share",
+    "number",
+    "presence share an archetype needs for its own row/column (others form 'Other')",
+    default=0.02,
+    minimum=0.0,
+    maximum=1.0,
+)
+MAX_ARCHETYPES = Param(
+    "max_archetypes", "integer", "cap on individual rows (the rest go to 'Other')", minimum=1,
+    maximum=200,
+)  # fmt: skip
+BEST_DECKS = Param(
+    "best_decks", "integer", "number of best decks listed", default=10, minimum=0, maximum=50
+)
+WINDOW_PARAMS = (WINDOW, FROM, TO, EVENT)
+
+
+# --------------------------------------------------------------------------- windows
+
+
+def _periods() -> dict[str, list[tuple[date, str]]]:
+    """Meta periods per format folder (loaded once per process, like the refresh does)."""
+    res = resources()
+    cached = res.extra.get("periods")
+    if cached is None:
+        settings = res.settings
+        root = Path(settings.formats_dir) if settings.formats_dir else settings.real_formats_dir
+        try:
+            cached = load_periods(root)
+        except (OSError, ValueError):  # unreadable definitions: only standard windows
+            cached = {}
+        res.extra["periods"] = cached
+    return cached  # type: ignore[no-any-return]
+
+
+def _period_window(fmt: str, name: str) -> WindowArg | None:
+    periods = _periods()
+    entries = periods.get(fmt)
+    if entries is None:
+        folded = {key.casefold(): value for key, value in periods.items()}
+        entries = folded.get(fmt.casefold())
+    if not entries:
+        return None
+    ordered = sorted(entries)
+    for index, (start, period) in enumerate(ordered):
+        if period == name.strip():
+            if index == len(ordered) - 1:
+                return CURRENT_WINDOW  # the open-ended period is the precomputed "current"
+            end = ordered[index + 1][0]
+            return (start, date.fromordinal(max(start.toordinal(), end.toordinal() - 1)))
+    return None
+
+
+def window_arg(fmt: str, q: Mapping[str, Any], default: str = "last30") -> WindowArg:
+    """The store's window argument from the query (400 for inconsistent parameters)."""
+    start, end, window = q["from"], q["to"], q["window"]
+    if start is not None or end is not None:
+        errors = []
+        if window is not None:
+            errors.append({"field": "window", "reason": "give either window or from/to"})
+        if start is None or end is None:
+            missing = "from" if start is None else "to"
+            errors.append({"field": missing, "reason": "from and to go together"})
+        elif start > end:
+            errors.append({"field": "from", "reason": "must be on or before to"})
+        elif (end - start).days >= MAX_RANGE_DAYS:
+            errors.append(
+                {"field": "to", "reason": f"a window spans at most {MAX_RANGE_DAYS} days"}
+            )
+        if errors:
+            raise ApiError(400, "invalid window", code="invalid_parameter", errors=errors)
+        return (start, end)
+    window = window or default
+    if window in STANDARD_WINDOW_KEYS:
+        return window  # type: ignore[no-any-return]
+    resolved = _period_window(fmt, window)
+    if resolved is None:
+        raise ApiError(
+            400,
+            "invalid window",
+            code="invalid_parameter",
+            errors=[
+                {
+                    "field": "window",
+                    "reason": f"not one of {list(STANDARD_WINDOW_KEYS)} nor a meta period of {fmt}",
+                }
+            ],
+        )
+    return resolved
+
+
+def _generation(conn: psycopg.Connection[Any]) -> dict[str, Any]:
+    latest = latest_generation(conn)
+    return {
+        "generation": latest.generation if latest else None,
+        "as_of": latest.finished_at if latest else None,
+    }
+
+
+def _call(func: Any, *args: Any, **kwargs: Any) -> Any:
+    """Call a store function; its ValueError (an invalid argument) is a 400."""
+    try:
+        return func(*args, **kwargs)
+    except ValueError as exc:
+        raise ApiError(400, str(exc), code="invalid_parameter") from exc
+
+
+# --------------------------------------------------------------------------- formats
+
+_DEFINITIONS_SQL = """
+SELECT a.format, v.version, a.activated_at
+  FROM active_definitions a JOIN definition_versions v ON v.id = a.version_id
+"""
+
+
+@blueprint.get("/formats")
+@endpoint(
+    summary="Formats with data: date range, deck counts, windows, definitions version",
+    tags=["meta"],
+    params=PAGE,
+    response="FormatList",
+    cached=True,
+)
+def formats(q: Query) -> ResponseReturnValue:
+    """Every format with data and the latest refresh generation."""
+
+    def build(conn: psycopg.Connection[Any]) -> dict[str, Any]:
+        overview = formats_overview(conn)
+        with conn.cursor(row_factory=dict_row) as cur:
+            versions = {r["format"]: r for r in cur.execute(_DEFINITIONS_SQL).fetchall()}
+        rows = []
+        for row in overview["formats"]:
+            version = versions.get(row["format"])
+            rows.append(
+                {
+                    **row,
+                    "definitions_version": version["version"] if version else None,
+                    "definitions_activated_at": version["activated_at"] if version else None,
+                }
+            )
+        generation = overview["generation"]
+        info = _generation(conn) if generation is None else {}
+        return {
+            "generation": generation if generation is not None else info["generation"],
+            "as_of": overview["as_of"] if generation is not None else info["as_of"],
+            **slice_page(rows, q),
+        }
+
+    return serve_cached(build)
+
+
+# --------------------------------------------------------------------------- meta
+
+
+def _sorted_rows(rows: list[dict[str, Any]], sort: str) -> list[dict[str, Any]]:
+    """Rows ordered by ``sort`` (None last in either direction; ties by presence rank)."""
+    descending = sort.startswith("-")
+    key = sort.lstrip("-")
+    by_rank = sorted(rows, key=lambda r: r["rank"])
+    present = [r for r in by_rank if r.get(key) is not None]
+    missing = [r for r in by_rank if r.get(key) is None]
+    present.sort(key=lambda r: r[key], reverse=descending)  # stable: rank breaks ties
+    return present + missing
+
+
+@blueprint.get("/formats/<format>/meta")
+@endpoint(
+    summary="Meta table: share, counts, win rate, draws, intervals and tiers per archetype",
+    tags=["meta"],
+    params=(FORMAT, *WINDOW_PARAMS, PRESENCE, MIN_DECKS, MIN_MATCHES, SORT, *PAGE),
+    response="Meta",
+    errors=(404,),
+    cached=True,
+    description="`share` is the share of the chosen presence metric; `ci_lower`/`ci_upper` "
+    "the player-clustered interval, `wilson_lower`/`wilson_upper` the Wilson interval.",
+)
+def meta(format: str, q: Query) -> ResponseReturnValue:
+    """One window's meta table."""
+    window = window_arg(format, q)
+
+    def build(conn: psycopg.Connection[Any]) -> dict[str, Any]:
+        data = _call(
+            meta_rows,
+            conn,
+            format,
+            window,
+            q["event"],
+            min_decks=q["min_decks"],
+            min_matches=q["min_matches"],
+        )
+        rows = data.pop("archetypes")
+        share = f"share_{q['presence']}"
+        for row in rows:
+            row["share"] = row[share]
+        return {**data, "presence": q["presence"], **slice_page(_sorted_rows(rows, q["sort"]), q)}
+
+    return serve_cached(build)
+
+
+# --------------------------------------------------------------------------- matchups
+
+
+def _cell(cell: MatchupCell) -> dict[str, Any]:
+    return {
+        "opponent": cell.col,
+        "wins": cell.wins,
+        "losses": cell.losses,
+        "draws": cell.draws,
+        "n": cell.n,
+        "decided": cell.decided,
+        "win_rate": cell.win_rate,
+        "ci_lower": cell.lower,
+        "ci_upper": cell.upper,
+        "mirror": cell.mirror,
+    }
+
+
+def _matrix_rows(matrix: MatchupMatrix) -> list[dict[str, Any]]:
+    rows = []
+    for label in matrix.labels:
+        total = matrix.row_totals[label]
+        rows.append(
+            {
+                "archetype": label,
+                "share": matrix.shares[label],
+                "other": label == matrix.other_label,
+                "total": {
+                    "wins": total.wins,
+                    "losses": total.losses,
+                    "draws": total.draws,
+                    "win_rate": total.win_rate,
+                },
+                "cells": [_cell(matrix.cell(label, col)) for col in matrix.labels],
+            }
+        )
+    return rows
+
+
+@blueprint.get("/formats/<format>/matchups")
+@endpoint(
+    summary="Matchup matrix (W/L/D, n, win rate, Clopper-Pearson interval) with an Other bucket",
+    tags=["meta"],
+    params=(FORMAT, *WINDOW_PARAMS, PRESENCE, MIN_SHARE, MAX_ARCHETYPES, *PAGE),
+    response="Matchups",
+    errors=(404,),
+    cached=True,
+    description="Rows (paginated) in presence order, `Other` last; each row holds one cell per "
+    "column label, from the row archetype's side.",
+)
+def matchups(format: str, q: Query) -> ResponseReturnValue:
+    """One window's matchup matrix."""
+    window = window_arg(format, q)
+
+    def build(conn: psycopg.Connection[Any]) -> dict[str, Any]:
+        meta_data = _call(meta_rows, conn, format, window, q["event"])
+        matrix = _call(
+            matchup_matrix,
+            conn,
+            format,
+            window,
+            q["event"],
+            presence=q["presence"],
+            min_share=q["min_share"],
+            max_archetypes=q["max_archetypes"],
+        )
+        return {
+            "format": format,
+            "event_group": q["event"],
+            "window": meta_data["window"],
+            "generation": meta_data["generation"],
+            "as_of": meta_data["as_of"],
+            "presence": q["presence"],
+            "min_share": q["min_share"],
+            "confidence": matrix.confidence,
+            "labels": matrix.labels,
+            "merged": matrix.merged,
+            "other_label": matrix.other_label,
+            **slice_page(_matrix_rows(matrix), q),
+        }
+
+    return serve_cached(build)
+
+
+# --------------------------------------------------------------------------- archetypes
+
+_LIST_KEYS = (
+    "archetype",
+    "rank",
+    "decks",
+    "players",
+    "matches",
+    "share_decks",
+    "share_players",
+    "share_matches",
+    "win_rate",
+    "tier_ci",
+    "tier_score",
+    "in_tier_table",
+)
+
+
+@blueprint.get("/formats/<format>/archetypes")
+@endpoint(
+    summary="Archetypes of a window, by presence",
+    tags=["archetypes"],
+    params=(FORMAT, *WINDOW_PARAMS, *PAGE),
+    response="ArchetypeList",
+    errors=(404,),
+    cached=True,
+)
+def archetypes(format: str, q: Query) -> ResponseReturnValue:
+    """The archetypes of a window (summary rows)."""
+    window = window_arg(format, q)
+
+    def build(conn: psycopg.Connection[Any]) -> dict[str, Any]:
+        data = _call(meta_rows, conn, format, window, q["event"])
+        rows = [{key: row[key] for key in _LIST_KEYS} for row in data.pop("archetypes")]
+        rows.sort(key=lambda r: r["rank"])
+        data.pop("totals", None)
+        return {**data, **slice_page(rows, q)}
+
+    return serve_cached(build)
+
+
+@blueprint.get("/formats/<format>/archetypes/<path:name>")
+@endpoint(
+    summary="One archetype: weekly trend, colours, card usage, stock list, best decks",
+    tags=["archetypes"],
+    params=(FORMAT, ARCHETYPE, *WINDOW_PARAMS, BEST_DECKS),
+    response="ArchetypeDetail",
+    errors=(404,),
+    cached=True,
+)
+def archetype(format: str, name: str, q: Query) -> ResponseReturnValue:
+    """Everything about one archetype over one window."""
+    window = window_arg(format, q)
+
+    def build(conn: psycopg.Connection[Any]) -> dict[str, Any]:
+        detail: dict[str, Any] = _call(
+            archetype_detail, conn, format, name, window, q["event"], best_decks=q["best_decks"]
+        )
+        return detail
+
+    return serve_cached(build)
+
+
+# --------------------------------------------------------------------------- trends
+
+
+@blueprint.get("/formats/<format>/trends")
+@endpoint(
+    summary="Weekly share and win rate of the top archetypes",
+    tags=["meta"],
+    params=(FORMAT, *WINDOW_PARAMS, *PAGE),
+    response="Trends",
+    errors=(404,),
+    cached=True,
+    description="Series (paginated) are archetypes by decks over the window, most first; "
+    "default window last90.",
+)
+def trend(format: str, q: Query) -> ResponseReturnValue:
+    """Weekly series per archetype."""
+    window = window_arg(format, q, default="last90")
+
+    def build(conn: psycopg.Connection[Any]) -> dict[str, Any]:
+        # Every series of the window (a few dozen archetypes × weeks), then one page of it.
+        data = _call(trends, conn, format, window, q["event"], top_n=10_000)
+        series = data.pop("series")
+        return {**data, **_generation(conn), **slice_page(series, q)}
+
+    return serve_cached(build)
+
+
+# --------------------------------------------------------------------------- cards
+
+
+@blueprint.get("/formats/<format>/cards/<path:card>")
+@endpoint(
+    summary="Which archetypes run a card, and how much (main and side)",
+    tags=["cards"],
+    params=(FORMAT, CARD, *WINDOW_PARAMS, *PAGE),
+    response="CardUsage",
+    errors=(404,),
+    cached=True,
+)
+def card(format: str, card: str, q: Query) -> ResponseReturnValue:
+    """Card usage per archetype and board."""
+    window = window_arg(format, q)
+
+    def build(conn: psycopg.Connection[Any]) -> dict[str, Any]:
+        data = _call(card_lookup, conn, format, card, window, q["event"])
+        rows = data.pop("archetypes")
+        return {**data, **_generation(conn), **slice_page(rows, q)}
+
+    return serve_cached(build)

@@ -1,0 +1,220 @@
+"""Operator routes (tasks land in the broker, status combines the row and Celery's result)
+and admin routes (users, API keys)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import uuid
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import redis
+from flask import Flask
+from flask.testing import FlaskClient
+
+from api.resources import resources
+from tests.api.conftest import FIXTURE_CACHE, PASSWORD, AppFactory, assert_problem, bearer, login
+
+ADMIN = "/api/v1/admin"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def broker_messages(redis_url: str, queue: str) -> list[dict[str, Any]]:
+    """Messages waiting in a Celery queue (kombu's Redis transport: one list per queue)."""
+    raw = redis.Redis.from_url(redis_url).lrange(queue, 0, -1)
+    messages = []
+    for item in raw:
+        envelope = json.loads(item)
+        body = json.loads(base64.b64decode(envelope["body"]))
+        messages.append({"headers": envelope["headers"], "body": body})
+    return messages
+
+
+def operator(client: FlaskClient) -> dict[str, str]:
+    return bearer(login(client, "oper")["access_token"])
+
+
+def admin(client: FlaskClient) -> dict[str, str]:
+    return bearer(login(client, "admin")["access_token"])
+
+
+# --------------------------------------------------------------------------- operator tasks
+
+
+def test_refresh_is_queued_by_name_with_202_and_a_status_url(
+    client: FlaskClient, accounts: dict[str, int], redis_url: str, api_dsn: str
+) -> None:
+    response = client.post(f"{ADMIN}/refresh", headers=operator(client))
+    assert response.status_code == 202
+    assert response.headers["Cache-Control"] == "no-store"
+    task = response.get_json()
+    assert task["task"] == "refresh.meta_views" and task["state"] == "PENDING"
+    assert task["requested_by"] == f"oper (user {accounts['oper']})"
+    assert response.headers["Location"] == f"{ADMIN}/tasks/{task['id']}"
+    [message] = broker_messages(redis_url, "refresh")
+    assert message["headers"]["task"] == "refresh.meta_views"
+    assert message["headers"]["id"] == task["id"]
+    with psycopg.connect(api_dsn) as conn:
+        row = conn.execute(
+            "SELECT task_name, enqueued_at IS NOT NULL FROM operator_tasks WHERE id = %s",
+            (task["id"],),
+        ).fetchone()
+    assert row == ("refresh.meta_views", True)
+
+
+def test_reclassify_sends_format_and_requester(
+    client: FlaskClient, accounts: dict[str, int], redis_url: str
+) -> None:
+    response = client.post(
+        f"{ADMIN}/reclassify", headers=operator(client), json={"format": "Modern"}
+    )
+    assert response.status_code == 202
+    [message] = broker_messages(redis_url, "classify")
+    assert message["headers"]["task"] == "classify.reclassify_format"
+    args, kwargs, _ = message["body"]
+    assert args == [] and kwargs["format_name"] == "Modern"
+    assert kwargs["requested_by"].startswith("oper ")
+    unknown = client.post(f"{ADMIN}/reclassify", headers=operator(client), json={"format": "Nope"})
+    body = assert_problem(unknown, 422)
+    assert body["errors"] == [{"field": "format", "reason": "unknown format"}]
+    assert_problem(client.post(f"{ADMIN}/reclassify", headers=operator(client), json={}), 400)
+
+
+def test_ingest_root_must_be_inside_the_configured_folders(
+    make_app: AppFactory, accounts: dict[str, int], redis_url: str
+) -> None:
+    client = make_app(settings={"cache_dir": FIXTURE_CACHE}).test_client()
+    headers = operator(client)
+    default = client.post(f"{ADMIN}/ingest", headers=headers)
+    assert default.status_code == 202
+    assert default.get_json()["arguments"]["kwargs"] == {"root": str(FIXTURE_CACHE)}
+    sub = client.post(
+        f"{ADMIN}/ingest",
+        headers=headers,
+        json={"root": str(FIXTURE_CACHE / "MTGO"), "since": "2025-03-01", "source": "MTGO"},
+    )
+    assert sub.status_code == 202
+    kwargs = broker_messages(redis_url, "ingest")[0]["body"][1]  # LPUSH: newest first
+    assert kwargs == {"root": str(FIXTURE_CACHE / "MTGO"), "since": "2025-03-01", "source": "MTGO"}
+    for root in ("/etc", str(FIXTURE_CACHE / ".." / ".."), "relative/path"):
+        escaped = client.post(f"{ADMIN}/ingest", headers=headers, json={"root": root})
+        assert_problem(escaped, 422)
+    bad_date = client.post(f"{ADMIN}/ingest", headers=headers, json={"since": "yesterday"})
+    assert_problem(bad_date, 400)
+
+
+def test_ingest_without_a_configured_folder_needs_a_root(
+    make_app: AppFactory, accounts: dict[str, int], tmp_path: Path
+) -> None:
+    # No MANALYTICS_CACHE_DIR and no generated demo set under the var dir.
+    client = make_app(settings={"var_dir": tmp_path}).test_client()
+    body = assert_problem(client.post(f"{ADMIN}/ingest", headers=operator(client)), 422)
+    assert body["errors"][0]["field"] == "root"
+
+
+def test_task_status_combines_the_row_and_celery_state(
+    app: Flask, client: FlaskClient, accounts: dict[str, int]
+) -> None:
+    headers = operator(client)
+    task = client.post(f"{ADMIN}/refresh", headers=headers).get_json()
+    url = f"{ADMIN}/tasks/{task['id']}"
+    pending = client.get(url, headers=headers).get_json()
+    assert pending["state"] == "PENDING" and pending["result"] is None
+    backend = resources(app).tasks.celery.backend
+    backend.store_result(task["id"], {"status": "succeeded", "generation": 2}, "SUCCESS")
+    done = client.get(url, headers=headers).get_json()
+    assert done["state"] == "SUCCESS" and done["result"]["generation"] == 2
+    assert done["finished_at"] is not None
+    failed = client.post(f"{ADMIN}/refresh", headers=headers).get_json()
+    backend.mark_as_failure(failed["id"], RuntimeError("lock timeout"))
+    status = client.get(f"{ADMIN}/tasks/{failed['id']}", headers=headers).get_json()
+    assert status["state"] == "FAILURE" and status["error"] == "RuntimeError: lock timeout"
+    listing = client.get(f"{ADMIN}/tasks", headers=headers, query_string={"limit": 1}).get_json()
+    assert listing["total"] == 2 and [t["id"] for t in listing["items"]] == [failed["id"]]
+    assert_problem(client.get(f"{ADMIN}/tasks/{uuid.uuid4()}", headers=headers), 404)
+    assert_problem(client.get(f"{ADMIN}/tasks/not-a-uuid", headers=headers), 404)
+
+
+def test_broker_down_records_the_request_and_answers_503(
+    app: Flask, client: FlaskClient, accounts: dict[str, int], api_dsn: str
+) -> None:
+    headers = operator(client)
+    resources(app).tasks.broker_url = f"redis://127.0.0.1:{free_port()}/0"
+    response = client.post(f"{ADMIN}/refresh", headers=headers)
+    assert_problem(response, 503, "queue_unavailable")
+    with psycopg.connect(api_dsn) as conn:
+        row = conn.execute("SELECT id, enqueued_at, enqueue_error FROM operator_tasks").fetchone()
+    assert row is not None and row[1] is None and "broker unavailable" in row[2]
+    status = client.get(f"{ADMIN}/tasks/{row[0]}", headers=headers).get_json()
+    assert status["state"] == "NOT_QUEUED" and status["enqueue_error"]
+
+
+# --------------------------------------------------------------------------- users
+
+
+def test_user_management(client: FlaskClient, accounts: dict[str, int]) -> None:
+    headers = admin(client)
+    created = client.post(
+        f"{ADMIN}/users",
+        headers=headers,
+        json={"username": "Eve", "password": PASSWORD, "roles": ["operator"]},
+    )
+    assert created.status_code == 201
+    eve = created.get_json()
+    assert eve["username"] == "eve" and eve["roles"] == ["operator"]
+    assert "password_hash" not in eve and PASSWORD not in str(eve)
+    login(client, "eve")
+    duplicate = client.post(
+        f"{ADMIN}/users", headers=headers, json={"username": "eve", "password": PASSWORD}
+    )
+    assert_problem(duplicate, 409)
+    weak = client.post(
+        f"{ADMIN}/users", headers=headers, json={"username": "frank", "password": "password"}
+    )
+    body = assert_problem(weak, 422, "weak_password")
+    assert {e["field"] for e in body["errors"]} == {"password"} and len(body["errors"]) >= 2
+    bad_role = client.post(
+        f"{ADMIN}/users",
+        headers=headers,
+        json={"username": "gina", "password": PASSWORD, "roles": ["root"]},
+    )
+    assert_problem(bad_role, 400)
+    bad_name = client.post(
+        f"{ADMIN}/users", headers=headers, json={"username": "x", "password": PASSWORD}
+    )
+    assert_problem(bad_name, 422)
+    listing = client.get(f"{ADMIN}/users", headers=headers, query_string={"limit": 2}).get_json()
+    assert listing["total"] == 4 and len(listing["items"]) == 2
+    assert [u["id"] for u in listing["items"]] == sorted(u["id"] for u in listing["items"])
+    patched = client.patch(
+        f"{ADMIN}/users/{eve['id']}", headers=headers, json={"roles": [], "disabled": True}
+    )
+    assert patched.status_code == 200
+    assert patched.get_json()["roles"] == [] and patched.get_json()["disabled"] is True
+    assert client.get(f"{ADMIN}/users/{eve['id']}", headers=headers).get_json()["disabled"]
+    assert_problem(client.get(f"{ADMIN}/users/999999", headers=headers), 404)
+    assert_problem(client.patch(f"{ADMIN}/users/999999", headers=headers, json={}), 404)
+
+
+def test_admins_cannot_lock_themselves_out(client: FlaskClient, accounts: dict[str, int]) -> None:
+    headers = admin(client)
+    me = accounts["admin"]
+    assert_problem(
+        client.patch(f"{ADMIN}/users/{me}", headers=headers, json={"disabled": True}), 409
+    )
+    assert_problem(
+        client.patch(f"{ADMIN}/users/{me}", headers=headers, json={"roles": ["operator"]}), 409
+    )
+    changed = client.patch(
+        f"{ADMIN}/users/{me}", headers=headers, json={"password": "Another-Good-Pass-42"}
+    )
+    assert changed.status_code == 200
+    login(client, "admin", "Another-Good-Pass-42")
