@@ -67,7 +67,12 @@ def normalize_card_name(name: str, known: Collection[str] | None = None) -> str:
 
 def player_key(player: str) -> str:
     """Player name for joins between decks, standings and matches (whitespace collapsed)."""
-    return " ".join(player.split())
+    text = player.strip()
+    # Fast path: printable text has no whitespace but ASCII spaces (other Unicode spaces are
+    # not printable), so without a double space there is nothing to collapse.
+    if "  " not in text and text.isprintable():
+        return text
+    return " ".join(text.split())
 
 
 def is_no_opponent(player: str | None) -> bool:

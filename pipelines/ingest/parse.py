@@ -27,7 +27,7 @@ from pipelines.ingest.normalize import (
 )
 
 _FOLDER = re.compile(r"^(?P<source>[^/]+)/(?P<y>\d{4})/(?P<m>\d{2})/(?P<d>\d{2})/[^/]+$")
-_MATCH_RESULT = re.compile(r"^(\d+)-(\d+)-(\d+)$")
+_MATCH_RESULT = re.compile(r"^\s*(\d+)-(\d+)-(\d+)\s*$")
 # A mainboard this large is a data-entry error in practice (a 429-card Pioneer list exists).
 SUSPICIOUS_MAINBOARD = 250
 
@@ -430,14 +430,20 @@ def _parse_rounds(
     return list(kept.values()), dropped
 
 
-def _opponent(value: Any, where: str) -> tuple[str | None, str | None]:
+def _opponent(value: Any, at: tuple[int, int], field: str) -> tuple[str | None, str | None]:
     """(stripped name, join key) of a match player; the key is None for a bye marker."""
     if value is None:
         return None, None
     if type(value) is not str:
-        _expect(value, str, where)
+        _expect(value, str, _match_where(at) + "." + field)
     name = value.strip()
-    return name, (None if name in ("", "-") else player_key(name))
+    if not name or name == "-":
+        return name, None
+    return name, player_key(name)
+
+
+def _match_where(at: tuple[int, int]) -> str:
+    return "Rounds[{}].Matches[{}]".format(*at)
 
 
 def _parse_match(
@@ -447,28 +453,29 @@ def _parse_match(
     warnings: list[tuple[str, str]],
     at: tuple[int, int],
 ) -> ParsedMatch | None:
-    where = "Rounds[{}].Matches[{}]".format(*at)
+    # Hot path (one call per match): error locations are only formatted when needed.
     if type(item) is not dict:
-        _expect(item, dict, where)
-    p1, key1 = _opponent(item.get("Player1"), f"{where}.Player1")
-    p2, key2 = _opponent(item.get("Player2"), f"{where}.Player2")
+        _expect(item, dict, _match_where(at))
+    p1, key1 = _opponent(item.get("Player1"), at, "Player1")
+    p2, key2 = _opponent(item.get("Player2"), at, "Player2")
     result = item.get("Result")
-    parsed = _MATCH_RESULT.match(result.strip()) if type(result) is str else None
+    parsed = _MATCH_RESULT.match(result) if type(result) is str else None
     if parsed is None:
+        where = _match_where(at)
         warnings.append(("bad_match_result", f"{where}.Result {result!r} is not 'W-L-D'"))
         return None
     if key1 is None and key2 is None:
-        warnings.append(("empty_match", f"{where} names no player"))
+        warnings.append(("empty_match", f"{_match_where(at)} names no player"))
         return None
     return ParsedMatch(
-        round_index=round_index,
-        round_name=round_name,
-        player1=p1,
-        player2=p2,
-        key1=key1,
-        key2=key2,
-        p1_games=int(parsed[1]),
-        p2_games=int(parsed[2]),
-        draw_games=int(parsed[3]),
-        is_bye=key1 is None or key2 is None,
+        round_index,
+        round_name,
+        p1,
+        p2,
+        key1,
+        key2,
+        int(parsed[1]),
+        int(parsed[2]),
+        int(parsed[3]),
+        key1 is None or key2 is None,
     )

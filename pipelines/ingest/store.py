@@ -282,39 +282,37 @@ class BatchWriter:
         return docs
 
     def _store_files(self, batch: list[PreparedFile]) -> None:
-        params = []
+        """Upsert the batch's files in one statement (parallel arrays, unnested)."""
+        columns: list[list[Any]] = [[] for _ in range(9)]
         for item in batch:
-            source_id = self.state.sources[item.rel.split("/", 1)[0]]
-            folder_date = item.document.folder_date if item.document else None
-            doc_id = self.state.documents.get(item.sha256) if item.document else None
-            params.append(
-                (
-                    source_id,
-                    item.rel,
-                    folder_date,
-                    item.size,
-                    item.mtime_ns,
-                    item.sha256,
-                    self._status(item),
-                    doc_id,
-                    self._tournament_of(item),
-                    self.run_id,
-                    self.run_id,
-                )
+            values = (
+                self.state.sources[item.rel.split("/", 1)[0]],
+                item.rel,
+                item.document.folder_date if item.document else None,
+                item.size,
+                item.mtime_ns,
+                item.sha256,
+                self._status(item),
+                self.state.documents.get(item.sha256) if item.document else None,
+                self._tournament_of(item),
             )
-        with self.conn.cursor() as cur:
-            cur.executemany(
-                """INSERT INTO source_files (source_id, path, folder_date, size_bytes, mtime_ns,
-                       sha256, status, document_id, tournament_id, first_run_id, last_run_id)
-                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-                   ON CONFLICT (path) DO UPDATE SET
-                       size_bytes = EXCLUDED.size_bytes, mtime_ns = EXCLUDED.mtime_ns,
-                       sha256 = EXCLUDED.sha256, status = EXCLUDED.status,
-                       document_id = EXCLUDED.document_id,
-                       tournament_id = EXCLUDED.tournament_id,
-                       last_run_id = EXCLUDED.last_run_id, updated_at = now()""",
-                params,
-            )
+            for column, value in zip(columns, values, strict=True):
+                column.append(value)
+        self.conn.execute(
+            """INSERT INTO source_files (source_id, path, folder_date, size_bytes, mtime_ns,
+                   sha256, status, document_id, tournament_id, first_run_id, last_run_id)
+               SELECT s, p, f, z, m, h, st, d, t, %s, %s
+                 FROM unnest(%s::smallint[], %s::text[], %s::date[], %s::bigint[],
+                             %s::bigint[], %s::bytea[], %s::text[], %s::bigint[],
+                             %s::bigint[]) AS x(s, p, f, z, m, h, st, d, t)
+               ON CONFLICT (path) DO UPDATE SET
+                   size_bytes = EXCLUDED.size_bytes, mtime_ns = EXCLUDED.mtime_ns,
+                   sha256 = EXCLUDED.sha256, status = EXCLUDED.status,
+                   document_id = EXCLUDED.document_id,
+                   tournament_id = EXCLUDED.tournament_id,
+                   last_run_id = EXCLUDED.last_run_id, updated_at = now()""",
+            (self.run_id, self.run_id, *columns),
+        )
 
     def _store_quarantine(self, batch: list[PreparedFile]) -> None:
         params: list[tuple[Any, ...]] = []
