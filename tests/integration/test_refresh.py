@@ -194,9 +194,10 @@ def test_refresh_under_concurrent_reads(pg_dsn: str) -> None:
 
 
 def test_celery_task_runs_the_refresh(
-    pg_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    pg_dsn: str, redis_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import workers.base
+    import workers.celery_app
     from workers.tasks.refresh import meta_views
 
     build_world(pg_dsn)
@@ -207,8 +208,10 @@ def test_celery_task_runs_the_refresh(
         encoding="utf-8",
     )
     assert load_periods(tmp_path) == {"Modern": PERIODS["Modern"]}
-    settings = Settings(database_url=pg_dsn, formats_dir=tmp_path)
+    settings = Settings(database_url=pg_dsn, redis_url=redis_url, formats_dir=tmp_path)
     monkeypatch.setattr(workers.base, "_settings", lambda: settings)
+    # The app configures itself from these settings: no service is resolved or started.
+    monkeypatch.setattr(workers.celery_app, "_resolved", settings)
     assert meta_views.name == "refresh.meta_views"
     result = meta_views.run()
     assert result["status"] == "succeeded" and result["generation"] >= 1
