@@ -2,8 +2,8 @@
 
 Both are idempotent (ingestion skips unchanged files and upserts by natural keys), so late
 acknowledgement is safe: a task redelivered after a worker crash simply finds less to do.
-A run that wrote anything queues ``classify.new_decks``, which queues the statistics
-refresh: the nightly chain. Overlap is guarded by the ingestion advisory lock: a run that
+A successful run queues ``classify.new_decks``, which queues the statistics refresh: the
+nightly chain. Overlap is guarded by the ingestion advisory lock: a run that
 finds it held returns ``{"status": "skipped"}`` at once instead of queueing behind the
 running one.
 """
@@ -58,9 +58,14 @@ def run_ingest(
 
 
 def continue_chain(result: dict[str, Any]) -> dict[str, Any]:
-    """After a run that wrote anything, queue the next link of the nightly chain
-    (ingest -> classify.new_decks -> refresh.meta_views); never wait on a task in a task."""
-    if result.get("decks") or result.get("files_changed"):
+    """Queue the next link of the chain (ingest -> classify.new_decks -> refresh.meta_views);
+    never wait on a task inside a task.
+
+    Queued after every successful run, even one that found nothing new: labelling nothing
+    is a no-op, and it heals a chain that was interrupted earlier (a worker stopped
+    between ingestion and refresh) on the next run.
+    """
+    if result.get("status") == "succeeded":
         app.send_task("classify.new_decks", queue="classify")
     return result
 
