@@ -456,8 +456,11 @@ def reclassify_formats(
         for args in chunks:
             classify_chunk(*args)
     else:
-        for run in runs:  # compile before forking: the children inherit the matchers
+        # Compile and load card names before forking: the children inherit both.
+        for run in runs:
             _compiled(load_definitions(formats_dir, run.format))
+        with psycopg.connect(dsn) as conn:
+            _CardNames(conn)
         with multiprocessing.get_context("fork").Pool(processes) as pool:
             pool.starmap(classify_chunk, chunks, chunksize=1)
     with psycopg.connect(dsn) as conn:
