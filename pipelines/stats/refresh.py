@@ -677,10 +677,9 @@ def compute_window_stats(
 
 # --------------------------------------------------------------------------- refresh
 
-_ARCHETYPE_COLUMNS: Final = (
-    "format",
-    "window_key",
-    "event_group",
+# The per-archetype and per-window statistics stored with each generation; readers return
+# exactly these fields (pipelines.stats.store).
+ARCHETYPE_STAT_FIELDS: Final = (
     "archetype",
     "decks",
     "players",
@@ -708,10 +707,7 @@ _ARCHETYPE_COLUMNS: Final = (
     "score",
     "outlier",
 )
-_TOTAL_COLUMNS: Final = (
-    "format",
-    "window_key",
-    "event_group",
+TOTAL_STAT_FIELDS: Final = (
     "decks",
     "players",
     "matches",
@@ -722,6 +718,9 @@ _TOTAL_COLUMNS: Final = (
     "score_mean",
     "score_sd",
 )
+_WINDOW_KEY: Final = ("format", "window_key", "event_group")
+_ARCHETYPE_COLUMNS: Final = (*_WINDOW_KEY, *ARCHETYPE_STAT_FIELDS)
+_TOTAL_COLUMNS: Final = (*_WINDOW_KEY, *TOTAL_STAT_FIELDS)
 _MATCHUP_COLUMNS: Final = (
     "format",
     "window_key",

@@ -38,9 +38,11 @@ from pipelines.stats.decklists import most_common_value
 from pipelines.stats.intervals import DEFAULT_CONFIDENCE, clopper_pearson
 from pipelines.stats.matchups import MatchupMatrix, build_matrix
 from pipelines.stats.refresh import (
+    ARCHETYPE_STAT_FIELDS,
     DEFAULT_EVENT_GROUP,
     EVENT_GROUPS,
     STANDARD_WINDOW_KEYS,
+    TOTAL_STAT_FIELDS,
     WindowSpec,
     compute_window_stats,
     latest_generation,
@@ -185,45 +187,8 @@ def _generation_info(conn: psycopg.Connection[Any]) -> dict[str, Any]:
     }
 
 
-_META_KEYS: Final = (
-    "archetype",
-    "decks",
-    "players",
-    "matches",
-    "wins",
-    "losses",
-    "draws",
-    "mirrors",
-    "share_decks",
-    "share_players",
-    "share_matches",
-    "win_rate",
-    "ci_lower",
-    "ci_upper",
-    "ci_std_error",
-    "ci_dof",
-    "wilson_lower",
-    "wilson_upper",
-    "rank",
-    "in_tier_table",
-    "tier_ci",
-    "tier_score",
-    "rank_ci",
-    "rank_score",
-    "score",
-    "outlier",
-)
-_TOTAL_KEYS: Final = (
-    "decks",
-    "players",
-    "matches",
-    "archetypes",
-    "tier_cut",
-    "ci_mean",
-    "ci_sd",
-    "score_mean",
-    "score_sd",
-)
+_META_KEYS: Final = ARCHETYPE_STAT_FIELDS
+_TOTAL_KEYS: Final = TOTAL_STAT_FIELDS
 
 # One statement (one snapshot): the window, its totals and its archetype rows.
 _META_SQL = """
