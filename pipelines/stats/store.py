@@ -91,6 +91,19 @@ class ResolvedWindow:
     period_name: str | None = None
     generation: int | None = None
 
+    @classmethod
+    def from_row(cls, fmt: str, key: str, row: Mapping[str, Any]) -> ResolvedWindow:
+        """The window described by a ``stats_windows`` row joined into a query's result."""
+        return cls(
+            fmt,
+            key,
+            row["start_date"],
+            row["end_date"],
+            row["latest_date"],
+            row["period_name"],
+            row["generation"],
+        )
+
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready description (``start``/``end`` inclusive)."""
         return {
@@ -268,15 +281,7 @@ def meta_rows(
         if not rows:
             raise NotFound(f"window {window!r} of format {fmt!r} is not available")
         first = rows[0]
-        resolved = ResolvedWindow(
-            fmt,
-            window,
-            first["start_date"],
-            first["end_date"],
-            first["latest_date"],
-            first["period_name"],
-            first["generation"],
-        )
+        resolved = ResolvedWindow.from_row(fmt, window, first)
         totals = (
             {key: first[f"t_{key}"] for key in _TOTAL_KEYS}
             if first["t_decks"] is not None
@@ -376,15 +381,7 @@ def matchup_cells(
         if not rows:
             raise NotFound(f"window {window!r} of format {fmt!r} is not available")
         first = rows[0]
-        resolved = ResolvedWindow(
-            fmt,
-            window,
-            first["start_date"],
-            first["end_date"],
-            first["latest_date"],
-            first["period_name"],
-            first["generation"],
-        )
+        resolved = ResolvedWindow.from_row(fmt, window, first)
         return {
             "format": fmt,
             "event_group": event_group,
