@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -30,6 +31,14 @@ _DECKS_OF_FORMAT = """
     SELECT d.id, d.main_card_ids, d.main_counts, d.side_card_ids, d.side_counts
       FROM decks d JOIN tournaments t ON t.id = d.tournament_id
      WHERE t.format = %s AND d.id BETWEEN %s AND %s
+"""
+
+
+_UNLABELLED_DECKS_OF_FORMAT = """
+    SELECT d.id, d.main_card_ids, d.main_counts, d.side_card_ids, d.side_counts
+      FROM decks d JOIN tournaments t ON t.id = d.tournament_id
+     WHERE t.format = %s AND NOT EXISTS (
+           SELECT 1 FROM deck_archetypes a WHERE a.version_id = %s AND a.deck_id = d.id)
 """
 
 
@@ -173,16 +182,23 @@ class _CardNames:
         return [(names[i], n) for i, n in zip(ids, counts, strict=True)]
 
 
+def _detect_rows(
+    conn: psycopg.Connection, matcher: CompiledFormat, query: str, params: tuple[Any, ...]
+) -> Iterator[tuple[int, Detection]]:
+    """(deck id, detection) for every deck row ``query`` returns (id and the four arrays)."""
+    cards = _CardNames(conn)
+    # Fetched first: the boards may need a second query for card ids new to the cache.
+    rows = conn.cursor(binary=True).execute(query, params).fetchall()  # type: ignore[arg-type]
+    for deck_id, main_ids, main_counts, side_ids, side_counts in rows:
+        main = cards.board(conn, main_ids, main_counts)
+        side = cards.board(conn, side_ids, side_counts)
+        yield deck_id, matcher.detect(main, side)
+
+
 def _detections(
     conn: psycopg.Connection, matcher: CompiledFormat, format_name: str, first: int, last: int
 ) -> Iterator[tuple[int, Detection]]:
-    cards = _CardNames(conn)
-    with conn.cursor(binary=True) as cur:
-        cur.execute(_DECKS_OF_FORMAT, (format_name, first, last))
-        for deck_id, main_ids, main_counts, side_ids, side_counts in cur:
-            main = cards.board(conn, main_ids, main_counts)
-            side = cards.board(conn, side_ids, side_counts)
-            yield deck_id, matcher.detect(main, side)
+    return _detect_rows(conn, matcher, _DECKS_OF_FORMAT, (format_name, first, last))
 
 
 def _row(version_id: int, deck_id: int, d: Detection) -> str:
@@ -286,22 +302,7 @@ def _active_or_new(conn: psycopg.Connection, fmt: FormatDefinitions, origin: str
 def _unlabelled(
     conn: psycopg.Connection, matcher: CompiledFormat, format_name: str, version_id: int
 ) -> Iterator[tuple[int, Detection]]:
-    cards = _CardNames(conn)
-    rows = (
-        conn.cursor(binary=True)
-        .execute(
-            """SELECT d.id, d.main_card_ids, d.main_counts, d.side_card_ids, d.side_counts
-             FROM decks d JOIN tournaments t ON t.id = d.tournament_id
-            WHERE t.format = %s AND NOT EXISTS (
-                  SELECT 1 FROM deck_archetypes a WHERE a.version_id = %s AND a.deck_id = d.id)""",
-            (format_name, version_id),
-        )
-        .fetchall()
-    )
-    for deck_id, main_ids, main_counts, side_ids, side_counts in rows:
-        main = cards.board(conn, main_ids, main_counts)
-        side = cards.board(conn, side_ids, side_counts)
-        yield deck_id, matcher.detect(main, side)
+    return _detect_rows(conn, matcher, _UNLABELLED_DECKS_OF_FORMAT, (format_name, version_id))
 
 
 # -- reclassification ---------------------------------------------------------------------
