@@ -6,7 +6,9 @@ trip per table per batch instead of one per row, and no per-value adaptation in 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
+
+import orjson
 
 NULL = "\\N"
 
@@ -36,9 +38,10 @@ def bytea(value: bytes | None) -> str:
     return NULL if value is None else "\\\\x" + value.hex()
 
 
-def int_array(values: Sequence[int]) -> str:
+def int_array(values: list[int]) -> str:
     """A PostgreSQL integer array literal."""
-    return "{" + ",".join(map(str, values)) + "}"
+    # orjson writes "[4,4,20]" in C, several times faster than joining str() of each.
+    return "{" + orjson.dumps(values).decode()[1:-1] + "}"
 
 
 def line(fields: Iterable[str]) -> str:

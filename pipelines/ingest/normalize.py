@@ -6,6 +6,7 @@ strings, formats, event kinds and event identity.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Collection
@@ -90,6 +91,7 @@ class ParsedResult:
     draws: int | None = None
 
 
+@functools.lru_cache(maxsize=4096)  # few distinct strings ("5-0", "3rd Place"), one per deck
 def parse_result(result: str) -> ParsedResult:
     """Parse ``"3rd Place"`` (any suffix, the scrapers write ``2st``/``22th``) or ``"5-0"``."""
     text = result.strip()

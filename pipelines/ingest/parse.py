@@ -8,14 +8,17 @@ format, a malformed match score) become warnings and the rest of the document is
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+import msgspec
 import orjson
 
+from pipelines.ingest import schema
 from pipelines.ingest.normalize import (
     UNKNOWN_FORMAT,
     canonical_format,
@@ -59,17 +62,19 @@ class ParsedDeck:
     record_draws: int | None
     anchor_uri: str | None
     deck_date: str | None
-    main: list[Card]
-    side: list[Card]
+    main_names: list[str]
+    main_counts: list[int]
+    side_names: list[str]
+    side_counts: list[int]
     decklist_hash: bytes
 
     @property
-    def main_total(self) -> int:
-        return sum(count for _, count in self.main)
+    def main(self) -> list[Card]:
+        return list(zip(self.main_names, self.main_counts, strict=True))
 
     @property
-    def side_total(self) -> int:
-        return sum(count for _, count in self.side)
+    def side(self) -> list[Card]:
+        return list(zip(self.side_names, self.side_counts, strict=True))
 
 
 @dataclass(slots=True)
@@ -106,10 +111,6 @@ class ParsedMatch:
     @property
     def decisive(self) -> bool:
         return self.p1_games != self.p2_games
-
-    @property
-    def keys(self) -> tuple[str, str]:
-        return (self.key1 or "", self.key2 or "")
 
 
 @dataclass(slots=True)
@@ -164,52 +165,45 @@ def path_info(rel_path: str) -> tuple[str, date | None]:
     return match["source"], day
 
 
-def parse_bytes(raw: bytes) -> dict[str, Any]:
-    """Decode a file's bytes as a JSON object, or raise :class:`DocumentError`."""
+def parse_document(raw: bytes, rel_path: str, sha256: bytes | None = None) -> ParsedDocument:
+    """Validate and normalise one cache document (bytes as read from ``rel_path``)."""
+    return build_document(decode(raw), raw, rel_path, sha256)
+
+
+def decode(raw: bytes) -> schema.Document:
+    """Decode and type-check a file's bytes, or raise :class:`DocumentError`."""
     if not raw.strip():
         raise DocumentError("empty", "empty file (0 bytes or only whitespace)")
     if b"\\u0000" in raw:
-        # Valid JSON, but PostgreSQL's jsonb cannot store a NUL character.
-        raise DocumentError("nul_character", "JSON contains \\u0000 (not storable as jsonb)")
+        # Valid JSON, but PostgreSQL cannot store a NUL character in a json value.
+        raise DocumentError("nul_character", "JSON contains \\u0000 (not storable as json)")
     try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
+        return schema.DECODER.decode(raw)
+    except msgspec.ValidationError as exc:
+        raise DocumentError("wrong_type", schema.describe(exc)) from None
+    except msgspec.DecodeError as exc:
         raise DocumentError("invalid_json", f"invalid JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise DocumentError("wrong_type", f"top level must be an object, got {_type(data)}")
-    return data
-
-
-def parse_document(raw: bytes, rel_path: str, sha256: bytes | None = None) -> ParsedDocument:
-    """Validate and normalise one cache document (bytes as read from ``rel_path``)."""
-    return build_document(parse_bytes(raw), raw, rel_path, sha256)
 
 
 def build_document(
-    data: dict[str, Any], raw: bytes, rel_path: str, sha256: bytes | None = None
+    data: schema.Document, raw: bytes, rel_path: str, sha256: bytes | None = None
 ) -> ParsedDocument:
-    """Like :func:`parse_document` for an already decoded object."""
+    """Like :func:`parse_document` for an already decoded document."""
     source, folder_date = path_info(rel_path)
-    tournament = data.get("Tournament")
+    tournament = data.Tournament
     if tournament is None:
         raise DocumentError("missing_tournament", "missing Tournament object")
-    _expect(tournament, dict, "Tournament")
-    name = _expect(tournament.get("Name"), str, "Tournament.Name")
-    uri = _expect(tournament.get("Uri"), str, "Tournament.Uri")
-    raw_date = _expect(tournament.get("Date"), str, "Tournament.Date")
-    formats = tournament.get("Formats")
-    if formats is not None:
-        _expect(formats, str, "Tournament.Formats")
-    starts_at = _parse_datetime(raw_date, "Tournament.Date")
+    starts_at = _parse_datetime(tournament.Date, "Tournament.Date")
     event_date = folder_date or datetime.fromisoformat(starts_at).date()
     warnings: list[tuple[str, str]] = []
-    fmt, inferred = canonical_format(formats, name, rel_path.rsplit("/", 1)[-1])
+    name, uri = tournament.Name, tournament.Uri
+    fmt, inferred = canonical_format(tournament.Formats, name, rel_path.rsplit("/", 1)[-1])
     if fmt == UNKNOWN_FORMAT:
         warnings.append(("unknown_format", "Tournament.Formats is null and the name names none"))
-    decks = _parse_decks(_list(data, "Decks"), warnings)
+    decks = _parse_decks(data.Decks or [], warnings)
     if not decks:
         raise DocumentError("no_decks", "the document has no decks")
-    matches, duplicates = _parse_rounds(_list(data, "Rounds"), warnings)
+    matches, duplicates = _parse_rounds(data.Rounds or [], warnings)
     clean_uri = canonical_uri(uri) if uri.strip() else ""
     return ParsedDocument(
         path=rel_path,
@@ -228,30 +222,11 @@ def build_document(
         format_inferred=inferred,
         event_kind=event_kind(source, name),
         decks=decks,
-        standings=_parse_standings(_list(data, "Standings")),
+        standings=[_standing(s) for s in data.Standings or []],
         matches=matches,
         warnings=warnings,
         duplicate_matches=duplicates,
     )
-
-
-def _type(value: object) -> str:
-    return "null" if value is None else type(value).__name__
-
-
-def _expect(value: Any, kind: type, where: str) -> Any:
-    # bool is an int subclass in Python; a JSON true is never a valid count or rank.
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise DocumentError("wrong_type", f"{where} must be {kind.__name__}, got {_type(value)}")
-    return value
-
-
-def _list(data: dict[str, Any], key: str) -> list[Any]:
-    """A top-level list; missing or null Rounds/Standings mean 'not available'."""
-    value = data.get(key)
-    if value is None:
-        return []
-    return _expect(value, list, key)
 
 
 def _parse_datetime(text: str, where: str) -> str:
@@ -265,72 +240,45 @@ def _parse_datetime(text: str, where: str) -> str:
     return parsed.isoformat()
 
 
-def _parse_board(items: Any, deck: int, board_name: str) -> list[Card]:
-    if type(items) is not list:
-        _expect(items, list, f"Decks[{deck}].{board_name}")
-    try:
-        # Fast path: one comprehension over well-formed entries, validated below.
-        board = [(item["CardName"].strip(), item["Count"]) for item in items]
-    except (TypeError, KeyError, AttributeError):
-        board = []
-    if len(board) != len(items) or not all(type(c) is int and c >= 0 for _, c in board):
-        _explain_bad_board(items, f"Decks[{deck}].{board_name}")
-    return board
+def _board(items: list[schema.Item]) -> tuple[list[str], list[int]]:
+    """Names (trimmed, as the reference classifier sees them) and counts, in file order."""
+    return [item.CardName.strip() for item in items], [item.Count for item in items]
 
 
-def _explain_bad_board(items: list[Any], where: str) -> None:
-    """Raise the precise error for the first malformed card entry."""
-    for i, item in enumerate(items):
-        if not isinstance(item, dict):
-            raise DocumentError("wrong_type", f"{where}[{i}] must be an object")
-        _expect(item.get("CardName"), str, f"{where}[{i}].CardName")
-        count = _expect(item.get("Count"), int, f"{where}[{i}].Count")
-        if count < 0:
-            raise DocumentError("wrong_type", f"{where}[{i}].Count is negative ({count})")
+def _totals(names: list[str], counts: list[int]) -> dict[str, int]:
+    """Count per card name, lines of the same name added up."""
+    # strict=False: equal lengths by construction, and strict checking costs a third more.
+    totals = dict(zip(names, counts, strict=False))
+    if len(totals) != len(names):  # rare: a name on several lines
+        totals = {}
+        for name, count in zip(names, counts, strict=False):
+            totals[name] = totals.get(name, 0) + count
+    return totals
 
 
-def _merged(board: list[Card]) -> list[Card]:
-    """Lines merged per name and sorted (most boards have no duplicate names)."""
-    if len({name for name, _ in board}) == len(board):
-        return sorted(board)
-    totals: dict[str, int] = {}
-    for name, count in board:
-        totals[name] = totals.get(name, 0) + count
-    return sorted(totals.items())
-
-
-def _decklist_hash(main: list[Card], side: list[Card]) -> bytes:
-    """Hash of the merged, sorted lists: equal for the same deck however its lines are split."""
-    payload = orjson.dumps([_merged(main), _merged(side)])
+def _decklist_hash(main: tuple[list[str], list[int]], side: tuple[list[str], list[int]]) -> bytes:
+    """Hash of the per-name totals: equal for the same deck however its lines are split or
+    ordered (orjson sorts the names while encoding)."""
+    payload = orjson.dumps([_totals(*main), _totals(*side)], option=orjson.OPT_SORT_KEYS)
     return hashlib.blake2b(payload, digest_size=16).digest()
 
 
-def _parse_decks(items: list[Any], warnings: list[tuple[str, str]]) -> list[ParsedDeck]:
+def _parse_decks(items: list[schema.Deck], warnings: list[tuple[str, str]]) -> list[ParsedDeck]:
     decks = []
+    dates: dict[str, str] = {}
     for i, item in enumerate(items):
-        if type(item) is not dict:
-            _expect(item, dict, f"Decks[{i}]")
-        player, result, anchor, deck_date = (
-            item.get("Player"),
-            item.get("Result"),
-            item.get("AnchorUri"),
-            item.get("Date"),
-        )
-        if type(player) is not str:
-            _expect(player, str, f"Decks[{i}].Player")
-        player = player.strip()
-        if result is None:
-            result = ""
-        elif type(result) is not str:
-            _expect(result, str, f"Decks[{i}].Result")
-        if anchor is not None:
-            anchor = _expect(anchor, str, f"Decks[{i}].AnchorUri").strip() or None
-        if deck_date is not None:
-            where = f"Decks[{i}].Date"
-            deck_date = _parse_datetime(_expect(deck_date, str, where), where)
-        main = _parse_board(item.get("Mainboard", []), i, "Mainboard")
-        side = _parse_board(item.get("Sideboard") or [], i, "Sideboard")
-        _check_size(main, side, f"Decks[{i}] ({player})", warnings)
+        player = item.Player.strip()
+        result = item.Result or ""
+        anchor = item.AnchorUri.strip() or None if item.AnchorUri is not None else None
+        deck_date = item.Date
+        if deck_date is not None:  # the decks of an event mostly share one time stamp
+            iso = dates.get(deck_date)
+            deck_date = dates[deck_date] = iso or _parse_datetime(deck_date, f"Decks[{i}].Date")
+        main = _board(item.Mainboard)
+        side = _board(item.Sideboard) if item.Sideboard else ([], [])
+        problem = _size_problem(main[1], side[1])
+        if problem is not None:
+            warnings.append((problem[0], f"Decks[{i}] ({player}) {problem[1]}"))
         parsed = parse_result(result)
         decks.append(
             ParsedDeck(
@@ -343,81 +291,50 @@ def _parse_decks(items: list[Any], warnings: list[tuple[str, str]]) -> list[Pars
                 record_draws=parsed.draws,
                 anchor_uri=anchor,
                 deck_date=deck_date,
-                main=main,
-                side=side,
+                main_names=main[0],
+                main_counts=main[1],
+                side_names=side[0],
+                side_counts=side[1],
                 decklist_hash=_decklist_hash(main, side),
             )
         )
     return decks
 
 
-def _check_size(
-    main: list[Card], side: list[Card], where: str, warnings: list[tuple[str, str]]
-) -> None:
-    if not main and not side:
-        warnings.append(("empty_deck", f"{where} has no cards"))
-    elif not main:
-        warnings.append(("empty_mainboard", f"{where} has an empty mainboard"))
-    elif sum(c for _, c in main) > SUSPICIOUS_MAINBOARD:
-        warnings.append(("suspicious_size", f"{where} lists a huge mainboard"))
+def _size_problem(main_counts: list[int], side_counts: list[int]) -> tuple[str, str] | None:
+    """(kind, wording) of a warning about a deck's size, or None when it looks normal."""
+    if not main_counts and not side_counts:
+        return "empty_deck", "has no cards"
+    if not main_counts:
+        return "empty_mainboard", "has an empty mainboard"
+    if sum(main_counts) > SUSPICIOUS_MAINBOARD:
+        return "suspicious_size", "lists a huge mainboard"
+    return None
 
 
-_STANDING_INTS = ("Rank", "Points", "Wins", "Losses", "Draws")
-_STANDING_FLOATS = ("OMWP", "GWP", "OGWP")
-
-
-def _parse_standings(items: list[Any]) -> list[ParsedStanding]:
-    rows = []
-    for i, item in enumerate(items):
-        if type(item) is not dict:
-            _expect(item, dict, f"Standings[{i}]")
-        player = item.get("Player")
-        if type(player) is not str:
-            _expect(player, str, f"Standings[{i}].Player")
-        ints = [item.get(k) for k in _STANDING_INTS]
-        floats = [item.get(k) for k in _STANDING_FLOATS]
-        if not all(v is None or type(v) is int for v in ints):
-            _explain_numbers(item, i)
-        if not all(v is None or type(v) is float for v in floats):
-            # Topdeck writes 0/1 for some percentages: accept integers as floats.
-            floats = [_float(item.get(k), f"Standings[{i}].{k}") for k in _STANDING_FLOATS]
-        rows.append(ParsedStanding(ints[0], player.strip(), player_key(player), *ints[1:], *floats))
-    return rows
-
-
-def _float(value: Any, where: str) -> float | None:
-    if value is None:
-        return None
-    if type(value) is int:
-        return float(value)
-    return _expect(value, float, where)
-
-
-def _explain_numbers(item: dict[str, Any], i: int) -> None:
-    for key in _STANDING_INTS:
-        value = item.get(key)
-        if value is not None:
-            _expect(value, int, f"Standings[{i}].{key}")
+def _standing(s: schema.Standing) -> ParsedStanding:
+    player = s.Player.strip()
+    return ParsedStanding(
+        s.Rank, player, player_key(player), s.Points, s.Wins, s.Losses, s.Draws,
+        s.OMWP, s.GWP, s.OGWP,
+    )  # fmt: skip
 
 
 def _parse_rounds(
-    rounds: list[Any], warnings: list[tuple[str, str]]
+    rounds: list[schema.Round], warnings: list[tuple[str, str]]
 ) -> tuple[list[ParsedMatch], int]:
     """All matches, de-duplicated on (round, unordered pair); returns (matches, dropped)."""
     kept: dict[tuple[Any, ...], ParsedMatch] = {}
     dropped = 0
     for r, round_ in enumerate(rounds):
-        if type(round_) is not dict:
-            _expect(round_, dict, f"Rounds[{r}]")
-        round_name = str(round_.get("RoundName") or f"#{r + 1}").strip()
-        matches = round_.get("Matches") or []
-        if type(matches) is not list:
-            _expect(matches, list, f"Rounds[{r}].Matches")
-        for m, item in enumerate(matches):
-            match = _parse_match(item, r, round_name, warnings, (r, m))
+        round_name = str(round_.RoundName or f"#{r + 1}").strip()
+        for m, item in enumerate(round_.Matches or ()):
+            match = _parse_match(item, r, round_name, warnings, m)
             if match is None:
                 continue
-            key = (r, match.key1, match.key2) if match.is_bye else (r, *sorted(match.keys))
+            k1, k2 = match.key1, match.key2
+            # A played match is the same whichever side reported it; a bye keeps its sides.
+            key = (r, k1, k2) if match.is_bye or k1 <= k2 else (r, k2, k1)  # type: ignore[operator]
             previous = kept.get(key)
             if previous is None:
                 kept[key] = match
@@ -430,52 +347,49 @@ def _parse_rounds(
     return list(kept.values()), dropped
 
 
-def _opponent(value: Any, at: tuple[int, int], field: str) -> tuple[str | None, str | None]:
-    """(stripped name, join key) of a match player; the key is None for a bye marker."""
+@functools.lru_cache(maxsize=65536)
+def _opponent(value: str | None) -> tuple[str | None, str | None]:
+    """(stripped name, join key) of a match player; the key is None for a bye marker.
+
+    Cached: every player appears in several rounds, and the answer depends on the name only.
+    """
     if value is None:
         return None, None
-    if type(value) is not str:
-        _expect(value, str, _match_where(at) + "." + field)
     name = value.strip()
     if not name or name == "-":
         return name, None
     return name, player_key(name)
 
 
-def _match_where(at: tuple[int, int]) -> str:
-    return "Rounds[{}].Matches[{}]".format(*at)
+@functools.lru_cache(maxsize=1024)
+def _score(result: str) -> tuple[int, int, int] | None:
+    """Games won by each player and drawn, from ``"2-1-0"``; cached (a handful of values)."""
+    parsed = _MATCH_RESULT.match(result)
+    return (int(parsed[1]), int(parsed[2]), int(parsed[3])) if parsed else None
+
+
+def _match_where(round_index: int, position: int) -> str:
+    return f"Rounds[{round_index}].Matches[{position}]"
 
 
 def _parse_match(
-    item: Any,
+    item: schema.Match,
     round_index: int,
     round_name: str,
     warnings: list[tuple[str, str]],
-    at: tuple[int, int],
+    position: int,
 ) -> ParsedMatch | None:
     # Hot path (one call per match): error locations are only formatted when needed.
-    if type(item) is not dict:
-        _expect(item, dict, _match_where(at))
-    p1, key1 = _opponent(item.get("Player1"), at, "Player1")
-    p2, key2 = _opponent(item.get("Player2"), at, "Player2")
-    result = item.get("Result")
-    parsed = _MATCH_RESULT.match(result) if type(result) is str else None
-    if parsed is None:
-        where = _match_where(at)
+    p1, key1 = _opponent(item.Player1)
+    p2, key2 = _opponent(item.Player2)
+    result = item.Result
+    score = _score(result) if type(result) is str else None
+    if score is None:
+        where = _match_where(round_index, position)
         warnings.append(("bad_match_result", f"{where}.Result {result!r} is not 'W-L-D'"))
         return None
     if key1 is None and key2 is None:
-        warnings.append(("empty_match", f"{_match_where(at)} names no player"))
+        warnings.append(("empty_match", f"{_match_where(round_index, position)} names no player"))
         return None
-    return ParsedMatch(
-        round_index,
-        round_name,
-        p1,
-        p2,
-        key1,
-        key2,
-        int(parsed[1]),
-        int(parsed[2]),
-        int(parsed[3]),
-        key1 is None or key2 is None,
-    )
+    is_bye = key1 is None or key2 is None
+    return ParsedMatch(round_index, round_name, p1, p2, key1, key2, *score, is_bye)

@@ -130,31 +130,30 @@ def from_parsed(doc: ParsedDocument) -> PreparedDocument:
 
 
 def _deck(d: ParsedDeck) -> PreparedDeck:
-    main_counts = [n for _, n in d.main]
-    side_counts = [n for _, n in d.side]
-    text = "\t".join(
-        (
-            c.text(d.player),
-            c.text(d.player_key),
-            c.text(d.result),
-            c.number(d.rank),
-            c.number(d.record_wins),
-            c.number(d.record_losses),
-            c.number(d.record_draws),
-            c.text(d.anchor_uri),
-            c.text(d.deck_date),
-        )
+    # Hot path (one call per deck). Only player, result and anchor come from user input;
+    # the other columns are numbers and our own ISO dates, never in need of escaping.
+    player, result, anchor = d.player, d.result, d.anchor_uri
+    if _needs_escape(player + result + (anchor or "")):
+        player, result, anchor = c.text(player), c.text(result), c.text(anchor)
+    text = (
+        f"{player}\t{c.text(d.player_key)}\t{result}\t{c.number(d.rank)}\t"
+        f"{c.number(d.record_wins)}\t{c.number(d.record_losses)}\t{c.number(d.record_draws)}\t"
+        f"{anchor or c.NULL}\t{d.deck_date or c.NULL}"
     )
     return PreparedDeck(
         player_key=d.player_key,
         decklist_hash=d.decklist_hash,
         text=text,
-        main_names=[n for n, _ in d.main],
-        main_counts=c.int_array(main_counts),
-        side_names=[n for n, _ in d.side],
-        side_counts=c.int_array(side_counts),
-        totals=f"{sum(main_counts)}\t{sum(side_counts)}\t{c.bytea(d.decklist_hash)}",
+        main_names=d.main_names,
+        main_counts=c.int_array(d.main_counts),
+        side_names=d.side_names,
+        side_counts=c.int_array(d.side_counts),
+        totals=f"{sum(d.main_counts)}\t{sum(d.side_counts)}\t{c.bytea(d.decklist_hash)}",
     )
+
+
+def _needs_escape(value: str) -> bool:
+    return "\\" in value or "\t" in value or "\n" in value or "\r" in value
 
 
 def _standing(s: ParsedStanding) -> tuple[str, str]:

@@ -503,8 +503,9 @@ def _cell(value: Any) -> str:
 
 def _deck_line(deck_id: str, tid: int, position: int, deck: PreparedDeck, cards: CardIds) -> str:
     # Hot loop of the writer (one call per deck): only ids are filled in here.
-    main_ids = ",".join([cards[n] for n in deck.main_names])
-    side_ids = ",".join([cards[n] for n in deck.side_names])
+    card_id = cards.__getitem__  # unknown names get an id through CardIds.__missing__
+    main_ids = ",".join(map(card_id, deck.main_names))
+    side_ids = ",".join(map(card_id, deck.side_names))
     return (
         f"{deck_id}\t{tid}\t{position}\t{deck.text}\t{{{main_ids}}}\t{deck.main_counts}\t"
         f"{{{side_ids}}}\t{deck.side_counts}\t{deck.totals}\n"

@@ -127,8 +127,14 @@ def test_wrong_type_message_names_the_field() -> None:
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"Tournament": ["x"]}, "Tournament must be dict"),
-        ({"Decks": {"a": 1}}, "Decks must be list"),
+        ({"Tournament": ["x"]}, "Tournament must be object"),
+        ({"Tournament": {"Name": "x", "Uri": "y"}}, "Tournament: object missing .* Date"),
+        ({"Decks": {"a": 1}}, "Decks must be array"),
+        (
+            {"Decks": [{"Player": "a", "Mainboard": [{"CardName": "x", "Count": -1}]}]},
+            r"Decks\[0\]\.Mainboard\[0\]\.Count must be int >= 0",
+        ),
+        ({"Decks": [{"Player": "a", "Mainboard": None}]}, r"Decks\[0\]\.Mainboard must be array"),
         ({"Decks": [{"Player": None}]}, r"Decks\[0\]\.Player must be str"),
         ({"Standings": [{"Player": "a", "Rank": "1"}]}, r"Standings\[0\]\.Rank must be int"),
         ({"Rounds": [{"RoundName": "R1", "Matches": [{"Player1": 3}]}]}, "Player1 must be str"),
