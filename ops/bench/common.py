@@ -64,4 +64,6 @@ def headline(figures: dict[str, object]) -> None:
     """The closing ``key=value`` lines every benchmark ends with."""
     print()
     for key, value in figures.items():
-        print(f"{key}={value:.1f}" if isinstance(value, float) else f"{key}={value}")
+        if isinstance(value, float):  # up to 3 decimals: 0.04 s must not print as 0.0
+            value = f"{value:.3f}".rstrip("0").rstrip(".")
+        print(f"{key}={value}")

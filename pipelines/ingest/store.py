@@ -225,6 +225,7 @@ class BatchWriter:
             docs = docs + self._stored_documents(tid, batch_paths | self._batch_paths)
         if not docs:  # its only file changed into another event or into garbage
             assert tid is not None
+            self._delete_event_rows(tid)
             self.conn.execute("DELETE FROM tournaments WHERE id = %s", (tid,))
             self.state.tournaments = {k: v for k, v in self.state.tournaments.items() if v != tid}
             return
@@ -233,11 +234,7 @@ class BatchWriter:
             tid = next(new_ids)
             rows.add_tournament(tid, merged, new=True)
         else:
-            for table in ("matches", "standings", "decks"):
-                self.conn.execute(
-                    f"DELETE FROM {table} WHERE tournament_id = %s",  # noqa: S608 fixed names
-                    (tid,),
-                )
+            self._delete_event_rows(tid)
             rows.add_tournament(tid, merged, new=False)
         if isinstance(key, tuple):
             self.state.tournaments[key] = tid
@@ -246,6 +243,14 @@ class BatchWriter:
             self._statuses[doc.path] = status
             self._file_tournaments[doc.path] = tid
         self._record_other_files(tid, docs, merged, batch_paths)
+
+    def _delete_event_rows(self, tid: int) -> None:
+        """Remove an event's decks, standings and matches (no foreign keys cascade them)."""
+        for table in ("matches", "standings", "decks"):
+            self.conn.execute(
+                f"DELETE FROM {table} WHERE tournament_id = %s",  # noqa: S608 fixed names
+                (tid,),
+            )
 
     def _record_other_files(
         self, tid: int, docs: list[PreparedDocument], merged: MergedEvent, batch_paths: set[str]

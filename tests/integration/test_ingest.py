@@ -32,6 +32,15 @@ def scalar(dsn: str, sql: str, *params: object) -> object:
     return row[0]
 
 
+def orphan_rows(dsn: str) -> int:
+    """Decks, standings and matches whose event is gone (no foreign key prevents them)."""
+    total = 0
+    for table in ("decks", "standings", "matches"):
+        sql = f"SELECT count(*) FROM {table} x WHERE NOT EXISTS (SELECT 1 FROM tournaments t "
+        total += int(scalar(dsn, sql + "WHERE t.id = x.tournament_id)"))  # type: ignore[call-overload]
+    return total
+
+
 def counts(dsn: str) -> dict[str, int]:
     tables = ("tournaments", "decks", "matches", "standings", "raw_documents", "source_files")
     return {t: int(scalar(dsn, f"SELECT count(*) FROM {t}")) for t in tables}  # type: ignore[call-overload]
@@ -137,6 +146,7 @@ def test_changed_document_replaces_its_event(pg_dsn: str, cache: Path) -> None:
     assert (
         scalar(pg_dsn, "SELECT count(*) FROM tournaments WHERE name = 'Modern Challenge 32'") == 1
     )
+    assert orphan_rows(pg_dsn) == 0
 
 
 def test_a_file_turning_bad_is_quarantined_and_its_event_removed(pg_dsn: str, cache: Path) -> None:
@@ -154,6 +164,7 @@ def test_a_file_turning_bad_is_quarantined_and_its_event_removed(pg_dsn: str, ca
         "%12345001.json",
     )
     assert bytes(raw) == b'{"Tournament": '  # type: ignore[arg-type]
+    assert orphan_rows(pg_dsn) == 0  # the removed event's decks, standings, matches too
 
 
 def test_quarantine_keeps_each_bad_document_with_its_error(pg_dsn: str, cache: Path) -> None:
@@ -292,7 +303,10 @@ def test_preparing_in_worker_processes_gives_the_same_rows(
             "SELECT t.external_id, d.position, d.player, d.main_counts, d.decklist_hash "
             "FROM decks d JOIN tournaments t ON t.id = d.tournament_id ORDER BY 1, 2"
         ).fetchall()
-        conn.execute("TRUNCATE tournaments, source_files, raw_documents, quarantine CASCADE")
+        conn.execute(
+            "TRUNCATE tournaments, decks, standings, matches, source_files, raw_documents, "
+            "quarantine CASCADE"
+        )
     monkeypatch.setattr(cache_module, "_worker_count", lambda n: 2)
     parallel = ingest_cache(pg_dsn, cache)
     assert (parallel.decks, parallel.files_quarantined) == (serial.decks, serial.files_quarantined)
