@@ -163,6 +163,9 @@ class FormatDefinitions:
     nonlands: Mapping[str, str]
     metas: tuple[tuple[date, str], ...]
     version: str
+    # Content hash of the colour tables alone (shared table + overrides); "" = unknown.
+    # Rules change far more often than colours: compiled colour masks are cached by it.
+    colours_version: str = ""
 
     def __hash__(self) -> int:
         # The mappings are not hashable; name + content hash identify the definitions.
@@ -411,9 +414,13 @@ def _load_format(folder: Path, shared: _SharedColours, name: str | None) -> Form
 
     hashed("card_colors", shared.data)
     lands, nonlands = dict(shared.lands), dict(shared.nonlands)
+    colours = hashlib.sha256(shared.data)
     overrides = folder / "color_overrides.json"
     if overrides.is_file():
-        o_lands, o_nonlands = parse_colour_table(read_hashed(overrides, "overrides"), overrides)
+        data, obj = _read(overrides)
+        hashed("overrides", data)
+        colours.update(data)
+        o_lands, o_nonlands = parse_colour_table(obj, overrides)
         lands.update(o_lands)  # override entries insert or replace (§3.3)
         nonlands.update(o_nonlands)
     metas_path = folder / "metas.json"
@@ -436,6 +443,7 @@ def _load_format(folder: Path, shared: _SharedColours, name: str | None) -> Form
         nonlands=MappingProxyType(nonlands),
         metas=metas,
         version=digest.hexdigest()[:16],
+        colours_version=colours.hexdigest()[:16],
     )
 
 

@@ -28,7 +28,7 @@ How a format is compiled
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import reduce
 from itertools import chain, repeat
@@ -61,6 +61,11 @@ _FIELD_LIMIT = 1 << (_FIELD - 1)  # total copies below this cannot overflow a fi
 _ZEROS = repeat(0)  # map(dict.get, names, _ZEROS) == [d.get(n, 0) for n in names], in C
 _EMPTY: tuple[tuple[str, ...], tuple[int, ...]] = ((), ())
 _CACHE_LIMIT = 200_000
+CardKey = str | int  # a card name, or a card id for an id-keyed matcher
+# The tables looked up by card at detection time, re-keyed by CompiledFormat.for_card_ids:
+# per-card bit words (every card), then the tables listing only some cards.
+_BITS_BY_CARD = ("_main_bits", "_side_bits")
+_SMALL_BY_CARD = ("vocabulary", "_companions", "_fallback_packed")
 
 
 def colour_mask(code: str) -> int:
@@ -192,6 +197,41 @@ class _Compiler:
         return keys
 
 
+def _colour_bits(fmt: FormatDefinitions) -> dict[str, int]:
+    """Colour bits per card: land mask | non-land mask << 5.
+
+    ~28,000 names per format: cached by the colour tables' own content hash, so compiling a
+    new version of a format's rules does not redo it.
+    """
+    if not fmt.colours_version:
+        return _compute_colour_bits(fmt.lands, fmt.nonlands)
+    key = (fmt.name, fmt.colours_version)
+    if key not in _COLOUR_BITS_CACHE:
+        if len(_COLOUR_BITS_CACHE) >= _COLOUR_BITS_CACHE_LIMIT:
+            _COLOUR_BITS_CACHE.clear()
+        _COLOUR_BITS_CACHE[key] = _compute_colour_bits(fmt.lands, fmt.nonlands)
+    return _COLOUR_BITS_CACHE[key]
+
+
+def _compute_colour_bits(
+    lands_by_name: Mapping[str, str], nonlands_by_name: Mapping[str, str]
+) -> dict[str, int]:
+    # Built with comprehensions: the shared table has ~28,000 names.
+    lands = {name: _MASKS.get(code, 0) or colour_mask(code) for name, code in lands_by_name.items()}
+    nonlands = {
+        name: _MASKS.get(code, 0) or colour_mask(code) for name, code in nonlands_by_name.items()
+    }
+    colour_bits = {name: mask for name, mask in lands.items() if mask}
+    for name, mask in nonlands.items():
+        if mask:
+            colour_bits[name] = colour_bits.get(name, 0) | mask << 5
+    return colour_bits
+
+
+_COLOUR_BITS_CACHE: dict[tuple[str, str], dict[str, int]] = {}
+_COLOUR_BITS_CACHE_LIMIT = 32
+
+
 def _evaluated_cards(cond: Condition) -> tuple[str, ...]:
     """The cards a condition actually looks at (first card only for single-card types)."""
     return cond.cards[:1] if cond.type.single_card else cond.cards
@@ -254,20 +294,7 @@ class CompiledFormat:
 
     def _build_cards(self, comp: _Compiler, fmt: FormatDefinitions) -> None:
         k = self._k
-        # Colour bits of every card of the colour tables, built with comprehensions: the
-        # shared table has ~28,000 names and this runs once per format and version.
-        lands = {name: _MASKS.get(code, 0) or colour_mask(code) for name, code in fmt.lands.items()}
-        nonlands = {
-            name: _MASKS.get(code, 0) or colour_mask(code) for name, code in fmt.nonlands.items()
-        }
-        colour_bits = {name: mask for name, mask in lands.items() if mask}
-        for name, mask in nonlands.items():
-            if mask:
-                colour_bits[name] = colour_bits.get(name, 0) | mask << 5
-        # Exact colour path: name -> (land mask, non-land mask).
-        self._colour_of: dict[str, tuple[int, int]] = {
-            name: (bits & 31, bits >> 5) for name, bits in colour_bits.items()
-        }
+        colour_bits = _colour_bits(fmt)
         self._main_bits: dict[str, int] = dict(colour_bits)
         self._side_bits: dict[str, int] = dict(colour_bits)
         # Cards the rules look at also carry their condition and candidate bits.
@@ -311,11 +338,26 @@ class CompiledFormat:
         """Classify one deck; identical to :func:`pipelines.classify.reference.detect`."""
         mnames, mcounts = zip(*main, strict=True) if main else _EMPTY
         snames, scounts = zip(*side, strict=True) if side else _EMPTY
+        return self.detect_lines(mnames, mcounts, snames, scounts)
+
+    def detect_lines(
+        self,
+        mnames: Sequence[CardKey],
+        mcounts: Sequence[int],
+        snames: Sequence[CardKey],
+        scounts: Sequence[int],
+    ) -> Detection:
+        """:meth:`detect` for boards given as parallel lists of card keys and counts: names,
+        or card ids for a matcher made by :meth:`for_card_ids`."""
         bits = reduce(or_, map(self._main_bits.get, mnames, _ZEROS), 0)
         bits = reduce(or_, map(self._side_bits.get, snames, _ZEROS), bits)
         positive = (not mcounts or min(mcounts) > 0) and (not scounts or min(scounts) > 0)
         # OR-ing colour masks equals the reference's sums only when every count is > 0.
-        colour = bits & 31 & (bits >> 5) if positive else self._exact_colour(chain(main, side))
+        if positive:
+            colour = bits & 31 & (bits >> 5)
+        else:
+            lines = chain(zip(mnames, mcounts, strict=True), zip(snames, scounts, strict=True))
+            colour = self._exact_colour(lines)
         word = (bits >> _COLOUR_BITS) & self._word_mask
         candidates = (bits >> self._cand_shift) | self._always
         matches = self._matches(word, candidates, mnames, snames) if candidates else []
@@ -326,13 +368,43 @@ class CompiledFormat:
             return self._specific(matches, colour, companion)
         return self._fallback((*mnames, *snames), (*mcounts, *scounts), colour, companion)
 
+    def for_card_ids(self, names: Mapping[int, str]) -> CompiledFormat:
+        """A matcher sharing this one's rules whose card keys are ids (``names``: id -> name).
+
+        Decks stored as card-id arrays are then classified without turning ids into names.
+        Ids it was not told about count as cards nobody knows: :meth:`add_card_ids` first.
+        """
+        clone = object.__new__(CompiledFormat)
+        clone.__dict__.update(self.__dict__)
+        clone._by_name = self
+        for attr in (*_BITS_BY_CARD, *_SMALL_BY_CARD):
+            setattr(clone, attr, {})
+        clone.card_ids = set()
+        clone.add_card_ids(names)
+        return clone
+
+    def add_card_ids(self, names: Mapping[int, str]) -> None:
+        """Teach an id-keyed matcher (see :meth:`for_card_ids`) more card ids."""
+        source = self.__dict__.get("_by_name")
+        if source is None:
+            raise TypeError("add_card_ids needs a matcher made by for_card_ids")
+        ids, cards = list(names), list(names.values())
+        for attr in _BITS_BY_CARD:  # every id, in C; 0 (no bits) is what .get defaults to
+            bits = map(getattr(source, attr).get, cards, _ZEROS)
+            getattr(self, attr).update(zip(ids, bits, strict=False))  # bits is as long as ids
+        id_of = dict(zip(cards, ids, strict=True))
+        for attr in _SMALL_BY_CARD:  # only the cards they list
+            by_id = getattr(self, attr)
+            by_id.update((id_of[n], v) for n, v in getattr(source, attr).items() if n in id_of)
+        self.card_ids.update(ids)
+
     def detect_many(self, decks: Iterable[tuple[Board, Board]]) -> list[Detection]:
         """Classify ``(main, side)`` pairs in order."""
         detect = self.detect
         return [detect(main, side) for main, side in decks]
 
     def _matches(
-        self, word: int, candidates: int, mnames: Sequence[str], snames: Sequence[str]
+        self, word: int, candidates: int, mnames: Sequence[CardKey], snames: Sequence[CardKey]
     ) -> list[_Outcome]:
         """Passing archetypes/variants among the candidates, in load order."""
         archetypes = self._archetypes
@@ -353,7 +425,12 @@ class CompiledFormat:
         return matches
 
     def _passes(
-        self, rule: _Rule, word: int, dup: list[int], mnames: Sequence[str], snames: Sequence[str]
+        self,
+        rule: _Rule,
+        word: int,
+        dup: list[int],
+        mnames: Sequence[CardKey],
+        snames: Sequence[CardKey],
     ) -> bool:
         need = rule.need
         if word & need != need or word & rule.forbid:
@@ -371,36 +448,34 @@ class CompiledFormat:
                 return False
         return True
 
-    def _duplicate_word(self, mnames: Sequence[str], snames: Sequence[str]) -> int:
+    def _duplicate_word(self, mnames: Sequence[CardKey], snames: Sequence[CardKey]) -> int:
         """Board word bits of condition cards listed on two or more lines of one board."""
         vocab, k = self.vocabulary, self._k
         word = 0
         for names, region in ((mnames, 0), (snames, 1)):
-            seen: set[str] = set()
+            seen: set[CardKey] = set()
             for name in names:
                 if name in seen and name in vocab:
                     word |= 1 << (region * k + vocab[name])
                 seen.add(name)
         return word
 
-    def _companion(self, snames: Sequence[str]) -> str:
+    def _companion(self, snames: Sequence[CardKey]) -> str:
         # The reference scans its table in order and keeps the last hit: the highest index.
         index = max(self._companions[n] for n in snames if n in self._companions)
         return COMPANIONS[index][1]
 
-    def _exact_colour(self, entries: Iterable[Entry]) -> int:
+    def _exact_colour(self, entries: Iterable[tuple[CardKey, int]]) -> int:
         """Per-colour sums of counts, exactly as the reference (needed for counts <= 0)."""
         land = [0] * 5
         nonland = [0] * 5
-        colour_of = self._colour_of
+        bits_of = self._main_bits  # the low 10 bits of a card: land and non-land colours
         for name, count in entries:
-            masks = colour_of.get(name)
-            if masks is None:
-                continue
+            bits = bits_of.get(name, 0)
             for i in range(5):
-                if masks[0] >> i & 1:
+                if bits >> i & 1:
                     land[i] += count
-                if masks[1] >> i & 1:
+                if bits >> (5 + i) & 1:
                     nonland[i] += count
         return sum(1 << i for i in range(5) if land[i] > 0 and nonland[i] > 0)
 
@@ -437,7 +512,7 @@ class CompiledFormat:
         return result
 
     def _fallback(
-        self, names: Sequence[str], counts: Sequence[int], colour: int, companion: str
+        self, names: Sequence[CardKey], counts: Sequence[int], colour: int, companion: str
     ) -> Detection:
         """No specific match: the best fallback if its similarity is high enough."""
         weights = self._fallback_weights(names, counts)
@@ -465,7 +540,9 @@ class CompiledFormat:
             )
         return self._remember(key, result)
 
-    def _fallback_weights(self, names: Sequence[str], counts: Sequence[int]) -> list[int] | None:
+    def _fallback_weights(
+        self, names: Sequence[CardKey], counts: Sequence[int]
+    ) -> list[int] | None:
         """Copies of each fallback's common cards (both boards), or None if all are zero."""
         n = len(self._fallback_rank)
         if not n or not names:

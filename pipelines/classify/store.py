@@ -168,31 +168,59 @@ class _CardNames:
         row = conn.execute(
             "SELECT oid FROM pg_database WHERE datname = current_database()"
         ).fetchone()
-        key = (conn.info.host, str(conn.info.port), int(row[0]) if row else 0)
-        if key not in _CARD_NAMES:
-            _CARD_NAMES[key] = dict(conn.execute("SELECT id, name FROM cards").fetchall())
-        self.names = _CARD_NAMES[key]
+        self.key = (conn.info.host, str(conn.info.port), int(row[0]) if row else 0)
+        if self.key not in _CARD_NAMES:
+            _CARD_NAMES[self.key] = dict(conn.execute("SELECT id, name FROM cards").fetchall())
+        self.names = _CARD_NAMES[self.key]
 
     def board(self, conn: psycopg.Connection, ids: Sequence[int], counts: Sequence[int]) -> list:
-        names = self.names
-        if any(i not in names for i in ids):
-            self.names.update(
-                conn.execute("SELECT id, name FROM cards WHERE id = ANY(%s)", (list(ids),))
-            )
-        return [(names[i], n) for i, n in zip(ids, counts, strict=True)]
+        """``(name, count)`` lines of a stored board."""
+        self._load(conn, ids)
+        return [(self.names[i], n) for i, n in zip(ids, counts, strict=True)]
+
+    def matcher(self, matcher: CompiledFormat) -> CompiledFormat:
+        """``matcher`` keyed by card id (cached), knowing every card name loaded so far."""
+        key = (self.key, matcher)
+        by_id = _ID_MATCHERS.get(key)
+        if by_id is None:
+            if len(_ID_MATCHERS) >= _ID_MATCHERS_LIMIT:
+                _ID_MATCHERS.clear()
+            by_id = _ID_MATCHERS[key] = matcher.for_card_ids(self.names)
+        return by_id
+
+    def teach(self, conn: psycopg.Connection, by_id: CompiledFormat, ids: Sequence[int]) -> None:
+        """Make sure the id-keyed matcher knows every card id in ``ids``."""
+        self._load(conn, ids)
+        new = set(ids) - by_id.card_ids
+        by_id.add_card_ids({i: self.names[i] for i in new if i in self.names})
+
+    def _load(self, conn: psycopg.Connection, ids: Sequence[int]) -> None:
+        missing = [i for i in set(ids) if i not in self.names]
+        if missing:  # cards ingested since the cache was filled
+            query = "SELECT id, name FROM cards WHERE id = ANY(%s)"
+            self.names.update(conn.execute(query, (missing,)).fetchall())
+
+
+_ID_MATCHERS: dict[tuple[tuple[str, str, int], CompiledFormat], CompiledFormat] = {}
+_ID_MATCHERS_LIMIT = 64
 
 
 def _detect_rows(
     conn: psycopg.Connection, matcher: CompiledFormat, query: str, params: tuple[Any, ...]
 ) -> Iterator[tuple[int, Detection]]:
-    """(deck id, detection) for every deck row ``query`` returns (id and the four arrays)."""
+    """(deck id, detection) for every deck row ``query`` returns (id and the four arrays).
+
+    Decks are classified straight from their card-id arrays by an id-keyed matcher.
+    """
     cards = _CardNames(conn)
-    # Fetched first: the boards may need a second query for card ids new to the cache.
+    by_id = cards.matcher(matcher)
+    known = by_id.card_ids
+    # Fetched first: unknown card ids need a query of their own.
     rows = conn.cursor(binary=True).execute(query, params).fetchall()  # type: ignore[arg-type]
     for deck_id, main_ids, main_counts, side_ids, side_counts in rows:
-        main = cards.board(conn, main_ids, main_counts)
-        side = cards.board(conn, side_ids, side_counts)
-        yield deck_id, matcher.detect(main, side)
+        if not (known.issuperset(main_ids) and known.issuperset(side_ids)):
+            cards.teach(conn, by_id, [*main_ids, *side_ids])
+        yield deck_id, by_id.detect_lines(main_ids, main_counts, side_ids, side_counts)
 
 
 def _detections(
@@ -201,12 +229,23 @@ def _detections(
     return _detect_rows(conn, matcher, _DECKS_OF_FORMAT, (format_name, first, last))
 
 
-def _row(version_id: int, deck_id: int, d: Detection) -> str:
+def _label_lines(version_id: int, labelled: Iterator[tuple[int, Detection]]) -> list[str]:
+    """COPY lines of ``deck_archetypes``. Decks of one label mostly share one (cached)
+    Detection object, so each distinct object is encoded once."""
+    encoded: dict[int, tuple[Detection, str]] = {}  # id(d) -> (d kept alive, columns)
+    lines = []
+    for deck_id, d in labelled:
+        hit = encoded.get(id(d))
+        if hit is None:
+            hit = encoded[id(d)] = (d, _label_columns(d))
+        lines.append(f"{version_id}\t{deck_id}\t{hit[1]}")
+    return lines
+
+
+def _label_columns(d: Detection) -> str:
     candidates = "{" + ",".join(_array_item(x) for x in d.candidates) + "}"
     return c.line(
         (
-            str(version_id),
-            str(deck_id),
             c.text(d.display_name),
             c.text(d.archetype),
             c.text(d.variant),
@@ -234,7 +273,7 @@ def write_labels(
     ``fresh`` promises that none of these decks has a row for this version yet, so the rows
     can be copied straight into the table.
     """
-    lines = [_row(version_id, deck_id, d) for deck_id, d in labelled]
+    lines = _label_lines(version_id, labelled)
     if lines and fresh:
         with conn.cursor().copy("COPY deck_archetypes FROM STDIN") as copy:
             copy.write("".join(lines))
@@ -457,11 +496,11 @@ def reclassify_formats(
         for args in chunks:
             classify_chunk(*args)
     else:
-        # Compile and load card names before forking: the children inherit both.
-        for run in runs:
-            _compiled(load_definitions(formats_dir, run.format))
+        # Compile the id-keyed matchers before forking: the children inherit them.
         with psycopg.connect(dsn) as conn:
-            _CardNames(conn)
+            cards = _CardNames(conn)
+            for run in runs:
+                cards.matcher(_compiled(load_definitions(formats_dir, run.format)))
         with multiprocessing.get_context("fork").Pool(processes) as pool:
             pool.starmap(classify_chunk, chunks, chunksize=1)
     with psycopg.connect(dsn) as conn:

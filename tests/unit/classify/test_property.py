@@ -1,4 +1,5 @@
-"""Property: the compiled matcher and the reference give identical detections.
+"""Property: the compiled matcher (keyed by name or by card id) and the reference give
+identical detections.
 
 Random decks are drawn from each format's card pool (cards its definitions mention, common
 cards, companions, a slice of the colour tables, an unknown name), with random counts
@@ -68,11 +69,26 @@ def decks(draw: st.DrawFn, fmt: FormatDefinitions) -> tuple[list, list]:
     return main, side
 
 
+@lru_cache(maxsize=32)
+def compiled_by_id(fmt: FormatDefinitions, mode: ConflictMode) -> tuple[CompiledFormat, dict]:
+    """The id-keyed matcher (as the database path uses it) and name -> id. Half of the ids
+    are given up front, the other half taught later, as cards ingested meanwhile are."""
+    names = dict(enumerate(card_pool(fmt), start=100))
+    first = dict(list(names.items())[::2])
+    by_id = compiled(fmt, mode).for_card_ids(first)
+    by_id.add_card_ids({i: n for i, n in names.items() if i not in first})
+    return by_id, {n: i for i, n in names.items()}
+
+
 def assert_same(fmt: FormatDefinitions, deck: tuple[list, list], mode: ConflictMode) -> None:
     main, side = deck
     expected = reference.detect(main, side, fmt, mode)
     assert compiled(fmt, mode).detect(main, side) == expected
     assert compiled(fmt, mode).detect_many([(main, side)]) == [expected]
+    by_id, id_of = compiled_by_id(fmt, mode)
+    ids = [[id_of[name] for name, _ in board] for board in deck]
+    counts = [[count for _, count in board] for board in deck]
+    assert by_id.detect_lines(ids[0], counts[0], ids[1], counts[1]) == expected
 
 
 TINY = load_format(FORMATS / "Tiny")
