@@ -245,7 +245,12 @@ class BatchWriter:
         self._record_other_files(tid, docs, merged, batch_paths)
 
     def _delete_event_rows(self, tid: int) -> None:
-        """Remove an event's decks, standings and matches (no foreign keys cascade them)."""
+        """Remove an event's labels, decks, standings and matches (no foreign key cascades)."""
+        self.conn.execute(
+            "DELETE FROM deck_archetypes WHERE deck_id IN "
+            "(SELECT id FROM decks WHERE tournament_id = %s)",
+            (tid,),
+        )
         for table in ("matches", "standings", "decks"):
             self.conn.execute(
                 f"DELETE FROM {table} WHERE tournament_id = %s",  # noqa: S608 fixed names

@@ -5,3 +5,5 @@ ALTER TABLE standings ADD CONSTRAINT standings_tournament_id_fkey
     FOREIGN KEY (tournament_id) REFERENCES tournaments ON DELETE CASCADE;
 ALTER TABLE matches ADD CONSTRAINT matches_tournament_id_fkey
     FOREIGN KEY (tournament_id) REFERENCES tournaments ON DELETE CASCADE;
+ALTER TABLE deck_archetypes ADD CONSTRAINT deck_archetypes_deck_id_fkey
+    FOREIGN KEY (deck_id) REFERENCES decks ON DELETE CASCADE;

@@ -78,6 +78,25 @@ def rename_burn(definitions: Path) -> None:
     path.write_text(json.dumps(data))
 
 
+def test_a_changed_document_takes_its_old_labels_along(
+    pg_dsn: str, definitions: Path, tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache"
+    shutil.copytree(FIXTURES / "cache", cache)
+    ingest_cache(pg_dsn, cache)
+    store.classify_new_decks(pg_dsn, definitions)
+    path = cache / "MTGO/2025/03/09/modern-challenge-32-2025-03-0912345678.json"
+    path.write_bytes(path.read_bytes().replace(b"dave_mtg", b"zoe_mtg"))
+    ingest_cache(pg_dsn, cache)  # the event's decks are rewritten with new ids
+    orphans = "SELECT count(*) FROM deck_archetypes a WHERE NOT EXISTS " + (
+        "(SELECT 1 FROM decks d WHERE d.id = a.deck_id)"
+    )
+    with psycopg.connect(pg_dsn) as conn:
+        assert conn.execute(orphans).fetchone() == (0,)
+    assert store.classify_new_decks(pg_dsn, definitions)["Modern"] == 4  # the rewritten decks
+    assert "zoe_mtg" in labels(pg_dsn, "Modern") and "dave_mtg" not in labels(pg_dsn, "Modern")
+
+
 def test_reclassification_switches_readers_atomically(
     ingested: str, definitions: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
