@@ -354,38 +354,43 @@ def start_reclassification(
 
     The caller runs :func:`classify_chunk` for every chunk (on any workers, in any order).
     """
-    fmt = load_definitions(formats_dir, format_name)
     with psycopg.connect(dsn, application_name="manalytics-classify") as conn:
-        version_id = ensure_version(conn, fmt, origin_of(formats_dir, fmt))
-        run = conn.execute(
-            "INSERT INTO classification_runs (format, version_id, requested_by) "
-            "VALUES (%s, %s, %s) RETURNING id",
-            (fmt.name, version_id, requested_by),
-        ).fetchone()
-        assert run is not None
-        run_id = int(run[0])
-        ids = [
-            r[0]
-            for r in conn.execute(
-                "SELECT d.id FROM decks d JOIN tournaments t ON t.id = d.tournament_id "
-                "WHERE t.format = %s ORDER BY d.id",
-                (fmt.name,),
-            )
-        ]
-        chunks = [ids[i : i + CHUNK_DECKS] for i in range(0, len(ids), CHUNK_DECKS)]
-        with conn.cursor() as cur:
-            cur.executemany(
-                "INSERT INTO classification_chunks (run_id, chunk_no, first_deck_id, "
-                "last_deck_id, decks) VALUES (%s, %s, %s, %s, %s)",
-                [(run_id, n, ch[0], ch[-1], len(ch)) for n, ch in enumerate(chunks)],
-            )
-        conn.execute(
-            "UPDATE classification_runs SET decks_total = %s WHERE id = %s", (len(ids), run_id)
-        )
-        if not chunks:  # nothing to label: the new version is complete at once
-            _complete(conn, run_id, fmt)
-        conn.commit()
-        return progress(conn, run_id)
+        return _start_run(conn, formats_dir, format_name, requested_by)
+
+
+def _start_run(
+    conn: psycopg.Connection, formats_dir: Path, format_name: str, requested_by: str | None
+) -> RunProgress:
+    fmt = load_definitions(formats_dir, format_name)
+    version_id = ensure_version(conn, fmt, origin_of(formats_dir, fmt))
+    run = conn.execute(
+        "INSERT INTO classification_runs (format, version_id, requested_by) "
+        "VALUES (%s, %s, %s) RETURNING id",
+        (fmt.name, version_id, requested_by),
+    ).fetchone()
+    assert run is not None
+    run_id = int(run[0])
+    # Chunks of CHUNK_DECKS consecutive deck ids of the format, cut by the server.
+    conn.execute(
+        """INSERT INTO classification_chunks (run_id, chunk_no, first_deck_id, last_deck_id,
+                                              decks)
+           SELECT %(run)s, n, min(id), max(id), count(*)
+             FROM (SELECT d.id, (row_number() OVER (ORDER BY d.id) - 1) / %(size)s AS n
+                     FROM decks d JOIN tournaments t ON t.id = d.tournament_id
+                    WHERE t.format = %(format)s) numbered
+            GROUP BY n""",
+        {"run": run_id, "size": CHUNK_DECKS, "format": fmt.name},
+    )
+    total = conn.execute(
+        "UPDATE classification_runs SET decks_total = (SELECT coalesce(sum(decks), 0) "
+        "FROM classification_chunks WHERE run_id = %(run)s) WHERE id = %(run)s "
+        "RETURNING decks_total",
+        {"run": run_id},
+    ).fetchone()
+    if total is not None and total[0] == 0:  # nothing to label: complete at once
+        _complete(conn, run_id, fmt)
+    conn.commit()
+    return progress(conn, run_id)
 
 
 def classify_chunk(dsn: str, formats_dir: Path, run_id: int, chunk_no: int) -> RunProgress:
@@ -489,20 +494,27 @@ def reclassify_formats(
 ) -> list[RunProgress]:
     """Start one run per format and do all their chunks in local processes (the CLI path;
     Celery workers share the chunks of an operator's run instead)."""
-    runs = [start_reclassification(dsn, formats_dir, f, requested_by) for f in format_names]
-    chunks = [(dsn, formats_dir, r.run_id, n) for r in runs for n in range(r.chunks_total)]
-    processes = min(processes, len(chunks), os.cpu_count() or 1)
+    processes = min(processes, os.cpu_count() or 1)
     if processes <= 1 or multiprocessing.current_process().daemon:
-        for args in chunks:
-            classify_chunk(*args)
+        runs = [start_reclassification(dsn, formats_dir, f, requested_by) for f in format_names]
+        for run in runs:
+            for chunk_no in range(run.chunks_total):
+                classify_chunk(dsn, formats_dir, run.run_id, chunk_no)
     else:
-        # Compile the id-keyed matchers before forking: the children inherit them.
-        with psycopg.connect(dsn) as conn:
-            cards = _CardNames(conn)
-            for run in runs:
-                cards.matcher(_compiled(load_definitions(formats_dir, run.format)))
+        # Forked first: the processes label one format's chunks while the next format's run
+        # is being set up here (each loads and compiles the definitions it needs).
         with multiprocessing.get_context("fork").Pool(processes) as pool:
-            pool.starmap(classify_chunk, chunks, chunksize=1)
+            pending = []
+            with psycopg.connect(dsn, application_name="manalytics-classify") as conn:
+                runs = []
+                for name in format_names:
+                    runs.append(_start_run(conn, formats_dir, name, requested_by))
+                    pending += [
+                        pool.apply_async(classify_chunk, (dsn, formats_dir, runs[-1].run_id, n))
+                        for n in range(runs[-1].chunks_total)
+                    ]
+            for result in pending:
+                result.get()
     with psycopg.connect(dsn) as conn:
         return [progress(conn, r.run_id) for r in runs]
 
