@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import TextIO
 
@@ -23,6 +24,7 @@ from pipelines.classify.definitions import (
     load_format,
     parse_colour_table,
     parse_lenient_json,
+    pick_definitions,
 )
 from pipelines.classify.matcher import CompiledFormat, compile_format
 from pipelines.classify.result import DEFAULT_MODE, ConflictMode
@@ -65,7 +67,6 @@ class _Matchers:
 
     def __init__(self, definitions_dir: Path, mode: ConflictMode) -> None:
         self.definitions = load_definitions(definitions_dir)
-        self.by_folded = {name.casefold(): name for name in self.definitions}
         self.colours_file = (
             default_card_colors(definitions_dir)
             if is_format_dir(definitions_dir)
@@ -74,9 +75,12 @@ class _Matchers:
         self.mode = mode
         self.compiled: dict[str, CompiledFormat] = {}
 
-    def get(self, fmt: str | None) -> CompiledFormat:
-        # Exact name first, then case-insensitive equality (never substring: "Premodern").
-        name = fmt if fmt in self.definitions else self.by_folded.get((fmt or "").casefold())
+    def get(self, fmt: str | None, day: date | None = None) -> CompiledFormat:
+        # The dated folder whose range holds the event, else the format's folder (exact name,
+        # then any case; never a substring: "Premodern"), else a folder named explicitly.
+        name = pick_definitions(self.definitions, fmt or "", day)
+        if name is None and fmt in self.definitions:
+            name = fmt
         key = name if name is not None else f"\0unknown:{fmt}"
         if key not in self.compiled:
             defs = self.definitions[name] if name else _empty_format(fmt or "", self.colours_file)
@@ -100,7 +104,7 @@ def detect_paths(
     errors: list[str] = []
     for relative, tournament in iter_tournaments(paths, errors):
         _flush(errors, stderr)
-        matcher = matchers.get(format_name or tournament.format)
+        matcher = matchers.get(format_name or tournament.format, tournament.date)
         for deck in tournament.decks:
             detection = matcher.detect(deck.main, deck.side)
             yield DetectionRow(relative, deck.player, detection.display_name, detection.colour)

@@ -18,28 +18,51 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
-from pipelines.classify.definitions import FormatDefinitions, load_all, load_format
+from pipelines.classify.definitions import (
+    FormatDefinitions,
+    dated_siblings,
+    definitions_scope,
+    format_dirs,
+    load_all,
+    load_format,
+    pick_definitions,
+)
 from pipelines.classify.explain import explain, render_text
 from pipelines.classify.matcher import CompiledFormat, compile_format
 from pipelines.classify.result import DEFAULT_MODE, Detection
 from pipelines.classify.sync import synced_commit
 from pipelines.ingest import copy as c
+from pipelines.ingest.normalize import canonical_format
 
 CHUNK_DECKS = 2500  # small enough to spread one format over several workers
-_DECKS_OF_FORMAT = """
+# The decks a definitions folder classifies: its format's events, inside the folder's date
+# range when it is dated ("Standard-20230701-20240802"), outside every dated sibling's range
+# when it is not. Parameters: see _scope().
+_IN_SCOPE = sql.SQL("""t.format = %(format)s
+       AND (%(first)s::date IS NULL OR t.event_date BETWEEN %(first)s AND %(last)s)
+       AND NOT EXISTS (SELECT 1 FROM unnest(%(starts)s::date[], %(ends)s::date[]) AS r(a, b)
+                        WHERE t.event_date BETWEEN r.a AND r.b)""")
+_DECKS_IN_SCOPE = sql.SQL("""
     SELECT d.id, d.main_card_ids, d.main_counts, d.side_card_ids, d.side_counts
       FROM decks d JOIN tournaments t ON t.id = d.tournament_id
-     WHERE t.format = %s AND d.id BETWEEN %s AND %s
-"""
-
-
-_UNLABELLED_DECKS_OF_FORMAT = """
+     WHERE {scope} AND d.id BETWEEN %(first_id)s AND %(last_id)s
+""").format(scope=_IN_SCOPE)
+_UNLABELLED_DECKS_IN_SCOPE = sql.SQL("""
     SELECT d.id, d.main_card_ids, d.main_counts, d.side_card_ids, d.side_counts
       FROM decks d JOIN tournaments t ON t.id = d.tournament_id
-     WHERE t.format = %s AND NOT EXISTS (
-           SELECT 1 FROM deck_archetypes a WHERE a.version_id = %s AND a.deck_id = d.id)
-"""
+     WHERE {scope} AND NOT EXISTS (
+           SELECT 1 FROM deck_archetypes a WHERE a.version_id = %(version)s AND a.deck_id = d.id)
+""").format(scope=_IN_SCOPE)
+_CHUNKS_OF_SCOPE = sql.SQL("""
+    INSERT INTO classification_chunks (run_id, chunk_no, first_deck_id, last_deck_id, decks)
+    SELECT %(run)s, n, min(id), max(id), count(*)
+      FROM (SELECT d.id, (row_number() OVER (ORDER BY d.id) - 1) / %(size)s AS n
+              FROM decks d JOIN tournaments t ON t.id = d.tournament_id
+             WHERE {scope}) numbered
+     GROUP BY n
+""").format(scope=_IN_SCOPE)
 
 
 class ClassificationError(RuntimeError):
@@ -117,7 +140,8 @@ def load_definitions(formats_dir: Path, format_name: str) -> FormatDefinitions:
         folder = matches[0]
     colours = formats_dir / "card_colors.json"
     signature = _signature(folder) + _signature_of_file(colours)
-    return _load_format_cached(folder, colours, format_name, signature)
+    # Named after the folder, whatever the caller's spelling: one version history per folder.
+    return _load_format_cached(folder, colours, folder.name, signature)
 
 
 def _signature_of_file(path: Path) -> tuple[tuple[str, int, int], ...]:
@@ -206,7 +230,7 @@ _ID_MATCHERS_LIMIT = 64
 
 
 def _detect_rows(
-    conn: psycopg.Connection, matcher: CompiledFormat, query: str, params: tuple[Any, ...]
+    conn: psycopg.Connection, matcher: CompiledFormat, query: sql.Composed, params: dict[str, Any]
 ) -> Iterator[tuple[int, Detection]]:
     """(deck id, detection) for every deck row ``query`` returns (id and the four arrays).
 
@@ -216,7 +240,7 @@ def _detect_rows(
     by_id = cards.matcher(matcher)
     known = by_id.card_ids
     # Fetched first: unknown card ids need a query of their own.
-    rows = conn.cursor(binary=True).execute(query, params).fetchall()  # type: ignore[arg-type]
+    rows = conn.cursor(binary=True).execute(query, params).fetchall()
     for deck_id, main_ids, main_counts, side_ids, side_counts in rows:
         if not (known.issuperset(main_ids) and known.issuperset(side_ids)):
             cards.teach(conn, by_id, [*main_ids, *side_ids])
@@ -224,9 +248,21 @@ def _detect_rows(
 
 
 def _detections(
-    conn: psycopg.Connection, matcher: CompiledFormat, format_name: str, first: int, last: int
+    conn: psycopg.Connection, matcher: CompiledFormat, scope: dict[str, Any], first: int, last: int
 ) -> Iterator[tuple[int, Detection]]:
-    return _detect_rows(conn, matcher, _DECKS_OF_FORMAT, (format_name, first, last))
+    params = {**scope, "first_id": first, "last_id": last}
+    return _detect_rows(conn, matcher, _DECKS_IN_SCOPE, params)
+
+
+def _scope(formats_dir: Path, name: str) -> dict[str, Any]:
+    """Query parameters of ``_IN_SCOPE`` for the definitions folder ``name``."""
+    scope = definitions_scope(name)
+    # Events store canonical format names ("Modern"); a folder may be spelled otherwise.
+    params: dict[str, Any] = {"format": canonical_format(scope.format)[0]}
+    params |= {"first": scope.first, "last": scope.last}
+    siblings = dated_siblings((d.name for d in format_dirs(formats_dir)), name)
+    params |= {"starts": [s.first for s in siblings], "ends": [s.last for s in siblings]}
+    return params
 
 
 def _label_lines(version_id: int, labelled: Iterator[tuple[int, Detection]]) -> list[str]:
@@ -297,31 +333,37 @@ def write_labels(
 
 
 def classify_new_decks(dsn: str, formats_dir: Path) -> dict[str, int]:
-    """Label every deck without a label under its format's active version.
+    """Label every deck without a label under its definitions' active version.
 
-    A format seen for the first time gets its current definitions activated. Part of the
-    ingestion chain; returns decks labelled per format.
+    A format's events are classified by its folder, or by a dated folder of the format
+    (historical Standard) when one covers the event's date. Definitions seen for the first
+    time get activated. Part of the ingestion chain; returns decks labelled per folder.
     """
     definitions = _load_all_cached(formats_dir, _signature(formats_dir))
     done: dict[str, int] = {}
     with psycopg.connect(dsn, application_name="manalytics-classify") as conn:
         formats = [r[0] for r in conn.execute("SELECT DISTINCT format FROM tournaments")]
-        for name in formats:
-            fmt = _find(definitions, name)
-            if fmt is None:
-                continue  # no definitions: readers show these decks as Unknown
+        for name in _definitions_for(definitions, formats):
+            fmt = definitions[name]
             with conn.transaction():
                 version_id = _active_or_new(conn, fmt, origin_of(formats_dir, fmt))
-                rows = _unlabelled(conn, _compiled(fmt), name, version_id)
+                rows = _unlabelled(conn, _compiled(fmt), _scope(formats_dir, name), version_id)
                 done[name] = write_labels(conn, version_id, rows, fresh=True)
     return done
 
 
-def _find(definitions: dict[str, FormatDefinitions], name: str) -> FormatDefinitions | None:
-    if name in definitions:
-        return definitions[name]
-    folded = {k.lower(): v for k, v in definitions.items()}
-    return folded.get(name.lower())
+def _definitions_for(definitions: dict[str, FormatDefinitions], formats: list[str]) -> list[str]:
+    """The folders classifying events of ``formats``: each format's own folder (exact name,
+    then any case) and its dated folders. Formats without definitions stay unlabelled
+    (readers show Unknown)."""
+    wanted = {f.casefold() for f in formats}
+    folders = []
+    for folder in sorted(definitions):
+        scope = definitions_scope(folder)
+        own = scope.dated or pick_definitions(definitions, scope.format, None) == folder
+        if own and scope.format.casefold() in wanted:
+            folders.append(folder)
+    return folders
 
 
 def _active_or_new(conn: psycopg.Connection, fmt: FormatDefinitions, origin: str) -> int:
@@ -339,9 +381,10 @@ def _active_or_new(conn: psycopg.Connection, fmt: FormatDefinitions, origin: str
 
 
 def _unlabelled(
-    conn: psycopg.Connection, matcher: CompiledFormat, format_name: str, version_id: int
+    conn: psycopg.Connection, matcher: CompiledFormat, scope: dict[str, Any], version_id: int
 ) -> Iterator[tuple[int, Detection]]:
-    return _detect_rows(conn, matcher, _UNLABELLED_DECKS_OF_FORMAT, (format_name, version_id))
+    params = {**scope, "version": version_id}
+    return _detect_rows(conn, matcher, _UNLABELLED_DECKS_IN_SCOPE, params)
 
 
 # -- reclassification ---------------------------------------------------------------------
@@ -370,17 +413,9 @@ def _start_run(
     ).fetchone()
     assert run is not None
     run_id = int(run[0])
-    # Chunks of CHUNK_DECKS consecutive deck ids of the format, cut by the server.
-    conn.execute(
-        """INSERT INTO classification_chunks (run_id, chunk_no, first_deck_id, last_deck_id,
-                                              decks)
-           SELECT %(run)s, n, min(id), max(id), count(*)
-             FROM (SELECT d.id, (row_number() OVER (ORDER BY d.id) - 1) / %(size)s AS n
-                     FROM decks d JOIN tournaments t ON t.id = d.tournament_id
-                    WHERE t.format = %(format)s) numbered
-            GROUP BY n""",
-        {"run": run_id, "size": CHUNK_DECKS, "format": fmt.name},
-    )
+    # Chunks of CHUNK_DECKS consecutive deck ids of the scope, cut by the server.
+    scope = _scope(formats_dir, fmt.name)
+    conn.execute(_CHUNKS_OF_SCOPE, {**scope, "run": run_id, "size": CHUNK_DECKS})
     total = conn.execute(
         "UPDATE classification_runs SET decks_total = (SELECT coalesce(sum(decks), 0) "
         "FROM classification_chunks WHERE run_id = %(run)s) WHERE id = %(run)s "
@@ -388,7 +423,7 @@ def _start_run(
         {"run": run_id},
     ).fetchone()
     if total is not None and total[0] == 0:  # nothing to label: complete at once
-        _complete(conn, run_id, fmt)
+        _complete(conn, run_id, fmt, scope)
     conn.commit()
     return progress(conn, run_id)
 
@@ -421,7 +456,8 @@ def classify_chunk(dsn: str, formats_dir: Path, run_id: int, chunk_no: int) -> R
                 "FROM classification_chunks WHERE run_id = %s AND chunk_no = %s FOR UPDATE",
                 (version_id, first, last, run_id, chunk_no),
             ).fetchone()
-            rows = _detections(conn, _compiled(fmt), format_name, first, last)
+            scope = _scope(formats_dir, format_name)
+            rows = _detections(conn, _compiled(fmt), scope, first, last)
             write_labels(conn, version_id, rows, fresh=not (started and started[0]))
             conn.execute(
                 "UPDATE classification_chunks SET done_at = coalesce(done_at, now()) "
@@ -435,11 +471,13 @@ def classify_chunk(dsn: str, formats_dir: Path, run_id: int, chunk_no: int) -> R
                 (run_id,),
             ).fetchone()
             if left is not None and left[0] == 0:
-                _complete(conn, run_id, fmt)
+                _complete(conn, run_id, fmt, scope)
         return progress(conn, run_id)
 
 
-def _complete(conn: psycopg.Connection, run_id: int, fmt: FormatDefinitions) -> None:
+def _complete(
+    conn: psycopg.Connection, run_id: int, fmt: FormatDefinitions, scope: dict[str, Any]
+) -> None:
     """Switch readers to the run's version, in the caller's transaction."""
     row = conn.execute(
         "SELECT format, version_id, status FROM classification_runs WHERE id = %s", (run_id,)
@@ -450,7 +488,7 @@ def _complete(conn: psycopg.Connection, run_id: int, fmt: FormatDefinitions) -> 
         return
     # Decks ingested while the run went on were labelled with the old version; label them
     # under the new one too before switching, so nothing is missing after the switch.
-    write_labels(conn, version_id, _unlabelled(conn, _compiled(fmt), format_name, version_id))
+    write_labels(conn, version_id, _unlabelled(conn, _compiled(fmt), scope, version_id))
     conn.execute(
         """INSERT INTO active_definitions (format, version_id) VALUES (%s, %s)
            ON CONFLICT (format) DO UPDATE SET version_id = EXCLUDED.version_id,
@@ -569,14 +607,14 @@ def explain_deck(dsn: str, formats_dir: Path, deck_id: int, verbose: bool = Fals
     """Why a stored deck gets its label, condition by condition."""
     with psycopg.connect(dsn) as conn:
         row = conn.execute(
-            """SELECT t.format, d.player, t.name, d.main_card_ids, d.main_counts,
+            """SELECT t.format, t.event_date, d.player, t.name, d.main_card_ids, d.main_counts,
                       d.side_card_ids, d.side_counts
                  FROM decks d JOIN tournaments t ON t.id = d.tournament_id WHERE d.id = %s""",
             (deck_id,),
         ).fetchone()
         if row is None:
             raise ClassificationError(f"no deck {deck_id}")
-        format_name, player, event, main_ids, main_counts, side_ids, side_counts = row
+        format_name, day, player, event, main_ids, main_counts, side_ids, side_counts = row
         cards = _CardNames(conn)
         main = cards.board(conn, main_ids, main_counts)
         side = cards.board(conn, side_ids, side_counts)
@@ -585,8 +623,11 @@ def explain_deck(dsn: str, formats_dir: Path, deck_id: int, verbose: bool = Fals
             "JOIN definition_versions v ON v.id = a.version_id WHERE a.deck_id = %s",
             (deck_id,),
         ).fetchone()
-    fmt = load_definitions(formats_dir, format_name)
-    header = f"Deck {deck_id}: {player} at {event} ({format_name})"
+    folder = pick_definitions((d.name for d in format_dirs(formats_dir)), format_name, day)
+    fmt = load_definitions(formats_dir, folder or format_name)
+    header = f"Deck {deck_id}: {player} at {event} ({format_name}, {day})"
+    if folder is not None and folder != format_name:
+        header += f"\nDefinitions: {folder}"
     if stored is not None:
         header += f"\nStored label: {stored[0]} (definitions {stored[1]})"
         if stored[1] != fmt.version:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 import orjson
@@ -31,6 +32,7 @@ class TournamentFile:
     path: Path
     format: str | None
     decks: tuple[Deck, ...]
+    date: date | None = None  # the event's day (picks dated definitions folders)
 
 
 class TournamentReadError(ValueError):
@@ -57,6 +59,7 @@ def read_tournament(path: Path | str) -> TournamentFile:
     try:
         doc = orjson.loads(file.read_bytes())
         fmt = doc["Tournament"]["Formats"]
+        day = _day(doc["Tournament"].get("Date"))
         decks = tuple(
             Deck(
                 player=str(deck.get("Player") or ""),
@@ -69,7 +72,17 @@ def read_tournament(path: Path | str) -> TournamentFile:
         raise TournamentReadError(f"{file}: {type(exc).__name__}: {exc}") from None
     except TournamentReadError as exc:
         raise TournamentReadError(f"{file}: {exc}") from None
-    return TournamentFile(file, fmt if isinstance(fmt, str) else None, decks)
+    return TournamentFile(file, fmt if isinstance(fmt, str) else None, decks, day)
+
+
+def _day(value: object) -> date | None:
+    """The date part of ``Tournament.Date`` (ISO date or datetime), None when unreadable."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.strip()).date()
+    except ValueError:
+        return None
 
 
 def tournament_files(root: Path | str) -> list[tuple[Path, str]]:

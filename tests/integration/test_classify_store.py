@@ -70,8 +70,8 @@ def test_new_decks_are_labelled_with_the_active_version(ingested: str, definitio
     assert (method, candidates) == ("rule", ["Karn Tron"])
 
 
-def rename_burn(definitions: Path) -> None:
-    path = definitions / "Modern" / "Archetypes" / "Burn.json"
+def rename_burn(definitions: Path, folder: str = "Modern") -> None:
+    path = definitions / folder / "Archetypes" / "Burn.json"
     data = json.loads(path.read_text())
     data["Name"] = "RedDeckWins"
     data["IncludeColorInName"] = False
@@ -151,6 +151,31 @@ def test_decks_ingested_during_a_run_are_labelled_at_the_switch(
     for chunk in range(run.chunks_total):
         store.classify_chunk(pg_dsn, definitions, run.run_id, chunk)
     assert labels(pg_dsn, "Modern")["alice_mtg"] == ["Red Deck Wins"]
+
+
+def test_a_dated_folder_classifies_the_events_of_its_range(
+    ingested: str, definitions: Path
+) -> None:
+    # Like MTGOFormatData's historical Standard rotations: Modern's rules for 1-9 March 2025.
+    shutil.copytree(definitions / "Modern", definitions / "Modern-20250301-20250309")
+    rename_burn(definitions, "Modern-20250301-20250309")
+    done = store.classify_new_decks(ingested, definitions)
+    # The challenge of 9 March (4 decks) by the dated rules; the league of 12 March (6) not.
+    assert (done["Modern-20250301-20250309"], done["Modern"]) == (4, 6)
+    modern = labels(ingested, "Modern")
+    assert modern["alice_mtg"] == ["Red Deck Wins"]
+    twice = "SELECT count(*) FROM (SELECT deck_id FROM current_deck_archetypes " + (
+        "GROUP BY deck_id HAVING count(*) > 1) x"
+    )
+    with psycopg.connect(ingested) as conn:
+        assert conn.execute(twice).fetchone() == (0,)  # one label per deck, from one folder
+    run = store.start_reclassification(ingested, definitions, "modern")  # any spelling
+    assert (run.format, run.decks_total) == ("Modern", 6)
+    with psycopg.connect(ingested) as conn:
+        deck_id = conn.execute("SELECT id FROM decks WHERE player = 'alice_mtg'").fetchone()[0]  # type: ignore[index]
+    text = store.explain_deck(ingested, definitions, deck_id)
+    assert "Definitions: Modern-20250301-20250309" in text
+    assert "Stored label: Red Deck Wins" in text
 
 
 def test_explain_a_stored_deck(ingested: str, definitions: Path) -> None:

@@ -13,9 +13,12 @@ from pipelines.classify.definitions import (
     ConditionType,
     DefinitionError,
     FormatDefinitions,
+    dated_siblings,
+    definitions_scope,
     load_all,
     load_format,
     ordinal_sorted,
+    pick_definitions,
     strip_trailing_commas,
 )
 from tests.unit.classify.helpers import BROKEN, FORMATS
@@ -210,3 +213,51 @@ def test_case_insensitive_condition_types(tmp_path: Path) -> None:
     )
     odd = next(a for a in load_format(folder).archetypes if a.name == "Odd")
     assert odd.conditions[0].type is ConditionType.DOES_NOT_CONTAIN_SIDEBOARD
+
+
+def test_dated_folder_names_give_a_scope() -> None:
+    scope = definitions_scope("Standard-20230701-20240802")
+    assert (scope.format, scope.first, scope.last) == (
+        "Standard",
+        date(2023, 7, 1),
+        date(2024, 8, 2),
+    )
+    assert scope.covers(date(2023, 7, 1)) and scope.covers(date(2024, 8, 2))  # inclusive
+    assert not scope.covers(date(2024, 8, 3))
+    assert not definitions_scope("Standard").dated
+    assert not definitions_scope("Odd-20231399-20240101").dated  # not a date: a plain name
+
+
+STANDARD_FOLDERS = [
+    "Modern",
+    "Standard",
+    "Standard-20230701-20240802",
+    "Standard-20240803-20250730",
+    "Unspecified",
+]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "day", "expected"),
+    [
+        ("Standard", date(2024, 1, 5), "Standard-20230701-20240802"),
+        ("Standard", date(2024, 8, 3), "Standard-20240803-20250730"),
+        ("standard", date(2025, 7, 30), "Standard-20240803-20250730"),
+        ("Standard", date(2025, 9, 1), "Standard"),  # after every rotation: the current rules
+        ("Standard", None, "Standard"),
+        ("Modern", date(2024, 1, 5), "Modern"),
+        ("Premodern", date(2024, 1, 5), None),
+    ],
+)
+def test_pick_definitions_by_event_date(fmt: str, day: date | None, expected: str | None) -> None:
+    assert pick_definitions(STANDARD_FOLDERS, fmt, day) == expected
+
+
+def test_an_undated_folder_leaves_its_dated_siblings_ranges_out() -> None:
+    siblings = dated_siblings(STANDARD_FOLDERS, "Standard")
+    assert [(s.first, s.last) for s in siblings] == [
+        (date(2023, 7, 1), date(2024, 8, 2)),
+        (date(2024, 8, 3), date(2025, 7, 30)),
+    ]
+    assert dated_siblings(STANDARD_FOLDERS, "Modern") == []
+    assert dated_siblings(STANDARD_FOLDERS, "Standard-20230701-20240802") == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import shutil
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,22 @@ def test_single_format_folder_and_file_arguments() -> None:
         ("tiny-event-b.json", "Mono Red Burn"),
         ("tiny-event-b.json", "Mono Blue Counterspells"),
     ]
+
+
+def test_a_dated_folder_is_picked_by_the_event_date(tmp_path: Path) -> None:
+    formats = tmp_path / "Formats"
+    shutil.copytree(FORMATS, formats)
+    # Tiny's rules for March 2024 only, where Burn is called something else.
+    dated = formats / "Tiny-20240301-20240331"
+    shutil.copytree(formats / "Tiny", dated)
+    burn = dated / "Archetypes" / "Burn.json"
+    burn.write_text(burn.read_text().replace('"Burn"', '"RedDeckWins"'))
+    event = TOURNAMENTS / "Tiny" / "2024" / "03" / "01" / "tiny-event-b.json"
+    rows = list(detect_paths(formats, [event], stderr=io.StringIO()))
+    assert rows[0].archetype == "Mono Red Red Deck Wins"  # held on 2024-03-01
+    shutil.move(dated, formats / "Tiny-20240401-20240430")
+    rows = list(detect_paths(formats, [event], stderr=io.StringIO()))
+    assert rows[0].archetype == "Mono Red Burn"  # outside the range: the undated folder
 
 
 def test_write_tsv_header_and_escaping() -> None:
