@@ -27,6 +27,7 @@ from api.schemas import PAGE, Field, Param, Query, endpoint, id_param, page
 from api.tasks import INGEST_TASK, RECLASSIFY_TASK, REFRESH_TASK, task_uuid
 from pipelines.auth import users as accounts
 from pipelines.auth.passwords import PasswordRuleError
+from pipelines.classify.definitions import definitions_scope
 from pipelines.core.settings import Settings
 
 log = logging.getLogger("manalytics.api.admin")
@@ -120,7 +121,15 @@ def ingest(body: dict[str, Any]) -> ResponseReturnValue:
     summary="Queue a reclassification of one format with the current definitions",
     tags=["operators"],
     auth="operator",
-    body=(Field("format", description="format name", required=True, max_length=100, min_length=1),),
+    body=(
+        Field(
+            "format",
+            description="format name, or a dated definitions folder (Standard-20230701-20240802)",
+            required=True,
+            max_length=100,
+            min_length=1,
+        ),
+    ),
     response="OperatorTask",
     status=202,
     errors=(401, 403, 422, 503),
@@ -128,9 +137,10 @@ def ingest(body: dict[str, Any]) -> ResponseReturnValue:
 def reclassify(body: dict[str, Any]) -> ResponseReturnValue:
     """Queue ``classify.reclassify_format``."""
     res = resources()
+    scope = definitions_scope(body["format"])  # a dated folder classifies its format's events
     with res.db.read() as conn:
         known = conn.execute(
-            "SELECT 1 FROM tournaments WHERE format = %s LIMIT 1", (body["format"],)
+            "SELECT 1 FROM tournaments WHERE lower(format) = lower(%s) LIMIT 1", (scope.format,)
         ).fetchone()
     if known is None:
         raise ApiError(

@@ -82,6 +82,9 @@ def test_reclassify_sends_format_and_requester(
     args, kwargs, _ = message["body"]
     assert args == [] and kwargs["format_name"] == "Modern"
     assert kwargs["requested_by"].startswith("oper ")
+    dated = {"format": "Modern-20250101-20250630"}  # a dated folder of a known format
+    response = client.post(f"{ADMIN}/reclassify", headers=operator(client), json=dated)
+    assert response.status_code == 202
     unknown = client.post(f"{ADMIN}/reclassify", headers=operator(client), json={"format": "Nope"})
     body = assert_problem(unknown, 422)
     assert body["errors"] == [{"field": "format", "reason": "unknown format"}]
