@@ -539,8 +539,11 @@ def reclassify_formats(
             for chunk_no in range(run.chunks_total):
                 classify_chunk(dsn, formats_dir, run.run_id, chunk_no)
     else:
-        # Forked first: the processes label one format's chunks while the next format's run
-        # is being set up here (each loads and compiles the definitions it needs).
+        # Definitions parsed once, here, before forking: the processes inherit them. They
+        # start on one format's chunks while the next format's run is being set up here
+        # (each compiles the matchers it needs).
+        for name in format_names:
+            load_definitions(formats_dir, name)
         with multiprocessing.get_context("fork").Pool(processes) as pool:
             pending = []
             with psycopg.connect(dsn, application_name="manalytics-classify") as conn:
