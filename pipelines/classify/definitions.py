@@ -345,11 +345,28 @@ def json_files(folder: Path) -> list[Path]:
 
 
 def _read(path: Path) -> tuple[bytes, Any]:
+    data = _read_bytes(path)
+    return data, parse_lenient_json(data, path)
+
+
+def _read_bytes(path: Path) -> bytes:
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise DefinitionError(path, f"cannot read: {exc.strerror or exc}") from None
-    return data, parse_lenient_json(data, path)
+
+
+# Parsed rule files by content: a new version of a format usually changes a few of its
+# hundreds of files, and long-lived workers reload it; the others are not parsed again.
+# The results are immutable, so sharing them between versions is safe.
+@functools.lru_cache(maxsize=8192)
+def _archetype_of(data: bytes, path: Path) -> Archetype:
+    return parse_archetype(parse_lenient_json(data, path), path)
+
+
+@functools.lru_cache(maxsize=2048)
+def _fallback_of(data: bytes, path: Path) -> Fallback:
+    return parse_fallback(parse_lenient_json(data, path), path)
 
 
 def default_card_colors(format_dir: Path) -> Path:
@@ -427,18 +444,20 @@ def _load_format(folder: Path, shared: _SharedColours, name: str | None) -> Form
     if not metas_path.is_file():
         raise DefinitionError(metas_path, "missing metas.json")
     metas = parse_metas(read_hashed(metas_path, "metas"), metas_path)
-    archetypes = tuple(
-        parse_archetype(read_hashed(p, f"Archetypes/{p.name}"), p)
-        for p in json_files(folder / "Archetypes")
-    )
-    fallbacks = tuple(
-        parse_fallback(read_hashed(p, f"Fallbacks/{p.name}"), p)
-        for p in json_files(folder / "Fallbacks")
-    )
+    archetypes = []
+    for path in json_files(folder / "Archetypes"):
+        data = _read_bytes(path)
+        hashed(f"Archetypes/{path.name}", data)
+        archetypes.append(_archetype_of(data, path))
+    fallbacks = []
+    for path in json_files(folder / "Fallbacks"):
+        data = _read_bytes(path)
+        hashed(f"Fallbacks/{path.name}", data)
+        fallbacks.append(_fallback_of(data, path))
     return FormatDefinitions(
         name=name or folder.name,
-        archetypes=archetypes,
-        fallbacks=fallbacks,
+        archetypes=tuple(archetypes),
+        fallbacks=tuple(fallbacks),
         lands=MappingProxyType(lands),
         nonlands=MappingProxyType(nonlands),
         metas=metas,

@@ -10,6 +10,7 @@ Newly ingested decks are labelled with the active version (:func:`classify_new_d
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.util
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -52,7 +53,7 @@ _DECKS_IN_SCOPE = sql.SQL("""
 _UNLABELLED_DECKS_IN_SCOPE = sql.SQL("""
     SELECT d.id, d.main_card_ids, d.main_counts, d.side_card_ids, d.side_counts
       FROM decks d JOIN tournaments t ON t.id = d.tournament_id
-     WHERE {scope} AND NOT EXISTS (
+     WHERE {scope} AND d.id > %(after)s AND NOT EXISTS (
            SELECT 1 FROM deck_archetypes a WHERE a.version_id = %(version)s AND a.deck_id = d.id)
 """).format(scope=_IN_SCOPE)
 _CHUNKS_OF_SCOPE = sql.SQL("""
@@ -381,9 +382,14 @@ def _active_or_new(conn: psycopg.Connection, fmt: FormatDefinitions, origin: str
 
 
 def _unlabelled(
-    conn: psycopg.Connection, matcher: CompiledFormat, scope: dict[str, Any], version_id: int
+    conn: psycopg.Connection,
+    matcher: CompiledFormat,
+    scope: dict[str, Any],
+    version_id: int,
+    after: int = 0,
 ) -> Iterator[tuple[int, Detection]]:
-    params = {**scope, "version": version_id}
+    """Decks of the scope with ids above ``after`` that have no label of this version."""
+    params = {**scope, "version": version_id, "after": after}
     return _detect_rows(conn, matcher, _UNLABELLED_DECKS_IN_SCOPE, params)
 
 
@@ -428,51 +434,75 @@ def _start_run(
     return progress(conn, run_id)
 
 
-def classify_chunk(dsn: str, formats_dir: Path, run_id: int, chunk_no: int) -> RunProgress:
-    """Label one chunk; the call that finishes the last chunk switches readers atomically."""
-    with psycopg.connect(dsn, application_name="manalytics-classify") as conn:
-        row = conn.execute(
-            """SELECT r.format, v.version, r.version_id, ch.first_deck_id, ch.last_deck_id
-                 FROM classification_chunks ch
-                 JOIN classification_runs r ON r.id = ch.run_id
-                 JOIN definition_versions v ON v.id = r.version_id
-                WHERE ch.run_id = %s AND ch.chunk_no = %s""",
-            (run_id, chunk_no),
+def classify_chunk(
+    dsn: str,
+    formats_dir: Path,
+    run_id: int,
+    chunk_no: int,
+    conn: psycopg.Connection | None = None,
+) -> RunProgress:
+    """Label one chunk; the call that finishes the last chunk switches readers atomically.
+
+    ``conn`` (idle, outside a transaction) is used instead of a new connection when given;
+    the chunk's transaction is committed, or rolled back on error, before returning.
+    """
+    if conn is None:
+        with psycopg.connect(dsn, application_name="manalytics-classify") as own:
+            return classify_chunk(dsn, formats_dir, run_id, chunk_no, own)
+    try:
+        done = _classify_chunk(conn, formats_dir, run_id, chunk_no)
+    except BaseException:
+        conn.rollback()
+        raise
+    conn.commit()
+    return done
+
+
+def _classify_chunk(
+    conn: psycopg.Connection, formats_dir: Path, run_id: int, chunk_no: int
+) -> RunProgress:
+    row = conn.execute(
+        """SELECT r.format, v.version, r.version_id, ch.first_deck_id, ch.last_deck_id
+             FROM classification_chunks ch
+             JOIN classification_runs r ON r.id = ch.run_id
+             JOIN definition_versions v ON v.id = r.version_id
+            WHERE ch.run_id = %s AND ch.chunk_no = %s""",
+        (run_id, chunk_no),
+    ).fetchone()
+    if row is None:
+        raise ClassificationError(f"run {run_id} has no chunk {chunk_no}")
+    format_name, version, version_id, first, last = row
+    fmt = load_definitions(formats_dir, format_name)
+    if fmt.version != version:
+        raise ClassificationError(
+            f"definitions of {format_name} changed during run {run_id} "
+            f"({version} -> {fmt.version}); start a new run"
+        )
+    with conn.transaction():
+        # Lock the chunk row: a redelivered copy of this chunk waits, then upserts.
+        started = conn.execute(
+            "SELECT done_at IS NOT NULL OR EXISTS (SELECT 1 FROM deck_archetypes "
+            "WHERE version_id = %s AND deck_id BETWEEN %s AND %s) "
+            "FROM classification_chunks WHERE run_id = %s AND chunk_no = %s FOR UPDATE",
+            (version_id, first, last, run_id, chunk_no),
         ).fetchone()
-        if row is None:
-            raise ClassificationError(f"run {run_id} has no chunk {chunk_no}")
-        format_name, version, version_id, first, last = row
-        fmt = load_definitions(formats_dir, format_name)
-        if fmt.version != version:
-            raise ClassificationError(
-                f"definitions of {format_name} changed during run {run_id} "
-                f"({version} -> {fmt.version}); start a new run"
-            )
-        with conn.transaction():
-            # Lock the chunk row: a redelivered copy of this chunk waits, then upserts.
-            started = conn.execute(
-                "SELECT done_at IS NOT NULL OR EXISTS (SELECT 1 FROM deck_archetypes "
-                "WHERE version_id = %s AND deck_id BETWEEN %s AND %s) "
-                "FROM classification_chunks WHERE run_id = %s AND chunk_no = %s FOR UPDATE",
-                (version_id, first, last, run_id, chunk_no),
-            ).fetchone()
-            scope = _scope(formats_dir, format_name)
-            rows = _detections(conn, _compiled(fmt), scope, first, last)
-            write_labels(conn, version_id, rows, fresh=not (started and started[0]))
-            conn.execute(
-                "UPDATE classification_chunks SET done_at = coalesce(done_at, now()) "
-                "WHERE run_id = %s AND chunk_no = %s",
-                (run_id, chunk_no),
-            )
-            # Lock the run row: of two chunks finishing at once, exactly one sees 0 left.
-            conn.execute("SELECT 1 FROM classification_runs WHERE id = %s FOR UPDATE", (run_id,))
-            left = conn.execute(
-                "SELECT count(*) FROM classification_chunks WHERE run_id = %s AND done_at IS NULL",
-                (run_id,),
-            ).fetchone()
-            if left is not None and left[0] == 0:
-                _complete(conn, run_id, fmt, scope)
-        return progress(conn, run_id)
+        scope = _scope(formats_dir, format_name)
+        rows = _detections(conn, _compiled(fmt), scope, first, last)
+        write_labels(conn, version_id, rows, fresh=not (started and started[0]))
+        conn.execute(
+            "UPDATE classification_chunks SET done_at = coalesce(done_at, now()) "
+            "WHERE run_id = %s AND chunk_no = %s",
+            (run_id, chunk_no),
+        )
+        # Lock the run row: of two chunks finishing at once, exactly one sees 0 left.
+        conn.execute("SELECT 1 FROM classification_runs WHERE id = %s FOR UPDATE", (run_id,))
+        left = conn.execute(
+            "SELECT count(*) FROM classification_chunks WHERE run_id = %s AND done_at IS NULL",
+            (run_id,),
+        ).fetchone()
+        if left is not None and left[0] == 0:
+            _complete(conn, run_id, fmt, scope)
+    return progress(conn, run_id)
 
 
 def _complete(
@@ -487,8 +517,16 @@ def _complete(
     if status != "running":
         return
     # Decks ingested while the run went on were labelled with the old version; label them
-    # under the new one too before switching, so nothing is missing after the switch.
-    write_labels(conn, version_id, _unlabelled(conn, _compiled(fmt), scope, version_id))
+    # under the new one too before switching, so nothing is missing after the switch. Deck
+    # ids only grow (one ingestion writes at a time and reserves ids batch after batch), so
+    # those decks are above the run's last chunk: a range scan, not a whole-format anti-join.
+    row = conn.execute(
+        "SELECT coalesce(max(last_deck_id), 0) FROM classification_chunks WHERE run_id = %s",
+        (run_id,),
+    ).fetchone()
+    after = int(row[0]) if row else 0
+    rows = _unlabelled(conn, _compiled(fmt), scope, version_id, after)
+    write_labels(conn, version_id, rows)
     conn.execute(
         """INSERT INTO active_definitions (format, version_id) VALUES (%s, %s)
            ON CONFLICT (format) DO UPDATE SET version_id = EXCLUDED.version_id,
@@ -544,20 +582,40 @@ def reclassify_formats(
         # (each compiles the matchers it needs).
         for name in format_names:
             load_definitions(formats_dir, name)
-        with multiprocessing.get_context("fork").Pool(processes) as pool:
+        pool = multiprocessing.get_context("fork").Pool(processes, _open_process_connection, (dsn,))
+        with pool:
             pending = []
             with psycopg.connect(dsn, application_name="manalytics-classify") as conn:
                 runs = []
                 for name in format_names:
                     runs.append(_start_run(conn, formats_dir, name, requested_by))
                     pending += [
-                        pool.apply_async(classify_chunk, (dsn, formats_dir, runs[-1].run_id, n))
+                        pool.apply_async(_chunk_in_process, (formats_dir, runs[-1].run_id, n))
                         for n in range(runs[-1].chunks_total)
                     ]
             for result in pending:
                 result.get()
+            pool.close()  # let the processes exit normally: they close their connections
+            pool.join()
     with psycopg.connect(dsn) as conn:
         return [progress(conn, r.run_id) for r in runs]
+
+
+# One connection per pool process, reused by all the chunks it labels.
+_PROCESS_CONNECTION: psycopg.Connection | None = None
+
+
+def _open_process_connection(dsn: str) -> None:
+    global _PROCESS_CONNECTION
+    conn = psycopg.connect(dsn, application_name="manalytics-classify")
+    _PROCESS_CONNECTION = conn
+    multiprocessing.util.Finalize(None, conn.close, exitpriority=10)
+
+
+def _chunk_in_process(formats_dir: Path, run_id: int, chunk_no: int) -> RunProgress:
+    assert _PROCESS_CONNECTION is not None, "pool process without its connection"
+    conn = _PROCESS_CONNECTION
+    return classify_chunk(conn.info.dsn, formats_dir, run_id, chunk_no, conn)
 
 
 def reclassify_format(
