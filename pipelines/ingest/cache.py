@@ -40,8 +40,9 @@ from pipelines.ingest.prepare import PreparedFile, prepare_file
 from pipelines.ingest.store import (
     BatchWriter,
     IngestState,
-    RawDocumentWriter,
+    assign_document_ids,
     load_state,
+    store_raw_documents,
 )
 
 # Arbitrary fixed key of the ingestion advisory lock.
@@ -286,7 +287,7 @@ def _ingest(
     # Worker processes are forked before the writer threads start (fork copies no threads).
     with (
         _preparer(to_read) as prepared_files,
-        _BackgroundWriter(conn.info.dsn, state, summary) as writer,
+        _BackgroundWriter(conn, state, summary) as writer,
     ):
         batch: list[PreparedFile] = []
         batch_size = 0
@@ -378,17 +379,22 @@ class _Stage:
 
 
 class _BackgroundWriter:
-    """Two stages after parsing: raw documents, then the batch's rows.
+    """Two stages after parsing: raw documents and the batch's rows, written at once.
 
     Parsing (CPU in the main thread) overlaps with PostgreSQL storing the previous batches;
-    the stage threads mostly wait on the server, which runs on another core.
+    the stage threads mostly wait on the server, which runs on another core. The documents'
+    ids are reserved here first, so the rows stage need not wait for them: it waits only
+    before committing (the links are checked at commit, migration 0006).
     """
 
-    def __init__(self, dsn: str, state: IngestState, summary: IngestSummary) -> None:
+    def __init__(
+        self, conn: psycopg.Connection, state: IngestState, summary: IngestSummary
+    ) -> None:
+        self.conn = conn  # the run's own connection: reserves document ids
         self.state = state
         self.summary = summary
-        self.rows = _Stage(dsn, "ingest-rows", self._write_rows)
-        self.raw = _Stage(dsn, "ingest-raw", self._write_raw)
+        self.rows = _Stage(conn.info.dsn, "ingest-rows", self._write_rows)
+        self.raw = _Stage(conn.info.dsn, "ingest-raw", self._write_raw)
 
     def __enter__(self) -> _BackgroundWriter:
         return self
@@ -401,17 +407,19 @@ class _BackgroundWriter:
             raise error
 
     def submit(self, batch: list[PreparedFile]) -> None:
+        documents = assign_document_ids(self.conn, self.state, batch)
+        self.conn.commit()  # ids taken: leave no transaction open on the run's connection
         done = threading.Event()
-        self.raw.put((batch, done))
+        self.raw.put((documents, done))
         self.rows.put(("batch", batch, done))
 
     def submit_touch(self, touched: list[tuple[str, int]]) -> None:
         self.rows.put(("touch", touched, None))
 
     def _write_raw(self, conn: psycopg.Connection, item: Any) -> None:
-        batch, done = item
+        documents, done = item
         try:
-            RawDocumentWriter(conn, self.state).store(batch)
+            store_raw_documents(conn, documents)
         finally:
             done.set()
 
@@ -421,7 +429,10 @@ class _BackgroundWriter:
         if kind == "touch":
             writer.touch(payload)
             return
-        done.wait()
-        if self.raw.error is not None:
-            raise RuntimeError("storing raw documents failed") from self.raw.error
-        writer.write(payload, self.summary)
+
+        def documents_committed() -> None:
+            done.wait()
+            if self.raw.error is not None:
+                raise RuntimeError("storing raw documents failed") from self.raw.error
+
+        writer.write(payload, self.summary, before_commit=documents_committed)

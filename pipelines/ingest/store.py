@@ -7,7 +7,7 @@ of a whole batch go out as one COPY each, already linked to each other.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -67,13 +67,32 @@ def load_state(conn: psycopg.Connection) -> IngestState:
 
 
 def _reserve_ids(conn: psycopg.Connection, table: str, n: int) -> list[int]:
+    """``n`` fresh ids from ``table``'s id sequence (a block of them, mostly contiguous)."""
     if n == 0:
         return []
-    rows = conn.execute(
-        "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-        (table, n),
-    ).fetchall()
-    return [r[0] for r in rows]
+    sequence = _sequence_of(conn, table)
+    lo, hi = conn.execute(
+        "SELECT min(v), max(v) FROM (SELECT nextval(%s::regclass) AS v "
+        "FROM generate_series(1, %s)) AS drawn",
+        (sequence, n),
+    ).fetchone() or (0, 0)
+    if hi - lo + 1 == n:  # nobody else drew meanwhile: the ids are lo..hi, no list to send
+        return list(range(lo, hi + 1))
+    # Another session drew from the sequence at the same time: draw again, as a list (the
+    # first draw only leaves a gap in the ids).
+    query = "SELECT nextval(%s::regclass) FROM generate_series(1, %s)"
+    return [r[0] for r in conn.execute(query, (sequence, n))]
+
+
+def _sequence_of(conn: psycopg.Connection, table: str) -> str:
+    if table not in _SEQUENCES:
+        row = conn.execute("SELECT pg_get_serial_sequence(%s, 'id')", (table,)).fetchone()
+        assert row is not None and row[0], f"{table}.id has no sequence"
+        _SEQUENCES[table] = str(row[0])
+    return _SEQUENCES[table]
+
+
+_SEQUENCES: dict[str, str] = {}  # table -> its id sequence (names never change)
 
 
 def _copy(conn: psycopg.Connection, statement: str, lines: list[str]) -> None:
@@ -127,13 +146,24 @@ class BatchWriter:
 
     # -- public ---------------------------------------------------------------------------
 
-    def write(self, batch: list[PreparedFile], summary: IngestSummary) -> None:
-        """Write one batch in one transaction and update ``summary``."""
+    def write(
+        self,
+        batch: list[PreparedFile],
+        summary: IngestSummary,
+        before_commit: Callable[[], None] | None = None,
+    ) -> None:
+        """Write one batch in one transaction and update ``summary``.
+
+        ``before_commit`` runs last inside the transaction (the ingestion waits there for the
+        batch's raw documents, stored concurrently on another connection).
+        """
         # Stored versions of these files are superseded by the batch (even by an error).
         self._batch_paths = {item.rel for item in batch}
         self._previous = {item.rel: self.state.files.get(item.rel) for item in batch}
         with self.conn.transaction():
             self._write(batch, summary)
+            if before_commit is not None:
+                before_commit()
         for item in batch:
             tid = self._tournament_of(item)
             self.state.files[item.rel] = StoredFile(
@@ -341,9 +371,8 @@ class BatchWriter:
             cur.executemany(
                 """INSERT INTO quarantine (run_id, source_path, sha256, severity, kind, error,
                        raw, document_id)
-                   VALUES (%s, %s, %s, %s, %s, %s, %s,
-                           (SELECT id FROM raw_documents WHERE sha256 = %s))""",
-                [(self.run_id, *p, p[1]) for p in params],
+                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s)""",
+                [(self.run_id, *p, self.state.documents.get(p[1])) for p in params],
             )
 
     def _status(self, item: PreparedFile) -> str:
@@ -355,39 +384,40 @@ class BatchWriter:
         return self._file_tournaments.get(item.rel) if item.error is None else None
 
 
-class RawDocumentWriter:
-    """Stores raw documents (content-addressed, so idempotent) on its own connection.
+def assign_document_ids(
+    conn: psycopg.Connection, state: IngestState, batch: list[PreparedFile]
+) -> list[tuple[int, PreparedFile]]:
+    """Reserve ids for the batch's documents not stored yet (content-addressed: one row per
+    distinct content) and record them in ``state``; returns what to store."""
+    fresh: dict[bytes, PreparedFile] = {}
+    for item in batch:
+        if item.document is not None and item.sha256 not in state.documents:
+            fresh.setdefault(item.sha256, item)
+    ids = _reserve_ids(conn, "raw_documents", len(fresh))
+    state.documents.update(zip(fresh, ids, strict=True))
+    return list(zip(ids, fresh.values(), strict=True))
 
-    They are committed before the batch that references them, which lets PostgreSQL parse
-    the next batch's JSON while the current batch's rows are written.
-    """
 
-    def __init__(self, conn: psycopg.Connection, state: IngestState) -> None:
-        self.conn = conn
-        self.state = state
-
-    def store(self, batch: list[PreparedFile]) -> None:
-        """Store the batch's new documents and record their ids in the shared state."""
-        fresh: dict[bytes, PreparedFile] = {}
-        for item in batch:
-            if item.document is not None and item.sha256 not in self.state.documents:
-                fresh.setdefault(item.sha256, item)
-        if not fresh:
-            return
-        with self.conn.transaction():
-            ids = _reserve_ids(self.conn, "raw_documents", len(fresh))
-            # Binary COPY: the bytes go out as received, no escaping of 50 MB of text.
-            chunks = [_BINARY_HEADER]
-            for new_id, (sha, item) in zip(ids, fresh.items(), strict=True):
-                chunks.append(_RAW_TUPLE.pack(4, 8, new_id, 32, sha, 4, item.size))
-                chunks.append(struct.pack("!i", len(item.raw)))  # json: the text itself
-                chunks.append(item.raw)
-            chunks.append(b"\xff\xff")
-            with self.conn.cursor().copy(
-                "COPY raw_documents (id, sha256, size_bytes, body) FROM STDIN (FORMAT BINARY)"
-            ) as copy:
-                copy.write(b"".join(chunks))
-        self.state.documents.update(zip(fresh, ids, strict=True))
+def store_raw_documents(
+    conn: psycopg.Connection, documents: list[tuple[int, PreparedFile]]
+) -> None:
+    """Store documents with their reserved ids, in one transaction of their own."""
+    if not documents:
+        return
+    # Binary COPY: the bytes go out as received, no escaping of 50 MB of text.
+    chunks = [_BINARY_HEADER]
+    for doc_id, item in documents:
+        chunks.append(_RAW_TUPLE.pack(4, 8, doc_id, 32, item.sha256, 4, item.size))
+        chunks.append(struct.pack("!i", len(item.raw)))  # json: the text itself
+        chunks.append(item.raw)
+    chunks.append(b"\xff\xff")
+    with (
+        conn.transaction(),
+        conn.cursor().copy(
+            "COPY raw_documents (id, sha256, size_bytes, body) FROM STDIN (FORMAT BINARY)"
+        ) as copy,
+    ):
+        copy.write(b"".join(chunks))
 
 
 _BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0)
