@@ -23,6 +23,15 @@ from pipelines.ingest.parse import (
     parse_document,
 )
 
+# Card names of a prepared board travel as one string (the worker processes pickle them):
+# JSON documents containing NUL are refused by the parser, so no name contains it.
+NAME_SEPARATOR = "\x00"
+
+
+def names_of(joined: str) -> list[str]:
+    """The card names of a prepared board, in file order."""
+    return joined.split(NAME_SEPARATOR) if joined else []
+
 
 @dataclass(slots=True)
 class PreparedDeck:
@@ -31,9 +40,9 @@ class PreparedDeck:
     player_key: str
     decklist_hash: bytes
     text: str  # player .. deck_date columns, COPY-encoded
-    main_names: list[str]
+    main_names: str  # NUL-separated (documents with NUL are refused): one object to pickle
     main_counts: str  # "{4,4,20}"
-    side_names: list[str]
+    side_names: str
     side_counts: str
     totals: str  # "main_total\tside_total\t<hash>"
 
@@ -144,9 +153,9 @@ def _deck(d: ParsedDeck) -> PreparedDeck:
         player_key=d.player_key,
         decklist_hash=d.decklist_hash,
         text=text,
-        main_names=d.main_names,
+        main_names=NAME_SEPARATOR.join(d.main_names),
         main_counts=c.int_array(d.main_counts),
-        side_names=d.side_names,
+        side_names=NAME_SEPARATOR.join(d.side_names),
         side_counts=c.int_array(d.side_counts),
         totals=f"{sum(d.main_counts)}\t{sum(d.side_counts)}\t{c.bytea(d.decklist_hash)}",
     )

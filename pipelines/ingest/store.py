@@ -17,7 +17,13 @@ from pipelines.ingest import copy as c
 from pipelines.ingest.merge import MergedEvent, merge_documents
 from pipelines.ingest.normalize import normalize_card_name
 from pipelines.ingest.parse import DocumentError
-from pipelines.ingest.prepare import PreparedDeck, PreparedDocument, PreparedFile, prepare_document
+from pipelines.ingest.prepare import (
+    PreparedDeck,
+    PreparedDocument,
+    PreparedFile,
+    names_of,
+    prepare_document,
+)
 
 if TYPE_CHECKING:
     from pipelines.ingest.cache import IngestSummary
@@ -544,8 +550,8 @@ def _cell(value: Any) -> str:
 def _deck_line(deck_id: str, tid: int, position: int, deck: PreparedDeck, cards: CardIds) -> str:
     # Hot loop of the writer (one call per deck): only ids are filled in here.
     card_id = cards.__getitem__  # unknown names get an id through CardIds.__missing__
-    main_ids = ",".join(map(card_id, deck.main_names))
-    side_ids = ",".join(map(card_id, deck.side_names))
+    main_ids = ",".join(map(card_id, names_of(deck.main_names)))
+    side_ids = ",".join(map(card_id, names_of(deck.side_names)))
     return (
         f"{deck_id}\t{tid}\t{position}\t{deck.text}\t{{{main_ids}}}\t{deck.main_counts}\t"
         f"{{{side_ids}}}\t{deck.side_counts}\t{deck.totals}\n"
