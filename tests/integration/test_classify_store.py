@@ -178,6 +178,28 @@ def test_a_dated_folder_classifies_the_events_of_its_range(
     assert "Stored label: Red Deck Wins" in text
 
 
+def current_labels(dsn: str) -> dict[int, str]:
+    with psycopg.connect(dsn) as conn:
+        return dict(conn.execute("SELECT deck_id, archetype FROM current_deck_archetypes"))
+
+
+def test_labels_do_not_depend_on_the_number_of_processes(
+    ingested: str, definitions: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.classify_new_decks(ingested, definitions)
+    monkeypatch.setattr(store, "CHUNK_DECKS", 3)  # several chunks per format
+    rename_burn(definitions)
+    one = store.reclassify_formats(ingested, definitions, ["Modern", "Legacy"], processes=1)
+    by_one = current_labels(ingested)
+    for fmt in ("Modern", "Legacy"):  # a new version again, same rules
+        metas = definitions / fmt / "metas.json"
+        metas.write_text(metas.read_text() + "\n")
+    two = store.reclassify_formats(ingested, definitions, ["Modern", "Legacy"], processes=2)
+    assert [r.status for r in one + two] == ["completed"] * 4
+    assert [r.chunks_total for r in two] == [4, 2]  # 10 Modern and 4 Legacy decks
+    assert current_labels(ingested) == by_one and "Red Deck Wins" in by_one.values()
+
+
 def test_explain_a_stored_deck(ingested: str, definitions: Path) -> None:
     store.classify_new_decks(ingested, definitions)
     with psycopg.connect(ingested) as conn:
