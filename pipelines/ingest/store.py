@@ -98,7 +98,8 @@ def _sequence_of(conn: psycopg.Connection, table: str) -> str:
     return _SEQUENCES[table]
 
 
-_SEQUENCES: dict[str, str] = {}  # table -> its id sequence (names never change)
+# Table -> its id sequence. The migrations name them, the same in every database.
+_SEQUENCES: dict[str, str] = {}
 
 
 def _copy(conn: psycopg.Connection, statement: str, lines: list[str]) -> None:
