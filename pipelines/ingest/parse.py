@@ -341,10 +341,16 @@ def _parse_rounds(
                 continue
             dropped += 1
             # Melee records a match from both sides: draws twice, forfeits as 0-2-0 from one
-            # side and 0-0-0 from the other. Keep the decisive record.
-            if match.decisive and not previous.decisive:
+            # side and 0-0-0 from the other. Keep the more informative record.
+            if _evidence(match) > _evidence(previous):
                 kept[key] = match
     return list(kept.values()), dropped
+
+
+def _evidence(match: ParsedMatch) -> tuple[bool, int]:
+    """How much a record of a match says: a decisive score first (DOMAIN.md §2.7), then the
+    games it reports (a played 1-1-1 draw over an unreported 0-0-0); ties keep the first."""
+    return match.decisive, match.p1_games + match.p2_games + match.draw_games
 
 
 @functools.lru_cache(maxsize=65536)

@@ -157,6 +157,29 @@ def test_nul_characters_are_refused_clearly() -> None:
     assert info.value.kind == "nul_character"
 
 
+@pytest.mark.parametrize(
+    ("first", "second", "kept"),
+    [
+        ("0-0-0", "1-1-1", (1, 1, 1)),  # a played draw over an unreported copy
+        ("1-1-1", "0-0-0", (1, 1, 1)),
+        ("0-0-0", "0-2-0", (0, 2, 0)),  # a decisive score over anything else
+        ("2-1-0", "1-1-1", (2, 1, 0)),
+        ("1-1-0", "0-0-1", (1, 1, 0)),  # equal evidence: the first record stays
+    ],
+)
+def test_duplicate_match_records_keep_the_most_informative(
+    first: str, second: str, kept: tuple[int, int, int]
+) -> None:
+    matches = [
+        {"Player1": "a", "Player2": "b", "Result": first},
+        {"Player1": "b", "Player2": "a", "Result": second},
+    ]
+    doc = parse_document(doc_bytes(Rounds=[{"RoundName": "R1", "Matches": matches}]), REL)
+    [match] = doc.matches
+    scores = (match.p1_games, match.p2_games, match.draw_games)
+    assert scores == kept and doc.duplicate_matches == 1
+
+
 def test_bad_match_score_is_a_warning() -> None:
     rounds = [{"RoundName": "R1", "Matches": [{"Player1": "a", "Player2": "b", "Result": "2-1"}]}]
     doc = parse_document(doc_bytes(Rounds=rounds), REL)
