@@ -269,11 +269,12 @@ def _parse_decks(items: list[schema.Deck], warnings: list[tuple[str, str]]) -> l
     for i, item in enumerate(items):
         player = item.Player.strip()
         result = item.Result or ""
-        anchor = item.AnchorUri.strip() or None if item.AnchorUri is not None else None
-        deck_date = item.Date
-        if deck_date is not None:  # the decks of an event mostly share one time stamp
-            iso = dates.get(deck_date)
-            deck_date = dates[deck_date] = iso or _parse_datetime(deck_date, f"Decks[{i}].Date")
+        anchor = (item.AnchorUri or "").strip() or None  # "" and missing: no link
+        deck_date = None
+        if item.Date is not None:  # the decks of an event mostly share one time stamp
+            if item.Date not in dates:
+                dates[item.Date] = _parse_datetime(item.Date, f"Decks[{i}].Date")
+            deck_date = dates[item.Date]
         main = _board(item.Mainboard)
         side = _board(item.Sideboard) if item.Sideboard else ([], [])
         problem = _size_problem(main[1], side[1])
