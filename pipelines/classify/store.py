@@ -56,6 +56,14 @@ _UNLABELLED_DECKS_IN_SCOPE = sql.SQL("""
      WHERE {scope} AND d.id > %(after)s AND NOT EXISTS (
            SELECT 1 FROM deck_archetypes a WHERE a.version_id = %(version)s AND a.deck_id = d.id)
 """).format(scope=_IN_SCOPE)
+# Labels of one version for decks of the scope's format that lie in a dated sibling's range.
+_LABELS_OUT_OF_SCOPE = """
+    DELETE FROM deck_archetypes a USING decks d, tournaments t
+     WHERE a.version_id = %(version)s AND d.id = a.deck_id AND t.id = d.tournament_id
+       AND t.format = %(format)s
+       AND EXISTS (SELECT 1 FROM unnest(%(starts)s::date[], %(ends)s::date[]) AS r(a, b)
+                    WHERE t.event_date BETWEEN r.a AND r.b)
+"""
 _CHUNKS_OF_SCOPE = sql.SQL("""
     INSERT INTO classification_chunks (run_id, chunk_no, first_deck_id, last_deck_id, decks)
     SELECT %(run)s, n, min(id), max(id), count(*)
@@ -338,33 +346,58 @@ def classify_new_decks(dsn: str, formats_dir: Path) -> dict[str, int]:
 
     A format's events are classified by its folder, or by a dated folder of the format
     (historical Standard) when one covers the event's date. Definitions seen for the first
-    time get activated. Part of the ingestion chain; returns decks labelled per folder.
+    time get activated. Each format is done in one transaction, so readers never see a deck
+    with two labels or none when dated folders come or go. Part of the ingestion chain;
+    returns decks labelled per folder.
     """
     definitions = _load_all_cached(formats_dir, _signature(formats_dir))
     done: dict[str, int] = {}
     with psycopg.connect(dsn, application_name="manalytics-classify") as conn:
         formats = [r[0] for r in conn.execute("SELECT DISTINCT format FROM tournaments")]
-        for name in _definitions_for(definitions, formats):
-            fmt = definitions[name]
+        for fmt_name, folders in _folders_by_format(definitions, formats).items():
             with conn.transaction():
-                version_id = _active_or_new(conn, fmt, origin_of(formats_dir, fmt))
-                rows = _unlabelled(conn, _compiled(fmt), _scope(formats_dir, name), version_id)
-                done[name] = write_labels(conn, version_id, rows, fresh=True)
+                _retire_removed_dated_folders(conn, fmt_name, folders)
+                for name in folders:
+                    fmt = definitions[name]
+                    version_id = _active_or_new(conn, fmt, origin_of(formats_dir, fmt))
+                    scope = _scope(formats_dir, name)
+                    if scope["starts"]:  # ranges now classified by a dated folder
+                        _drop_labels_out_of_scope(conn, version_id, scope)
+                    rows = _unlabelled(conn, _compiled(fmt), scope, version_id)
+                    done[name] = write_labels(conn, version_id, rows, fresh=True)
     return done
 
 
-def _definitions_for(definitions: dict[str, FormatDefinitions], formats: list[str]) -> list[str]:
-    """The folders classifying events of ``formats``: each format's own folder (exact name,
-    then any case) and its dated folders. Formats without definitions stay unlabelled
-    (readers show Unknown)."""
+def _folders_by_format(
+    definitions: dict[str, FormatDefinitions], formats: list[str]
+) -> dict[str, list[str]]:
+    """Per format with events (case-folded): the folders classifying them, i.e. its own
+    folder (exact name, then any case) and its dated folders. Formats without definitions
+    stay unlabelled (readers show Unknown)."""
     wanted = {f.casefold() for f in formats}
-    folders = []
+    by_format: dict[str, list[str]] = {}
     for folder in sorted(definitions):
         scope = definitions_scope(folder)
         own = scope.dated or pick_definitions(definitions, scope.format, None) == folder
         if own and scope.format.casefold() in wanted:
-            folders.append(folder)
-    return folders
+            by_format.setdefault(scope.format.casefold(), []).append(folder)
+    return by_format
+
+
+def _retire_removed_dated_folders(conn: psycopg.Connection, fmt: str, folders: list[str]) -> None:
+    """A dated folder that is gone stops labelling its range (its labels stay stored)."""
+    for (active,) in conn.execute("SELECT format FROM active_definitions").fetchall():
+        scope = definitions_scope(active)
+        if scope.dated and scope.format.casefold() == fmt and active not in folders:
+            conn.execute("DELETE FROM active_definitions WHERE format = %s", (active,))
+
+
+def _drop_labels_out_of_scope(
+    conn: psycopg.Connection, version_id: int, scope: dict[str, Any]
+) -> None:
+    """An undated folder's labels of decks a dated folder now classifies (it appeared after
+    they were labelled): without this they would have two current labels."""
+    conn.execute(_LABELS_OUT_OF_SCOPE, {**scope, "version": version_id})
 
 
 def _active_or_new(conn: psycopg.Connection, fmt: FormatDefinitions, origin: str) -> int:

@@ -153,29 +153,40 @@ def test_decks_ingested_during_a_run_are_labelled_at_the_switch(
     assert labels(pg_dsn, "Modern")["alice_mtg"] == ["Red Deck Wins"]
 
 
+def labelled_twice(dsn: str) -> int:
+    sql = "SELECT count(*) FROM (SELECT deck_id FROM current_deck_archetypes " + (
+        "GROUP BY deck_id HAVING count(*) > 1) x"
+    )
+    with psycopg.connect(dsn) as conn:
+        return int(conn.execute(sql).fetchone()[0])  # type: ignore[index]
+
+
 def test_a_dated_folder_classifies_the_events_of_its_range(
     ingested: str, definitions: Path
 ) -> None:
-    # Like MTGOFormatData's historical Standard rotations: Modern's rules for 1-9 March 2025.
-    shutil.copytree(definitions / "Modern", definitions / "Modern-20250301-20250309")
-    rename_burn(definitions, "Modern-20250301-20250309")
+    assert store.classify_new_decks(ingested, definitions)["Modern"] == 10
+    assert labels(ingested, "Modern")["alice_mtg"] == ["Mono Red Burn"]
+    # A folder appears with Modern's rules for 1-9 March 2025, like MTGOFormatData's
+    # historical Standard rotations.
+    dated = definitions / "Modern-20250301-20250309"
+    shutil.copytree(definitions / "Modern", dated)
+    rename_burn(definitions, dated.name)
     done = store.classify_new_decks(ingested, definitions)
-    # The challenge of 9 March (4 decks) by the dated rules; the league of 12 March (6) not.
-    assert (done["Modern-20250301-20250309"], done["Modern"]) == (4, 6)
-    modern = labels(ingested, "Modern")
-    assert modern["alice_mtg"] == ["Red Deck Wins"]
-    twice = "SELECT count(*) FROM (SELECT deck_id FROM current_deck_archetypes " + (
-        "GROUP BY deck_id HAVING count(*) > 1) x"
-    )
-    with psycopg.connect(ingested) as conn:
-        assert conn.execute(twice).fetchone() == (0,)  # one label per deck, from one folder
+    # The challenge of 9 March (4 decks) by the dated rules; the league of 12 March not.
+    assert (done[dated.name], done["Modern"]) == (4, 0)
+    assert labels(ingested, "Modern")["alice_mtg"] == ["Red Deck Wins"]
+    assert labelled_twice(ingested) == 0  # the undated labels of its range are gone
     run = store.start_reclassification(ingested, definitions, "modern")  # any spelling
     assert (run.format, run.decks_total) == ("Modern", 6)
     with psycopg.connect(ingested) as conn:
         deck_id = conn.execute("SELECT id FROM decks WHERE player = 'alice_mtg'").fetchone()[0]  # type: ignore[index]
     text = store.explain_deck(ingested, definitions, deck_id)
-    assert "Definitions: Modern-20250301-20250309" in text
-    assert "Stored label: Red Deck Wins" in text
+    assert f"Definitions: {dated.name}" in text and "Stored label: Red Deck Wins" in text
+    # The folder goes away again: its range returns to the undated rules.
+    shutil.rmtree(dated)
+    assert store.classify_new_decks(ingested, definitions)["Modern"] == 4
+    assert labels(ingested, "Modern")["alice_mtg"] == ["Mono Red Burn"]
+    assert labelled_twice(ingested) == 0
 
 
 def current_labels(dsn: str) -> dict[int, str]:
