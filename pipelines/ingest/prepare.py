@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import orjson
+
 from pipelines.ingest import copy as c
 from pipelines.ingest.parse import (
     DocumentError,
@@ -166,19 +168,11 @@ def _needs_escape(value: str) -> bool:
 
 
 def _standing(s: ParsedStanding) -> tuple[str, str]:
-    fields = (
-        c.number(s.rank),
-        c.text(s.player),
-        c.text(s.player_key),
-        c.number(s.points),
-        c.number(s.wins),
-        c.number(s.losses),
-        c.number(s.draws),
-        c.number(s.omwp),
-        c.number(s.gwp),
-        c.number(s.ogwp),
-    )
-    return "\t".join(fields), s.player_key
+    # orjson writes the numbers, above all the three floats, several times faster than str().
+    numbers = orjson.dumps([s.points, s.wins, s.losses, s.draws, s.omwp, s.gwp, s.ogwp])
+    rest = numbers.decode()[1:-1].replace(",", "\t").replace("null", c.NULL)
+    text = f"{c.number(s.rank)}\t{c.text(s.player)}\t{c.text(s.player_key)}\t{rest}"
+    return text, s.player_key
 
 
 def _match(m: ParsedMatch) -> tuple[str, str | None, str | None]:
