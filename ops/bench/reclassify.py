@@ -76,11 +76,9 @@ def main() -> None:
         n, matcher_s = matcher_only(dsn, local)
     rate = statistics.median(rates)
     print(f"first labelling   {first:7d} decks  {first_s:6.2f} s  {first / first_s:9,.0f} decks/s")
-    spread = f"median of {RUNS}: {min(rates):,.0f} - {max(rates):,.0f}"
-    print(
-        f"reclassification  {again:7d} decks  {again / rate:6.2f} s  {rate:9,.0f} decks/s", end=""
-    )
-    print(f"  ({spread})")
+    spread = f"(median of {RUNS}: {min(rates):,.0f} - {max(rates):,.0f})"
+    line = f"reclassification  {again:7d} decks  {again / rate:6.2f} s  {rate:9,.0f} decks/s"
+    print(line, spread)
     print(f"matcher alone     {n:7d} decks  {matcher_s:6.2f} s  {n / matcher_s:9,.0f} decks/s")
     headline(
         {

@@ -424,40 +424,39 @@ def _load_format(folder: Path, shared: _SharedColours, name: str | None) -> Form
         digest.update(f"{label}\0{len(data)}\0".encode())
         digest.update(data)
 
-    def read_hashed(path: Path, label: str) -> Any:
-        data, obj = _read(path)
+    def read_hashed(path: Path, label: str) -> bytes:
+        data = _read_bytes(path)
         hashed(label, data)
-        return obj
+        return data
 
     hashed("card_colors", shared.data)
     lands, nonlands = dict(shared.lands), dict(shared.nonlands)
     colours = hashlib.sha256(shared.data)
     overrides = folder / "color_overrides.json"
     if overrides.is_file():
-        data, obj = _read(overrides)
-        hashed("overrides", data)
+        data = read_hashed(overrides, "overrides")
         colours.update(data)
-        o_lands, o_nonlands = parse_colour_table(obj, overrides)
+        o_lands, o_nonlands = parse_colour_table(parse_lenient_json(data, overrides), overrides)
         lands.update(o_lands)  # override entries insert or replace (§3.3)
         nonlands.update(o_nonlands)
     metas_path = folder / "metas.json"
     if not metas_path.is_file():
         raise DefinitionError(metas_path, "missing metas.json")
-    metas = parse_metas(read_hashed(metas_path, "metas"), metas_path)
-    archetypes = []
-    for path in json_files(folder / "Archetypes"):
-        data = _read_bytes(path)
-        hashed(f"Archetypes/{path.name}", data)
-        archetypes.append(_archetype_of(data, path))
-    fallbacks = []
-    for path in json_files(folder / "Fallbacks"):
-        data = _read_bytes(path)
-        hashed(f"Fallbacks/{path.name}", data)
-        fallbacks.append(_fallback_of(data, path))
+    metas = parse_metas(
+        parse_lenient_json(read_hashed(metas_path, "metas"), metas_path), metas_path
+    )
+    archetypes = tuple(
+        _archetype_of(read_hashed(p, f"Archetypes/{p.name}"), p)
+        for p in json_files(folder / "Archetypes")
+    )
+    fallbacks = tuple(
+        _fallback_of(read_hashed(p, f"Fallbacks/{p.name}"), p)
+        for p in json_files(folder / "Fallbacks")
+    )
     return FormatDefinitions(
         name=name or folder.name,
-        archetypes=tuple(archetypes),
-        fallbacks=tuple(fallbacks),
+        archetypes=archetypes,
+        fallbacks=fallbacks,
         lands=MappingProxyType(lands),
         nonlands=MappingProxyType(nonlands),
         metas=metas,

@@ -205,7 +205,7 @@ def _colour_bits(fmt: FormatDefinitions) -> dict[str, int]:
     """
     if not fmt.colours_version:
         return _compute_colour_bits(fmt.lands, fmt.nonlands)
-    key = (fmt.name, fmt.colours_version)
+    key = fmt.colours_version
     if key not in _COLOUR_BITS_CACHE:
         if len(_COLOUR_BITS_CACHE) >= _COLOUR_BITS_CACHE_LIMIT:
             _COLOUR_BITS_CACHE.clear()
@@ -228,7 +228,7 @@ def _compute_colour_bits(
     return colour_bits
 
 
-_COLOUR_BITS_CACHE: dict[tuple[str, str], dict[str, int]] = {}
+_COLOUR_BITS_CACHE: dict[str, dict[str, int]] = {}
 _COLOUR_BITS_CACHE_LIMIT = 32
 
 

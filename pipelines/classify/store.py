@@ -56,14 +56,12 @@ _UNLABELLED_DECKS_IN_SCOPE = sql.SQL("""
      WHERE {scope} AND d.id > %(after)s AND NOT EXISTS (
            SELECT 1 FROM deck_archetypes a WHERE a.version_id = %(version)s AND a.deck_id = d.id)
 """).format(scope=_IN_SCOPE)
-# Labels of one version for decks of the scope's format that lie in a dated sibling's range.
-_LABELS_OUT_OF_SCOPE = """
+# Labels of one version for decks of the scope's format that lie outside the scope.
+_LABELS_OUT_OF_SCOPE = sql.SQL("""
     DELETE FROM deck_archetypes a USING decks d, tournaments t
      WHERE a.version_id = %(version)s AND d.id = a.deck_id AND t.id = d.tournament_id
-       AND t.format = %(format)s
-       AND EXISTS (SELECT 1 FROM unnest(%(starts)s::date[], %(ends)s::date[]) AS r(a, b)
-                    WHERE t.event_date BETWEEN r.a AND r.b)
-"""
+       AND t.format = %(format)s AND NOT ({scope})
+""").format(scope=_IN_SCOPE)
 _CHUNKS_OF_SCOPE = sql.SQL("""
     INSERT INTO classification_chunks (run_id, chunk_no, first_deck_id, last_deck_id, decks)
     SELECT %(run)s, n, min(id), max(id), count(*)

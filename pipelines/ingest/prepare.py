@@ -141,15 +141,10 @@ def from_parsed(doc: ParsedDocument) -> PreparedDocument:
 
 
 def _deck(d: ParsedDeck) -> PreparedDeck:
-    # Hot path (one call per deck). Only player, result and anchor come from user input;
-    # the other columns are numbers and our own ISO dates, never in need of escaping.
-    player, result, anchor = d.player, d.result, d.anchor_uri
-    if _needs_escape(player + result + (anchor or "")):
-        player, result, anchor = c.text(player), c.text(result), c.text(anchor)
     text = (
-        f"{player}\t{c.text(d.player_key)}\t{result}\t{c.number(d.rank)}\t"
+        f"{c.text(d.player)}\t{c.text(d.player_key)}\t{c.text(d.result)}\t{c.number(d.rank)}\t"
         f"{c.number(d.record_wins)}\t{c.number(d.record_losses)}\t{c.number(d.record_draws)}\t"
-        f"{anchor or c.NULL}\t{d.deck_date or c.NULL}"
+        f"{c.text(d.anchor_uri)}\t{c.text(d.deck_date)}"
     )
     return PreparedDeck(
         player_key=d.player_key,
@@ -161,10 +156,6 @@ def _deck(d: ParsedDeck) -> PreparedDeck:
         side_counts=c.int_array(d.side_counts),
         totals=f"{sum(d.main_counts)}\t{sum(d.side_counts)}\t{c.bytea(d.decklist_hash)}",
     )
-
-
-def _needs_escape(value: str) -> bool:
-    return "\\" in value or "\t" in value or "\n" in value or "\r" in value
 
 
 def _standing(s: ParsedStanding) -> tuple[str, str]:

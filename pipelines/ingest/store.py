@@ -77,11 +77,13 @@ def _reserve_ids(conn: psycopg.Connection, table: str, n: int) -> list[int]:
     if n == 0:
         return []
     sequence = _sequence_of(conn, table)
-    lo, hi = conn.execute(
+    row = conn.execute(
         "SELECT min(v), max(v) FROM (SELECT nextval(%s::regclass) AS v "
         "FROM generate_series(1, %s)) AS drawn",
         (sequence, n),
-    ).fetchone() or (0, 0)
+    ).fetchone()
+    assert row is not None  # an aggregate always returns its one row
+    lo, hi = row
     if hi - lo + 1 == n:  # nobody else drew meanwhile: the ids are lo..hi, no list to send
         return list(range(lo, hi + 1))
     # Another session drew from the sequence at the same time: draw again, as a list (the
