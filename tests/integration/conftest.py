@@ -10,6 +10,7 @@ test process uses its own logical database, flushed per test.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from urllib.parse import urlsplit, urlunsplit
@@ -87,7 +88,9 @@ def drop_database(admin_dsn: str, name: str) -> None:
 @pytest.fixture(scope="session")
 def pg_template(pg_admin_dsn: str, request: pytest.FixtureRequest) -> Iterator[str]:
     """Name of a migrated template database for this test process."""
-    name = f"manalytics_tmpl_{_worker(request.config)}"
+    # The process id keeps two test runs on one server (two checkouts) from dropping each
+    # other's template.
+    name = f"manalytics_tmpl_{_worker(request.config)}_{os.getpid()}"
     dsn = create_database(pg_admin_dsn, name)
     migrations.upgrade(dsn)
     yield name
