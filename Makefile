@@ -1,6 +1,6 @@
 # Manalytics developer entry points. Needs only Python >= 3.11 and git:
 #   make run     everything on this machine (embedded PostgreSQL + Redis, demo data, API)
-#   make test    the test suite          make lint    ruff check + format check
+#   make test    the test suite          make lint    ruff check + format check + mypy
 #   make bench   the benchmarks
 # The virtualenv (.venv) is created on first use and re-installed only when pyproject.toml
 # changes (stamp file .venv/.installed).
@@ -38,6 +38,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -160,7 +160,7 @@ def request_identity() -> str | None:
     revocation list (no Redis round trip on public reads). Bad tokens count as anonymous.
     """
     if "identity" in g:
-        return g.identity  # type: ignore[no-any-return]
+        return g.identity
     identity = None
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer ") and len(header) < 4096:

@@ -32,7 +32,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import psycopg
@@ -190,7 +190,7 @@ class ResponseCache:
             return False
         if value is None:
             return None
-        etag, _, body = bytes(value).partition(b"\n")
+        etag, _, body = cast(bytes, value).partition(b"\n")
         return etag.decode("ascii"), body
 
     def set(self, key: str, etag: str, body: bytes) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 import redis
@@ -95,7 +95,7 @@ def problem(
     }
     if errors:
         body["errors"] = [dict(e) for e in errors]
-    response = current_app.json.response(body)
+    response = cast(Response, current_app.json.response(body))
     response.status_code = status
     response.mimetype = PROBLEM_MIMETYPE
     response.headers["Cache-Control"] = "no-store"

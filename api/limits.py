@@ -24,6 +24,8 @@ a second app (tests) would silently inherit the first one's configuration.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Flask, current_app, request
 from flask_limiter import Limiter
 
@@ -35,7 +37,7 @@ from api.auth import request_identity
 STRATEGY = "sliding-window-counter"
 # Redis timeouts of the limiter's storage: a dead Redis costs a request this much at most,
 # then the in-memory fallback takes over until a background re-check succeeds.
-STORAGE_OPTIONS = {"socket_connect_timeout": 0.25, "socket_timeout": 0.5}
+STORAGE_OPTIONS: dict[str, Any] = {"socket_connect_timeout": 0.25, "socket_timeout": 0.5}
 
 
 def client_ip() -> str:

@@ -56,7 +56,7 @@ _view_options = Talisman()
 
 def allow_plain_http(view: F) -> F:
     """Exempt a view from the HTTPS redirect (health probes and metrics scrapers)."""
-    return _view_options(force_https=False)(view)  # type: ignore[no-any-return]
+    return _view_options(force_https=False)(view)
 
 
 def install_proxy_fix(app: Flask, trusted_proxies: int) -> None:

@@ -44,7 +44,7 @@ from types import FrameType
 from typing import Any, TextIO
 
 from pipelines.core.services import EmbeddedServices, ServiceError, ensure_services
-from pipelines.core.settings import REPO_ROOT, Settings, SettingsError
+from pipelines.core.settings import REPO_ROOT, Settings, SettingsError, settings_environment
 
 DEMO_SEED = 42
 DEMO_DIRNAME = "demo-cache"
@@ -223,37 +223,19 @@ def _tail(path: Path, lines: int = 15) -> str:
 # --------------------------------------------------------------------------------------------
 # environment of the children
 
+
 # Settings field -> environment variable, for everything a child must see exactly as here.
-_CHILD_ENV_FIELDS = {
-    "env": "MANALYTICS_ENV",
-    "database_url": "DATABASE_URL",
-    "redis_url": "REDIS_URL",
-    "var_dir": "MANALYTICS_VAR_DIR",
-    "data_dir": "MANALYTICS_DATA_DIR",
-    "cache_dir": "MANALYTICS_CACHE_DIR",
-    "formats_dir": "MANALYTICS_FORMATS_DIR",
-    "demo_decks": "MANALYTICS_DEMO_DECKS",
-    "beat_schedule_filename": "BEAT_SCHEDULE_FILENAME",
-    "celery_visibility_timeout": "CELERY_VISIBILITY_TIMEOUT",
-    "ingest_hour_utc": "INGEST_HOUR_UTC",
-    "log_level": "LOG_LEVEL",
-    "http_host": "HTTP_HOST",
-    "http_port": "HTTP_PORT",
-}
-
-
 def child_environment(settings: Settings, **extra: str) -> dict[str, str]:
     """The environment of a child process: ours, plus ``settings`` written back as variables.
 
     This is one of the places allowed to touch ``os.environ``: it builds a subprocess env.
     """
     env = dict(os.environ)
-    for name, var in _CHILD_ENV_FIELDS.items():
-        value = getattr(settings, name)
+    for var, value in settings_environment(settings).items():
         if value is None:
             env.pop(var, None)
         else:
-            env[var] = str(value)
+            env[var] = value
     env["PYTHONUNBUFFERED"] = "1"
     env.update(extra)
     return env
@@ -282,8 +264,8 @@ class _Signals:
         if threading.current_thread() is not threading.main_thread():
             yield self  # signal handlers can only be set from the main thread
             return
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            self.previous[signum] = signal.signal(signum, self.handler)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self.previous[sig] = signal.signal(sig, self.handler)
         try:
             yield self
         finally:

@@ -55,7 +55,7 @@ def close_pool() -> None:
     _pool, _pool_pid = None, None
 
 
-class ManalyticsTask(Task):  # type: ignore[misc]  # celery is untyped
+class ManalyticsTask(Task):
     """Project base task: resolved settings and the per-process pool at hand."""
 
     @property

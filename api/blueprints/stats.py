@@ -138,7 +138,7 @@ def _periods() -> dict[str, list[tuple[date, str]]]:
         except (OSError, ValueError):  # unreadable definitions: only standard windows
             cached = {}
         res.extra["periods"] = cached
-    return cached  # type: ignore[no-any-return]
+    return cached
 
 
 def _period_window(fmt: str, name: str) -> WindowArg | None:
@@ -180,7 +180,7 @@ def window_arg(fmt: str, q: Mapping[str, Any], default: str = "last30") -> Windo
         return (start, end)
     window = window or default
     if window in STANDARD_WINDOW_KEYS:
-        return window  # type: ignore[no-any-return]
+        return window
     resolved = _period_window(fmt, window)
     if resolved is None:
         raise ApiError(

@@ -40,7 +40,7 @@ def measure(root: Path, label: str, runs: int) -> dict[str, float]:
     figures = {"parse_only_decks_per_s": decks / parse_s}
     if cache._worker_count(len(list(root.rglob("*.json")))) > 1:
         saved = cache._worker_count
-        cache._worker_count = lambda n: 1  # baseline: everything in one process
+        cache._worker_count = lambda n_files: 1  # baseline: everything in one process
         serial = ingest_cache(fresh_database("manalytics_bench_ingest"), root)
         cache._worker_count = saved
         figures["in_process_decks_per_s"] = serial.decks / serial.seconds

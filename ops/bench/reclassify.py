@@ -31,7 +31,7 @@ def matcher_only(dsn: str, formats_dir: Path) -> tuple[int, float]:
     """Decks and seconds for detection alone over decks already in memory."""
     definitions = load_all(formats_dir)
     with psycopg.connect(dsn) as conn:
-        names = dict(conn.execute("SELECT id, name FROM cards").fetchall())
+        names: dict[int, str] = dict(conn.execute("SELECT id, name FROM cards").fetchall())
         rows = conn.execute(
             "SELECT t.format, d.main_card_ids, d.main_counts, d.side_card_ids, d.side_counts "
             "FROM decks d JOIN tournaments t ON t.id = d.tournament_id"

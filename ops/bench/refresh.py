@@ -183,7 +183,7 @@ def load(
     if scale > 1 and synthetic == "generator":
         import tempfile
 
-        from pipelines.demo.generator import generate  # type: ignore[import-not-found]
+        from pipelines.demo.generator import generate
 
         with tempfile.TemporaryDirectory(prefix="bench-refresh-") as tmp:
             generate(Path(tmp), scale * sample_decks, 1)

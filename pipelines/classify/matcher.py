@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from functools import reduce
 from itertools import chain, repeat
 from operator import mul, or_
+from typing import cast
 
 from pipelines.classify.definitions import (
     CANONICAL_COLOURS,
@@ -240,6 +241,11 @@ def _evaluated_cards(cond: Condition) -> tuple[str, ...]:
 class CompiledFormat:
     """A format compiled for fast detection; build with :func:`compile_format`."""
 
+    # Set only on id-keyed clones (:meth:`for_card_ids`): the name-keyed original and the
+    # ids taught so far.
+    _by_name: CompiledFormat
+    card_ids: set[int]
+
     def __init__(
         self,
         fmt: FormatDefinitions,
@@ -250,7 +256,8 @@ class CompiledFormat:
         self.mode = ConflictMode.parse(mode)
         self.min_similarity = min_similarity
         comp = _Compiler(fmt)
-        self.vocabulary: dict[str, int] = comp.vocabulary
+        # Name-keyed here; id-keyed clones (for_card_ids) get dicts of their own.
+        self.vocabulary = cast("dict[CardKey, int]", comp.vocabulary)
         k = comp.k
         self._k = k
         self._word_mask = (1 << (3 * k)) - 1
@@ -258,7 +265,9 @@ class CompiledFormat:
         self._build_rules(comp)
         self._build_cards(comp, fmt)
         self._build_fallbacks(fmt)
-        self._companions = {card: i for i, (card, _label) in enumerate(COMPANIONS)}
+        self._companions: dict[CardKey, int] = {
+            card: i for i, (card, _label) in enumerate(COMPANIONS)
+        }
         self._cache: dict[tuple, Detection] = {}
 
     # -- compilation -------------------------------------------------------------------------
@@ -295,8 +304,8 @@ class CompiledFormat:
     def _build_cards(self, comp: _Compiler, fmt: FormatDefinitions) -> None:
         k = self._k
         colour_bits = _colour_bits(fmt)
-        self._main_bits: dict[str, int] = dict(colour_bits)
-        self._side_bits: dict[str, int] = dict(colour_bits)
+        self._main_bits = cast("dict[CardKey, int]", dict(colour_bits))
+        self._side_bits = cast("dict[CardKey, int]", dict(colour_bits))
         # Cards the rules look at also carry their condition and candidate bits.
         for name in set(comp.vocabulary) | set(self._key_cards):
             common = colour_bits.get(name, 0) | self._key_cards.get(name, 0) << self._cand_shift
@@ -312,7 +321,7 @@ class CompiledFormat:
 
     def _build_fallbacks(self, fmt: FormatDefinitions) -> None:
         # Per card, the fallbacks listing it as one packed int: field j = fallback j.
-        self._fallback_packed: dict[str, int] = {}
+        self._fallback_packed: dict[CardKey, int] = {}
         for j, fallback in enumerate(fmt.fallbacks):
             for card in set(fallback.common_cards):
                 self._fallback_packed[card] = self._fallback_packed.get(card, 0) | (

@@ -628,10 +628,10 @@ class _Generator:
             match_count += len(out)
             rounds.append({"RoundName": round_name, "Matches": out})
         if bracket:
-            for round_name, matches in zip(BRACKET_ROUND_NAMES[8], bracket.rounds, strict=True):
+            for round_name, played in zip(BRACKET_ROUND_NAMES[8], bracket.rounds, strict=True):
                 out = [
                     {"Player1": pname(w), "Player2": pname(loser), "Result": f"{gw}-{gl}-0"}
-                    for w, loser, gw, gl in matches
+                    for w, loser, gw, gl in played
                     if has_deck[w] or has_deck[loser]
                 ]
                 if not out:  # no published list reached this round: it is not in any history

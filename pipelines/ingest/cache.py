@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import psycopg.types.json
 
 from pipelines.ingest.parse import path_info
 from pipelines.ingest.prepare import PreparedFile, prepare_file

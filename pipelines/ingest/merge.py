@@ -16,6 +16,7 @@ The result depends only on the set of documents, never on the order they were re
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
@@ -33,7 +34,7 @@ class _Document(Protocol):
     @property
     def document_key(self) -> str: ...
     @property
-    def decks(self) -> list[_Deck]: ...
+    def decks(self) -> Sequence[_Deck]: ...
 
 
 D = TypeVar("D", bound=_Document)

@@ -61,7 +61,7 @@ def load_state(conn: psycopg.Connection) -> IngestState:
             "SELECT path, size_bytes, mtime_ns, sha256, status, tournament_id FROM source_files"
         )
     }
-    sources = dict(conn.execute("SELECT name, id FROM sources").fetchall())
+    sources: dict[str, int] = dict(conn.execute("SELECT name, id FROM sources").fetchall())
     documents = {bytes(sha): i for sha, i in conn.execute("SELECT sha256, id FROM raw_documents")}
     tournaments = {
         (sid, ext): tid
@@ -107,7 +107,7 @@ _SEQUENCES: dict[str, str] = {}
 def _copy(conn: psycopg.Connection, statement: str, lines: list[str]) -> None:
     if not lines:
         return
-    with conn.cursor().copy(statement) as copy:  # type: ignore[arg-type]
+    with conn.cursor().copy(statement) as copy:
         copy.write("".join(lines))
 
 

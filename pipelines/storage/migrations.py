@@ -148,7 +148,7 @@ def _apply(conn: psycopg.Connection, migration: Migration) -> None:
     if sql.lstrip().startswith(NO_TRANSACTION_MARKER):
         # CREATE INDEX CONCURRENTLY and friends cannot run inside a transaction.
         conn.execute(_timeouts("SESSION"))
-        conn.execute(sql)  # type: ignore[arg-type]  # trusted file from sql/migrations
+        conn.execute(sql)  # trusted file from sql/migrations
         conn.execute("RESET lock_timeout; RESET statement_timeout")
         conn.execute(
             "INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
@@ -158,7 +158,7 @@ def _apply(conn: psycopg.Connection, migration: Migration) -> None:
     # Script and bookkeeping commit together: a failed migration leaves no trace.
     with conn.transaction():
         conn.execute(_timeouts("LOCAL"))
-        conn.execute(sql)  # type: ignore[arg-type]
+        conn.execute(sql)
         conn.execute(
             "INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
             (migration.version, migration.name, migration.checksum),
@@ -179,7 +179,7 @@ def downgrade(dsn: str, steps: int = 1, directory: Path = MIGRATIONS_DIR) -> lis
                 raise MigrationError(f"applied migration {version:04d} has no file to revert it")
             with conn.transaction():
                 conn.execute(_timeouts("LOCAL"))
-                conn.execute(migration.down_sql)  # type: ignore[arg-type]
+                conn.execute(migration.down_sql)
                 conn.execute("DELETE FROM schema_migrations WHERE version = %s", (version,))
             reverted.append(f"{version:04d}_{migration.name}")
     return reverted

@@ -8,10 +8,12 @@ import pytest
 
 from pipelines.core.settings import (
     REDIS_DBS,
+    REPO_ROOT,
     SETTINGS_DOC,
     Settings,
     SettingsError,
     load_settings,
+    settings_environment,
     settings_markdown,
 )
 
@@ -113,6 +115,23 @@ def test_markdown_table_lists_every_variable() -> None:
     table = settings_markdown()
     for doc in SETTINGS_DOC:
         assert f"`{doc.env}`" in table
+
+
+def test_readme_table_is_the_generated_one() -> None:
+    """The README's settings table is exactly what the code declares (regenerate it with
+    ``manalytics settings --markdown`` after adding a setting)."""
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    assert settings_markdown() in readme
+
+
+def test_child_environment_round_trips() -> None:
+    """A child process given the settings as variables reads the same settings."""
+    settings = load_settings(EXAMPLES)
+    variables = {k: v for k, v in settings_environment(settings).items() if v is not None}
+    assert load_settings(variables) == settings
+    assert load_settings(
+        {k: v for k, v in settings_environment(load_settings({})).items() if v is not None}
+    ) == load_settings({})
 
 
 @pytest.mark.parametrize(
