@@ -27,8 +27,7 @@ from flask import Flask
 from flask.json.provider import JSONProvider
 
 from pipelines.auth.passwords import BCRYPT_ROUNDS
-from pipelines.core.services import resolve_services
-from pipelines.core.settings import Settings, SettingsError, get_settings
+from pipelines.core.settings import Settings, SettingsError, get_settings, require_services
 
 SETTINGS_KEY = "MANALYTICS_SETTINGS"
 # Request bodies are small JSON objects (credentials, a format name).
@@ -86,10 +85,7 @@ def _resolve(override: dict[str, Any]) -> Settings:
     }
     if urls:
         settings = replace(settings, **urls)
-    if not settings.database_url or not settings.redis_url:
-        # Development only: production settings refuse to load without both URLs.
-        settings = resolve_services(settings)
-    return settings
+    return require_services(settings)
 
 
 def create_app(config_override: dict[str, Any] | None = None) -> Flask:
@@ -98,7 +94,7 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     ``config_override`` updates ``app.config`` last. Three keys are understood specially:
     ``MANALYTICS_SETTINGS`` (a :class:`~pipelines.core.settings.Settings` replacing the
     process settings), ``DATABASE_URL`` and ``REDIS_URL`` (replace those two settings). A
-    service URL still unset afterwards is resolved to the embedded service.
+    service URL still unset afterwards is an error (production processes start no services).
     """
     from api.auth import init_jwt
     from api.blueprints import register_blueprints

@@ -25,7 +25,7 @@ def database_url() -> str:
     settings = get_settings()
     if settings.database_url:
         return settings.database_url
-    from pipelines.core.services import resolve_services
+    from pipelines.dev.services import resolve_services
 
     resolved = resolve_services(settings, need_redis=False)
     assert resolved.database_url is not None
@@ -126,7 +126,7 @@ def _register_ingest(sub: SubParsers) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from pipelines.runner import run
+    from pipelines.dev.runner import run
 
     return run(get_settings())
 

@@ -7,10 +7,10 @@ Start a worker / beat with::
 
 Configuration is lazy: importing this module neither reads the broker URL nor starts
 anything. The first time Celery needs its configuration (worker or beat start-up, the first
-``send_task``), :func:`worker_settings` resolves the services — with ``REDIS_URL`` /
-``DATABASE_URL`` unset that starts or reuses the embedded ones, exactly like ``manalytics
-run``. Per-process database resources are created in ``worker_process_init`` (see
-:mod:`workers.base`), never at import time and never before fork.
+``send_task``), :func:`worker_settings` reads the service URLs from settings (both must be
+set; ``manalytics run`` sets them for the worker and beat it starts). Per-process database
+resources are created in ``worker_process_init`` (see :mod:`workers.base`), never at import
+time and never before fork.
 
 Settings and their reasons: ENGINEERING.md §5 (Celery rows).
 """
@@ -27,8 +27,7 @@ from celery import Celery
 from celery.schedules import crontab, schedule
 from kombu import Exchange, Queue
 
-from pipelines.core.services import resolve_services
-from pipelines.core.settings import REPO_ROOT, Settings, get_settings
+from pipelines.core.settings import REPO_ROOT, Settings, get_settings, require_services
 
 QUEUES = ("ingest", "classify", "refresh")
 # Light housekeeping (maintenance.*) shares the refresh queue, so a worker consuming the three
@@ -50,10 +49,10 @@ _resolved: Settings | None = None
 
 
 def worker_settings() -> Settings:
-    """This process's settings with service URLs resolved (embedded ones started if unset)."""
+    """This process's settings; both service URLs must be set (no embedded services here)."""
     global _resolved
     if _resolved is None:
-        _resolved = resolve_services(get_settings())
+        _resolved = require_services(get_settings())
     return _resolved
 
 

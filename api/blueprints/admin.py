@@ -58,10 +58,8 @@ def ingest_roots(settings: Settings) -> list[Path]:
 
 
 def _ingest_root(settings: Settings, requested: str | None) -> Path:
-    from pipelines.runner import nightly_cache_dir
-
     if requested is None:
-        default = nightly_cache_dir(settings)
+        default = settings.cache_dir
         if default is None:
             raise ApiError(
                 422,

@@ -45,8 +45,8 @@ from urllib.parse import quote
 import psycopg
 
 from ops.bench.common import fresh_database, headline, server_dsn
-from pipelines.core.services import redis_server_binary
 from pipelines.core.settings import REPO_ROOT, get_settings
+from pipelines.dev.services import redis_server_binary
 
 BENCH_DB = "manalytics_bench_api"
 GUNICORN_CONF = REPO_ROOT / "ops" / "gunicorn.conf.py"

@@ -26,7 +26,7 @@ def server_dsn() -> str:
         with psycopg.connect(LOCAL_PG, connect_timeout=2):
             return LOCAL_PG
     except psycopg.OperationalError:
-        from pipelines.core.services import resolve_services
+        from pipelines.dev.services import resolve_services
 
         resolved = resolve_services(settings)
         assert resolved.database_url

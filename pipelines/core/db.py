@@ -32,7 +32,7 @@ POOL_RECONNECT_TIMEOUT = 300.0
 def _require_dsn(settings: Settings) -> str:
     if not settings.database_url:
         raise SettingsError(
-            "DATABASE_URL is not resolved yet (call pipelines.core.services.resolve_services)"
+            "DATABASE_URL is not resolved yet (call pipelines.dev.services.resolve_services)"
         )
     return settings.database_url
 

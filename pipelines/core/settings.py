@@ -458,6 +458,29 @@ def _check_production(settings: Settings, env: Mapping[str, str]) -> None:
         raise SettingsError("refusing to start in production: " + "; ".join(problems))
 
 
+def require_services(settings: Settings) -> Settings:
+    """``settings`` when both service URLs are set, else a clear error.
+
+    Production processes (gunicorn, Celery worker and beat) connect to configured services
+    only; ``manalytics run`` starts embedded ones for development and hands their URLs to
+    the processes it starts.
+    """
+    missing = [
+        var
+        for var, value in (
+            ("DATABASE_URL", settings.database_url),
+            ("REDIS_URL", settings.redis_url),
+        )
+        if not value
+    ]
+    if missing:
+        raise SettingsError(
+            f"{' and '.join(missing)} must be set (for development, `manalytics run` starts "
+            "embedded services and passes their URLs to the processes it starts)"
+        )
+    return settings
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """Process-wide settings, read once."""
@@ -480,6 +503,7 @@ __all__ = [
     "SettingsError",
     "get_settings",
     "load_settings",
+    "require_services",
     "settings_environment",
     "settings_markdown",
 ]

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.core.services import redis_server_binary
 from pipelines.core.settings import REPO_ROOT
+from pipelines.dev.services import redis_server_binary
 from tests.api.conftest import FIXTURE_DEFINITIONS
 
 

@@ -61,7 +61,7 @@ def pg_admin_dsn() -> str:
         return settings.database_url
     if _answers_pg(LOCAL_PG):
         return LOCAL_PG
-    from pipelines.core.services import resolve_services
+    from pipelines.dev.services import resolve_services
 
     resolved = resolve_services(settings)
     assert resolved.database_url
@@ -123,7 +123,7 @@ def redis_base_url() -> str:
         return settings.redis_url
     if _answers_redis(LOCAL_REDIS):
         return LOCAL_REDIS
-    from pipelines.core.services import resolve_services
+    from pipelines.dev.services import resolve_services
 
     resolved = resolve_services(settings)
     assert resolved.redis_url

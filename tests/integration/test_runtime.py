@@ -19,14 +19,14 @@ import pytest
 import redis
 
 from api import create_app
-from pipelines.core.services import (
+from pipelines.core.settings import Settings, load_settings
+from pipelines.dev.services import (
     ServiceError,
     embedded_status,
     ensure_services,
     resolve_services,
     stop_embedded,
 )
-from pipelines.core.settings import Settings, load_settings
 
 
 def free_port() -> int:
@@ -204,14 +204,14 @@ def test_ready_is_503_when_the_database_is_down(redis_url: str) -> None:
 
 
 def test_demo_set_is_generated_once_per_parameters(var_settings: Settings) -> None:
-    from pipelines.runner import DEMO_STAMP, nightly_cache_dir, prepare_demo_cache
+    from pipelines.dev.runner import DEMO_STAMP, demo_cache_dir, prepare_demo_cache
 
     settings = replace(var_settings, demo_decks=40)
-    assert nightly_cache_dir(settings) is None  # nothing generated yet
+    assert not (demo_cache_dir(settings) / DEMO_STAMP).exists()  # nothing generated yet
     messages: list[str] = []
     root = prepare_demo_cache(settings, messages.append)
     assert (root / DEMO_STAMP).is_file() and any(root.rglob("*.json"))
-    assert nightly_cache_dir(settings) == root
+    assert root == demo_cache_dir(settings)
     files = {p: p.stat().st_mtime_ns for p in root.rglob("*.json")}
 
     prepare_demo_cache(settings, messages.append)  # same parameters: untouched
@@ -224,7 +224,7 @@ def test_demo_set_is_generated_once_per_parameters(var_settings: Settings) -> No
 
 
 def test_child_environment_carries_the_resolved_settings(tmp_path: Path) -> None:
-    from pipelines.runner import child_environment
+    from pipelines.dev.runner import child_environment
 
     settings = replace(
         load_settings({}),
@@ -242,7 +242,7 @@ def test_child_environment_carries_the_resolved_settings(tmp_path: Path) -> None
 
 
 def test_stop_children_terminates_the_whole_process_group(tmp_path: Path) -> None:
-    from pipelines.runner import start_child, stop_children
+    from pipelines.dev.runner import start_child, stop_children
 
     # A parent that ignores SIGTERM and has a grandchild: both must be gone afterwards.
     code = (

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.ingest.cache import IngestBusy, ingest_cache
-from pipelines.runner import nightly_cache_dir
 from workers.base import ManalyticsTask
 from workers.celery_app import app
 
@@ -101,8 +100,9 @@ def cache_tree(
     time_limit=HARD_TIME_LIMIT,
 )
 def nightly(self: ManalyticsTask) -> dict[str, Any]:
-    """Beat's nightly run: ingest ``MANALYTICS_CACHE_DIR`` (or the generated demo set)."""
-    root = nightly_cache_dir(self.settings)
+    """Beat's nightly run: ingest ``MANALYTICS_CACHE_DIR`` (``manalytics run`` points it at the
+    generated demo set when it is unset)."""
+    root = self.settings.cache_dir
     if root is None:
         log.warning("nightly ingestion skipped: no cache folder configured or generated")
         return {"status": "skipped", "reason": "no cache folder"}

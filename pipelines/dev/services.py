@@ -177,7 +177,7 @@ def _redis_conf(directory: Path, port: int) -> str:
     # noeviction: evicted kombu keys break the broker; save "": AOF only, no RDB snapshots.
     return "\n".join(
         [
-            "# Written by pipelines.core.services; rewritten at every start.",
+            "# Written by pipelines.dev.services; rewritten at every start.",
             f"bind {REDIS_HOST}",
             f"port {port}",
             "protected-mode yes",

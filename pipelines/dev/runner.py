@@ -43,8 +43,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
-from pipelines.core.services import EmbeddedServices, ServiceError, ensure_services
 from pipelines.core.settings import REPO_ROOT, Settings, SettingsError, settings_environment
+from pipelines.dev.services import EmbeddedServices, ServiceError, ensure_services
 
 DEMO_SEED = 42
 DEMO_DIRNAME = "demo-cache"
@@ -75,14 +75,6 @@ def _print(message: str) -> None:
 def demo_cache_dir(settings: Settings) -> Path:
     """Where the run command generates the demo set (``<var_dir>/demo-cache``)."""
     return Path(settings.var_dir) / DEMO_DIRNAME
-
-
-def nightly_cache_dir(settings: Settings) -> Path | None:
-    """The folder the nightly ingestion reads: the configured cache, else a generated demo set."""
-    if settings.cache_dir is not None:
-        return Path(settings.cache_dir)
-    demo = demo_cache_dir(settings)
-    return demo if (demo / DEMO_STAMP).is_file() else None
 
 
 def _generator_fingerprint() -> str:
@@ -537,7 +529,6 @@ __all__ = [
     "RunError",
     "child_environment",
     "demo_cache_dir",
-    "nightly_cache_dir",
     "prepare_demo_cache",
     "run",
     "start_child",
