@@ -16,7 +16,7 @@ from api.cache import serve_cached
 from api.errors import ApiError
 from api.resources import resources
 from api.schemas import MAX_ID, PAGE, Param, Query, endpoint, id_param, page
-from pipelines.classify.store import explain_deck
+from pipelines.classify.explain_stored import explain_stored_deck
 
 log = logging.getLogger("manalytics.api.decks")
 blueprint = Blueprint("decks", __name__)
@@ -138,12 +138,18 @@ def decks(q: Query) -> ResponseReturnValue:
     return serve_cached(build)
 
 
-def _explanation(deck_id: int) -> tuple[str | None, str | None]:
-    """The classifier's explanation, or ``(None, reason)`` when it cannot be produced."""
-    settings = resources().settings
-    assert settings.database_url
+def _explanation(conn: psycopg.Connection[Any], deck_id: int) -> tuple[str | None, str | None]:
+    """The classifier's explanation, or ``(None, reason)`` when it cannot be produced.
+
+    Read on the request's own connection (pool, statement timeout) inside a savepoint, so a
+    failure leaves the rest of the response readable.
+    """
     try:
-        return explain_deck(settings.database_url, settings.definitions_dir, deck_id), None
+        with conn.transaction():
+            text = explain_stored_deck(conn, resources().settings.definitions_dir, deck_id)
+        return text, None
+    except psycopg.errors.QueryCanceled:
+        raise  # the statement timeout: answered as 503 like any other slow read
     except Exception as exc:  # no definitions for the format, unreadable files…: not fatal
         log.info("no explanation for deck %s: %s", deck_id, exc)
         return None, f"explanation unavailable: {type(exc).__name__}"
@@ -173,7 +179,7 @@ def deck(deck_id: int) -> ResponseReturnValue:
             boards[line["board"]].append(
                 {"card": line["name"], "canonical": line["canonical_name"], "count": line["copies"]}
             )
-        explanation, problem = _explanation(deck_id)
+        explanation, problem = _explanation(conn, deck_id)
         return {
             **row,
             "main": boards["main"],

@@ -24,6 +24,7 @@ from flask.typing import ResponseReturnValue
 
 from api.resources import redis_url, resources
 from api.security import allow_plain_http
+from pipelines.core import db
 from pipelines.core.settings import Settings
 from pipelines.stats.refresh import latest_generation
 
@@ -46,7 +47,7 @@ class Degraded(Exception):
 def check_database(settings: Settings) -> dict[str, Any]:
     """``SELECT 1`` on a fresh connection (raises on failure); reports the latest refresh."""
     assert settings.database_url
-    with psycopg.connect(
+    with db.connect(
         settings.database_url,
         connect_timeout=DB_CONNECT_TIMEOUT,
         application_name="manalytics-ready",

@@ -45,6 +45,7 @@ from urllib.parse import quote
 import psycopg
 
 from ops.bench.common import fresh_database, headline, server_dsn
+from pipelines.core import db
 from pipelines.core.settings import REPO_ROOT, get_settings
 from pipelines.dev.services import redis_server_binary
 
@@ -87,7 +88,7 @@ def build_database(reuse: bool) -> str:
     dsn = urlunsplit((parts.scheme, parts.netloc, "/" + BENCH_DB, parts.query, ""))
     if reuse:
         try:
-            with psycopg.connect(dsn, connect_timeout=3) as conn:
+            with db.connect(dsn, connect_timeout=3) as conn:
                 row = conn.execute(
                     "SELECT count(*) FROM refresh_log WHERE status = 'succeeded'"
                 ).fetchone()
@@ -231,7 +232,7 @@ def cold_meta(base: str, dsn: str) -> dict[str, float]:
     """Server time of never-cached meta requests (one per format, window, event group)."""
     for _ in range(20):  # open every worker's pool and generation check first
         get(base, "/api/v1/formats")
-    with psycopg.connect(dsn) as conn:
+    with db.connect(dsn) as conn:
         formats = [r[0] for r in conn.execute("SELECT DISTINCT format FROM stats_windows")]
     times = []
     for fmt in sorted(formats):
@@ -244,7 +245,7 @@ def cold_meta(base: str, dsn: str) -> dict[str, float]:
     times.sort()
     # Custom date ranges are aggregated on read from the daily views (not precomputed).
     custom = []
-    with psycopg.connect(dsn) as conn:
+    with db.connect(dsn) as conn:
         latest = conn.execute(
             "SELECT format, max(end_date) FROM stats_windows GROUP BY format"
         ).fetchall()

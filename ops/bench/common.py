@@ -10,6 +10,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
+from pipelines.core import db
 from pipelines.core.settings import get_settings
 from pipelines.storage import migrations
 
@@ -23,7 +24,7 @@ def server_dsn() -> str:
     if settings.database_url:
         return settings.database_url
     try:
-        with psycopg.connect(LOCAL_PG, connect_timeout=2):
+        with db.connect(LOCAL_PG, connect_timeout=2):
             return LOCAL_PG
     except psycopg.OperationalError:
         from pipelines.dev.services import resolve_services
@@ -36,7 +37,7 @@ def server_dsn() -> str:
 def fresh_database(name: str, migrate: bool = True) -> str:
     """Drop and create database ``name`` on the benchmark server; return its DSN."""
     admin = server_dsn()
-    with psycopg.connect(admin, autocommit=True) as conn:
+    with db.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
     parts = urlsplit(admin)

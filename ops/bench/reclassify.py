@@ -15,12 +15,11 @@ import statistics
 import tempfile
 from pathlib import Path
 
-import psycopg
-
 from ops.bench.common import fresh_database, headline, peak_rss_mb, timed
 from pipelines.classify import store
 from pipelines.classify.definitions import load_all
 from pipelines.classify.matcher import compile_format
+from pipelines.core import db
 from pipelines.core.settings import get_settings
 from pipelines.ingest.cache import ingest_cache
 
@@ -30,7 +29,7 @@ RUNS = 3  # reclassifications, median reported: this machine's speed varies minu
 def matcher_only(dsn: str, formats_dir: Path) -> tuple[int, float]:
     """Decks and seconds for detection alone over decks already in memory."""
     definitions = load_all(formats_dir)
-    with psycopg.connect(dsn) as conn:
+    with db.connect(dsn) as conn:
         names: dict[int, str] = dict(conn.execute("SELECT id, name FROM cards").fetchall())
         rows = conn.execute(
             "SELECT t.format, d.main_card_ids, d.main_counts, d.side_card_ids, d.side_counts "

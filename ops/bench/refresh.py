@@ -33,6 +33,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import psycopg.sql
 
+from pipelines.core import db
 from pipelines.core.settings import get_settings
 from pipelines.stats.refresh import VIEWS, RefreshResult, load_periods, refresh_all
 from pipelines.storage import migrations
@@ -163,7 +164,7 @@ def with_database(dsn: str, name: str) -> str:
 
 def recreate_database(admin_dsn: str, name: str = BENCH_DB) -> str:
     """Drop and create the bench database; returns its DSN."""
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+    with db.connect(admin_dsn, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
     return with_database(admin_dsn, name)
@@ -190,7 +191,7 @@ def load(
             ingest_cache(dsn, Path(tmp))
     else:
         ingest_cache(dsn, tournaments)
-    with psycopg.connect(dsn) as conn:
+    with db.connect(dsn) as conn:
         label_decks(conn)
         conn.commit()
         multiply_sample(conn, scale if synthetic == "sql" else 1)
@@ -291,7 +292,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         keys["growth_ratio"] = steady_n.seconds / steady.seconds
         keys["growth_ratio_first"] = first_n.seconds / first.seconds
     if not args.keep:
-        with psycopg.connect(admin, autocommit=True) as conn:
+        with db.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
     print(f"\nbench wall time: {time.perf_counter() - started:.1f} s\n")
     for key, value in keys.items():

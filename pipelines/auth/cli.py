@@ -28,14 +28,14 @@ from pipelines.auth.users import (
     list_users,
     set_roles,
 )
+from pipelines.core import db
 
 
 def _connect() -> Any:
-    import psycopg
 
     from pipelines.cli import database_url  # lazily: pipelines.cli imports this module
 
-    return psycopg.connect(database_url(), application_name="manalytics-users")
+    return db.connect(database_url(), application_name="manalytics-users")
 
 
 def _read_password(args: argparse.Namespace) -> str | None:

@@ -9,7 +9,9 @@ from typing import Any
 
 from pipelines.classify import store
 from pipelines.classify.definitions import DefinitionError
+from pipelines.classify.explain_stored import explain_stored_deck
 from pipelines.classify.sync import DEFAULT_URL, SyncError, sync_formats
+from pipelines.core import db
 from pipelines.core.settings import get_settings
 
 
@@ -109,5 +111,7 @@ def run_diff(args: argparse.Namespace) -> int:
 @_guarded
 def run_explain_stored(args: argparse.Namespace) -> int:
     """Explain a stored deck by id."""
-    print(store.explain_deck(_database_url(), _definitions(args), int(args.target), args.verbose))
+    with db.connect(_database_url(), application_name="manalytics-explain") as conn:
+        text = explain_stored_deck(conn, _definitions(args), int(args.target), args.verbose)
+    print(text)
     return 0

@@ -30,10 +30,10 @@ from pipelines.classify.definitions import (
     load_format,
     pick_definitions,
 )
-from pipelines.classify.explain import explain, render_text
 from pipelines.classify.matcher import CompiledFormat, compile_format
 from pipelines.classify.result import DEFAULT_MODE, Detection
 from pipelines.classify.sync import synced_commit
+from pipelines.core import db
 from pipelines.ingest import copy as c
 from pipelines.ingest.normalize import canonical_format
 
@@ -204,11 +204,6 @@ class _CardNames:
             _CARD_NAMES[self.key] = dict(conn.execute("SELECT id, name FROM cards").fetchall())
         self.names = _CARD_NAMES[self.key]
 
-    def board(self, conn: psycopg.Connection, ids: Sequence[int], counts: Sequence[int]) -> list:
-        """``(name, count)`` lines of a stored board."""
-        self._load(conn, ids)
-        return [(self.names[i], n) for i, n in zip(ids, counts, strict=True)]
-
     def matcher(self, matcher: CompiledFormat) -> CompiledFormat:
         """``matcher`` keyed by card id (cached), knowing every card name loaded so far."""
         key = (self.key, matcher)
@@ -350,7 +345,7 @@ def classify_new_decks(dsn: str, formats_dir: Path) -> dict[str, int]:
     """
     definitions = _load_all_cached(formats_dir, _signature(formats_dir))
     done: dict[str, int] = {}
-    with psycopg.connect(dsn, application_name="manalytics-classify") as conn:
+    with db.connect(dsn, application_name="manalytics-classify") as conn:
         formats = [r[0] for r in conn.execute("SELECT DISTINCT format FROM tournaments")]
         for fmt_name, folders in _folders_by_format(definitions, formats).items():
             with conn.transaction():
@@ -434,7 +429,7 @@ def start_reclassification(
 
     The caller runs :func:`classify_chunk` for every chunk (on any workers, in any order).
     """
-    with psycopg.connect(dsn, application_name="manalytics-classify") as conn:
+    with db.connect(dsn, application_name="manalytics-classify") as conn:
         return _start_run(conn, formats_dir, format_name, requested_by)
 
 
@@ -478,7 +473,7 @@ def classify_chunk(
     the chunk's transaction is committed, or rolled back on error, before returning.
     """
     if conn is None:
-        with psycopg.connect(dsn, application_name="manalytics-classify") as own:
+        with db.connect(dsn, application_name="manalytics-classify") as own:
             return classify_chunk(dsn, formats_dir, run_id, chunk_no, own)
     try:
         done = _classify_chunk(conn, formats_dir, run_id, chunk_no)
@@ -616,7 +611,7 @@ def reclassify_formats(
         pool = multiprocessing.get_context("fork").Pool(processes, _open_process_connection, (dsn,))
         with pool:
             pending = []
-            with psycopg.connect(dsn, application_name="manalytics-classify") as conn:
+            with db.connect(dsn, application_name="manalytics-classify") as conn:
                 runs = []
                 for name in format_names:
                     runs.append(_start_run(conn, formats_dir, name, requested_by))
@@ -628,7 +623,7 @@ def reclassify_formats(
                 result.get()
             pool.close()  # let the processes exit normally: they close their connections
             pool.join()
-    with psycopg.connect(dsn) as conn:
+    with db.connect(dsn) as conn:
         return [progress(conn, r.run_id) for r in runs]
 
 
@@ -638,7 +633,7 @@ _PROCESS_CONNECTION: psycopg.Connection | None = None
 
 def _open_process_connection(dsn: str) -> None:
     global _PROCESS_CONNECTION
-    conn = psycopg.connect(dsn, application_name="manalytics-classify")
+    conn = db.connect(dsn, application_name="manalytics-classify")
     _PROCESS_CONNECTION = conn
     multiprocessing.util.Finalize(None, conn.close, exitpriority=10)
 
@@ -661,7 +656,7 @@ def reclassify_format(
 
 def diff_versions(dsn: str, format_name: str, old: str, new: str) -> list[LabelMove]:
     """Decks per (old label -> new label) between two versions (prefixes of hashes work)."""
-    with psycopg.connect(dsn) as conn:
+    with db.connect(dsn) as conn:
         ids = []
         for version in (old, new):
             rows = conn.execute(
@@ -693,35 +688,3 @@ def render_diff(moves: list[LabelMove]) -> str:
     lines = [f"{m.decks:6d}  {m.old}  ->  {m.new}" for m in changed]
     lines.append(f"{same:6d}  unchanged; {sum(m.decks for m in changed)} changed")
     return "\n".join(lines)
-
-
-def explain_deck(dsn: str, formats_dir: Path, deck_id: int, verbose: bool = False) -> str:
-    """Why a stored deck gets its label, condition by condition."""
-    with psycopg.connect(dsn) as conn:
-        row = conn.execute(
-            """SELECT t.format, t.event_date, d.player, t.name, d.main_card_ids, d.main_counts,
-                      d.side_card_ids, d.side_counts
-                 FROM decks d JOIN tournaments t ON t.id = d.tournament_id WHERE d.id = %s""",
-            (deck_id,),
-        ).fetchone()
-        if row is None:
-            raise ClassificationError(f"no deck {deck_id}")
-        format_name, day, player, event, main_ids, main_counts, side_ids, side_counts = row
-        cards = _CardNames(conn)
-        main = cards.board(conn, main_ids, main_counts)
-        side = cards.board(conn, side_ids, side_counts)
-        stored = conn.execute(
-            "SELECT archetype, v.version FROM current_deck_archetypes a "
-            "JOIN definition_versions v ON v.id = a.version_id WHERE a.deck_id = %s",
-            (deck_id,),
-        ).fetchone()
-    folder = pick_definitions((d.name for d in format_dirs(formats_dir)), format_name, day)
-    fmt = load_definitions(formats_dir, folder or format_name)
-    header = f"Deck {deck_id}: {player} at {event} ({format_name}, {day})"
-    if folder is not None and folder != format_name:
-        header += f"\nDefinitions: {folder}"
-    if stored is not None:
-        header += f"\nStored label: {stored[0]} (definitions {stored[1]})"
-        if stored[1] != fmt.version:
-            header += f"\nNote: the definitions folder is now version {fmt.version}."
-    return header + "\n" + render_text(explain(fmt, main, side), verbose=verbose)

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from pipelines.core import db
 from pipelines.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -394,10 +395,9 @@ def _start_postgres(pgdata: Path) -> Any:
 
 
 def _create_database(admin_url: str, name: str) -> None:
-    import psycopg
     from psycopg import errors, sql
 
-    with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as conn:
+    with db.connect(admin_url, autocommit=True, connect_timeout=10) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
         if exists:
             return

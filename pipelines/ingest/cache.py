@@ -36,6 +36,7 @@ from typing import Any
 import psycopg
 import psycopg.types.json
 
+from pipelines.core import db
 from pipelines.ingest.parse import path_info
 from pipelines.ingest.prepare import PreparedFile, prepare_file
 from pipelines.ingest.store import (
@@ -163,7 +164,7 @@ def ingest_cache(
         raise FileNotFoundError(f"cache folder not found: {root}")
     started = time.perf_counter()
     summary = IngestSummary(root=str(root))
-    with psycopg.connect(dsn, application_name="manalytics-ingest") as conn:
+    with db.connect(dsn, application_name="manalytics-ingest") as conn:
         _lock(conn, wait)
         try:
             summary.run_id = _start_run(conn, root, since, until, source)
@@ -370,7 +371,7 @@ class _Stage:
 
     def _run(self) -> None:
         try:
-            with psycopg.connect(self.dsn, application_name=self.thread.name) as conn:
+            with db.connect(self.dsn, application_name=self.thread.name) as conn:
                 while (item := self.queue.get()) is not None:
                     self.handle(conn, item)
         except BaseException as exc:  # handed to the main thread

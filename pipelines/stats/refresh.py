@@ -53,6 +53,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from scipy.stats import beta, norm, t
 
+from pipelines.core import db
 from pipelines.stats.intervals import DEFAULT_CONFIDENCE
 from pipelines.stats.tiers import TierInput, above_average_share, compute_tiers
 from pipelines.stats.windows import ROLLING_WINDOW_DAYS, parse_metas, rolling_window
@@ -778,7 +779,7 @@ def _start_log(dsn: str, confidence: float, periods_json: dict[str, Any]) -> int
     Rows left ``running`` by a run that died are marked failed first: the caller holds the
     refresh lock, so no other run can be in progress.
     """
-    with psycopg.connect(dsn, autocommit=True, application_name="manalytics-refresh") as log_conn:
+    with db.connect(dsn, autocommit=True, application_name="manalytics-refresh") as log_conn:
         log_conn.execute(
             "UPDATE refresh_log SET status = 'failed', finished_at = clock_timestamp(),"
             " error = 'abandoned: the refresh process stopped before finishing'"
@@ -794,9 +795,7 @@ def _start_log(dsn: str, confidence: float, periods_json: dict[str, Any]) -> int
 
 def _fail_log(dsn: str, generation: int, error: str, durations: Mapping[str, float]) -> None:
     try:
-        with psycopg.connect(
-            dsn, autocommit=True, application_name="manalytics-refresh"
-        ) as log_conn:
+        with db.connect(dsn, autocommit=True, application_name="manalytics-refresh") as log_conn:
             log_conn.execute(
                 "UPDATE refresh_log SET status = 'failed', finished_at = clock_timestamp(),"
                 " error = %s, durations = %s WHERE generation = %s",
@@ -839,7 +838,7 @@ def refresh_all(
     if keep_generations < 1:
         raise ValueError("keep_generations must be >= 1")
     started = time.perf_counter()
-    with psycopg.connect(dsn, application_name="manalytics-refresh") as conn:
+    with db.connect(dsn, application_name="manalytics-refresh") as conn:
         locked = conn.execute(
             "SELECT pg_try_advisory_xact_lock(%s)", (REFRESH_LOCK_KEY,)
         ).fetchone()

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import psycopg
 
+from pipelines.core import db
 from pipelines.core.settings import REPO_ROOT, get_settings
 
 MIGRATIONS_DIR = REPO_ROOT / "sql" / "migrations"
@@ -103,7 +104,7 @@ def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
 @contextmanager
 def _locked(dsn: str) -> Iterator[psycopg.Connection]:
     """An autocommit connection holding the global migration lock."""
-    with psycopg.connect(dsn, autocommit=True, application_name="manalytics-migrate") as conn:
+    with db.connect(dsn, autocommit=True, application_name="manalytics-migrate") as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK_KEY,))
         try:
             conn.execute(_BOOTSTRAP)

@@ -11,6 +11,7 @@ import psycopg
 import pytest
 
 from pipelines.classify import store
+from pipelines.classify.explain_stored import explain_stored_deck
 from pipelines.cli import main as cli_main
 from pipelines.ingest.cache import ingest_cache
 
@@ -180,7 +181,8 @@ def test_a_dated_folder_classifies_the_events_of_its_range(
     assert (run.format, run.decks_total) == ("Modern", 6)
     with psycopg.connect(ingested) as conn:
         deck_id = conn.execute("SELECT id FROM decks WHERE player = 'alice_mtg'").fetchone()[0]  # type: ignore[index]
-    text = store.explain_deck(ingested, definitions, deck_id)
+    with psycopg.connect(ingested) as conn:
+        text = explain_stored_deck(conn, definitions, deck_id)
     assert f"Definitions: {dated.name}" in text and "Stored label: Red Deck Wins" in text
     # The folder goes away again: its range returns to the undated rules.
     shutil.rmtree(dated)
@@ -215,11 +217,12 @@ def test_explain_a_stored_deck(ingested: str, definitions: Path) -> None:
     store.classify_new_decks(ingested, definitions)
     with psycopg.connect(ingested) as conn:
         deck_id = conn.execute("SELECT id FROM decks WHERE player = 'bob_mtg'").fetchone()[0]  # type: ignore[index]
-    text = store.explain_deck(ingested, definitions, deck_id, verbose=True)
-    assert "Stored label: Karn Tron" in text
-    assert "Karn Liberated" in text and "TwoOrMoreInMainboard" in text
-    with pytest.raises(store.ClassificationError, match="no deck"):
-        store.explain_deck(ingested, definitions, 10**9)
+    with psycopg.connect(ingested) as conn:
+        text = explain_stored_deck(conn, definitions, deck_id, verbose=True)
+        assert "Stored label: Karn Tron" in text
+        assert "Karn Liberated" in text and "TwoOrMoreInMainboard" in text
+        with pytest.raises(store.ClassificationError, match="no deck"):
+            explain_stored_deck(conn, definitions, 10**9)
 
 
 def test_cli_commands(

@@ -56,3 +56,21 @@ def test_the_rules_see_the_modules() -> None:
     """Guard against a vacuous pass: the scan finds the modules and their imports."""
     assert len(PRODUCTION) > 40
     assert "pipelines.dev.services" in set(_imports(REPO_ROOT / "pipelines/cli.py"))
+
+
+@pytest.mark.parametrize("path", _modules("api", "workers", "pipelines", "ops"), ids=_rel)
+def test_connections_are_opened_through_the_one_seam(path: Path) -> None:
+    """pipelines.core.db.connect is the one place a connection is opened (timeouts,
+    application name); everything else takes a connection or a pool from its caller."""
+    if _rel(path) == "pipelines/core/db.py":
+        return
+    calls = [
+        node.lineno
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "connect"
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "psycopg"
+    ]
+    assert not calls, f"{_rel(path)} calls psycopg.connect on lines {calls}"
