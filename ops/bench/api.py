@@ -97,7 +97,7 @@ def build_database(reuse: bool) -> str:
                 return dsn
         except psycopg.Error:
             pass
-    from pipelines.classify.store import classify_new_decks
+    from pipelines.classify.labels import classify_new_decks
     from pipelines.ingest.cache import ingest_cache
     from pipelines.stats.refresh import load_periods, refresh_all
 

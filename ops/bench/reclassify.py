@@ -16,9 +16,10 @@ import tempfile
 from pathlib import Path
 
 from ops.bench.common import fresh_database, headline, peak_rss_mb, timed
-from pipelines.classify import store
 from pipelines.classify.definitions import load_all
+from pipelines.classify.labels import classify_new_decks
 from pipelines.classify.matcher import compile_format
+from pipelines.classify.reclassify import reclassify_formats
 from pipelines.core import db
 from pipelines.core.settings import get_settings
 from pipelines.ingest.cache import ingest_cache
@@ -60,7 +61,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         local = Path(tmp) / "Formats"
         shutil.copytree(formats_dir, local)
-        labelled, first_s = timed(lambda: store.classify_new_decks(dsn, local))
+        labelled, first_s = timed(lambda: classify_new_decks(dsn, local))
         first = sum(labelled.values())
         # All formats' chunks shared by two processes, as two Celery workers would; each
         # round is a new version of every format (same rules, new content hash).
@@ -69,7 +70,7 @@ def main() -> None:
             for fmt in labelled:
                 metas = local / fmt / "metas.json"
                 metas.write_text(metas.read_text() + "\n" * round_no)
-            runs, again_s = timed(lambda: store.reclassify_formats(dsn, local, list(labelled)))
+            runs, again_s = timed(lambda: reclassify_formats(dsn, local, list(labelled)))
             again = sum(r.decks_total for r in runs)
             rates.append(again / again_s)
         n, matcher_s = matcher_only(dsn, local)

@@ -7,10 +7,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pipelines.classify import store
 from pipelines.classify.definitions import DefinitionError
+from pipelines.classify.diff import diff_versions, render_diff
 from pipelines.classify.explain_stored import explain_stored_deck
+from pipelines.classify.labels import classify_new_decks
+from pipelines.classify.reclassify import reclassify_format
 from pipelines.classify.sync import DEFAULT_URL, SyncError, sync_formats
+from pipelines.classify.versions import ClassificationError
 from pipelines.core import db
 from pipelines.core.settings import get_settings
 
@@ -72,7 +75,7 @@ def _guarded(func: Any) -> Any:
     def run(args: argparse.Namespace) -> int:
         try:
             return int(func(args))
-        except (store.ClassificationError, DefinitionError) as exc:
+        except (ClassificationError, DefinitionError) as exc:
             print(f"manalytics: {exc}", file=sys.stderr)
             return 2
 
@@ -83,7 +86,7 @@ def _guarded(func: Any) -> Any:
 @_guarded
 def run_new(args: argparse.Namespace) -> int:
     """Label unlabelled decks; prints decks labelled per format."""
-    done = store.classify_new_decks(_database_url(), _definitions(args))
+    done = classify_new_decks(_database_url(), _definitions(args))
     for name, n in sorted(done.items()):
         print(f"{name}: {n} decks labelled")
     return 0
@@ -92,7 +95,7 @@ def run_new(args: argparse.Namespace) -> int:
 @_guarded
 def run_format(args: argparse.Namespace) -> int:
     """Reclassify one format in chunks, then switch readers to the new version."""
-    run = store.reclassify_format(_database_url(), _definitions(args), args.format_name, "cli")
+    run = reclassify_format(_database_url(), _definitions(args), args.format_name, "cli")
     print(
         f"run {run.run_id}: {run.format} -> definitions {run.version}, "
         f"{run.decks_total} decks in {run.chunks_total} chunks, {run.status}"
@@ -103,8 +106,8 @@ def run_format(args: argparse.Namespace) -> int:
 @_guarded
 def run_diff(args: argparse.Namespace) -> int:
     """Counts per old label -> new label."""
-    moves = store.diff_versions(_database_url(), args.format_name, args.old, args.new)
-    print(store.render_diff(moves))
+    moves = diff_versions(_database_url(), args.format_name, args.old, args.new)
+    print(render_diff(moves))
     return 0
 
 

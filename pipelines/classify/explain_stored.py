@@ -15,7 +15,7 @@ import psycopg
 
 from pipelines.classify.definitions import format_dirs, pick_definitions
 from pipelines.classify.explain import explain, render_text
-from pipelines.classify.store import ClassificationError, load_definitions
+from pipelines.classify.versions import ClassificationError, load_definitions
 
 _DECK = """
 SELECT t.format, t.event_date, d.player, t.name, d.main_card_ids, d.main_counts,

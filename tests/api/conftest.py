@@ -29,7 +29,7 @@ from flask.testing import FlaskClient
 
 from api import close_app, create_app
 from pipelines.auth.users import create_user
-from pipelines.classify.store import classify_new_decks
+from pipelines.classify.labels import classify_new_decks
 from pipelines.core.settings import REPO_ROOT, Settings, load_settings
 from pipelines.ingest.cache import ingest_cache
 from pipelines.stats.refresh import load_periods, refresh_all

@@ -199,11 +199,11 @@ def test_worker_ingests_a_cache_tree(worker: Worker, pg_dsn: str, tmp_path: Path
 def test_operator_reclassification_fans_out_and_switches(
     worker: Worker, pg_dsn: str, tmp_path: Path
 ) -> None:
-    from pipelines.classify import store
+    from pipelines.classify.labels import classify_new_decks
 
     definitions = REPO_ROOT / "tests" / "fixtures" / "definitions"
     run_ingest(pg_dsn, FIXTURE_CACHE)
-    store.classify_new_decks(pg_dsn, definitions)
+    classify_new_decks(pg_dsn, definitions)
     result = worker.client.send_task(
         "classify.reclassify_format", kwargs={"format_name": "Modern", "requested_by": "test"}
     )

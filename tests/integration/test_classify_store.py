@@ -10,8 +10,12 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from pipelines.classify import store
+from pipelines.classify import reclassify as reclassify_module
+from pipelines.classify.diff import diff_versions, render_diff
 from pipelines.classify.explain_stored import explain_stored_deck
+from pipelines.classify.labels import classify_new_decks
+from pipelines.classify.reclassify import classify_chunk, reclassify_formats, start_reclassification
+from pipelines.classify.versions import ClassificationError, load_definitions
 from pipelines.cli import main as cli_main
 from pipelines.ingest.cache import ingest_cache
 
@@ -48,7 +52,7 @@ def labels(dsn: str, fmt: str) -> dict[str, list[str]]:
 
 
 def test_new_decks_are_labelled_with_the_active_version(ingested: str, definitions: Path) -> None:
-    done = store.classify_new_decks(ingested, definitions)
+    done = classify_new_decks(ingested, definitions)
     assert done == {"Modern": 10, "Legacy": 4, "Pioneer": 5}  # Pauper/Unknown: no definitions
     modern = labels(ingested, "Modern")
     assert modern["alice_mtg"] == ["Mono Red Burn"]  # IncludeColorInName, colour R
@@ -58,7 +62,7 @@ def test_new_decks_are_labelled_with_the_active_version(ingested: str, definitio
     assert pioneer["Jo  Smith"] == ["Elves"]
     assert pioneer["Yan"] == ["Unknown"]  # "Fire/Ice" is not "Fire // Ice": exact matching
     # Idempotent: nothing left to label.
-    assert store.classify_new_decks(ingested, definitions) == {
+    assert classify_new_decks(ingested, definitions) == {
         "Modern": 0,
         "Legacy": 0,
         "Pioneer": 0,
@@ -85,7 +89,7 @@ def test_a_changed_document_takes_its_old_labels_along(
     cache = tmp_path / "cache"
     shutil.copytree(FIXTURES / "cache", cache)
     ingest_cache(pg_dsn, cache)
-    store.classify_new_decks(pg_dsn, definitions)
+    classify_new_decks(pg_dsn, definitions)
     path = cache / "MTGO/2025/03/09/modern-challenge-32-2025-03-0912345678.json"
     path.write_bytes(path.read_bytes().replace(b"dave_mtg", b"zoe_mtg"))
     ingest_cache(pg_dsn, cache)  # the event's decks are rewritten with new ids
@@ -94,44 +98,44 @@ def test_a_changed_document_takes_its_old_labels_along(
     )
     with psycopg.connect(pg_dsn) as conn:
         assert conn.execute(orphans).fetchone() == (0,)
-    assert store.classify_new_decks(pg_dsn, definitions)["Modern"] == 4  # the rewritten decks
+    assert classify_new_decks(pg_dsn, definitions)["Modern"] == 4  # the rewritten decks
     assert "zoe_mtg" in labels(pg_dsn, "Modern") and "dave_mtg" not in labels(pg_dsn, "Modern")
 
 
 def test_reclassification_switches_readers_atomically(
     ingested: str, definitions: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store.classify_new_decks(ingested, definitions)
-    old_version = store.load_definitions(definitions, "Modern").version
+    classify_new_decks(ingested, definitions)
+    old_version = load_definitions(definitions, "Modern").version
     rename_burn(definitions)
-    monkeypatch.setattr(store, "CHUNK_DECKS", 4)  # 10 Modern decks -> 3 chunks
-    run = store.start_reclassification(ingested, definitions, "Modern", "test")
+    monkeypatch.setattr(reclassify_module, "CHUNK_DECKS", 4)  # 10 Modern decks -> 3 chunks
+    run = start_reclassification(ingested, definitions, "Modern", "test")
     assert (run.chunks_total, run.chunks_done, run.status) == (3, 0, "running")
     assert run.version != old_version
     for chunk in range(2):
-        run = store.classify_chunk(ingested, definitions, run.run_id, chunk)
+        run = classify_chunk(ingested, definitions, run.run_id, chunk)
         # Until the last chunk, readers see the old labels only (no mixture).
         assert labels(ingested, "Modern")["alice_mtg"] == ["Mono Red Burn"]
     # A redelivered chunk changes nothing.
-    run = store.classify_chunk(ingested, definitions, run.run_id, 1)
+    run = classify_chunk(ingested, definitions, run.run_id, 1)
     assert run.chunks_done == 2 and run.status == "running"
-    run = store.classify_chunk(ingested, definitions, run.run_id, 2)
+    run = classify_chunk(ingested, definitions, run.run_id, 2)
     assert run.status == "completed"
     modern = labels(ingested, "Modern")
     assert modern["alice_mtg"] == ["Red Deck Wins"] and modern["bob_mtg"] == ["Karn Tron"]
     # The previous version stays queryable: the diff reports what moved.
-    moves = store.diff_versions(ingested, "Modern", old_version[:8], run.version[:8])
+    moves = diff_versions(ingested, "Modern", old_version[:8], run.version[:8])
     changed = {(m.old, m.new): m.decks for m in moves if m.old != m.new}
     assert changed == {("Mono Red Burn", "Red Deck Wins"): 4}
-    assert "4  Mono Red Burn  ->  Red Deck Wins" in store.render_diff(moves)
+    assert "4  Mono Red Burn  ->  Red Deck Wins" in render_diff(moves)
 
 
 def test_definitions_changing_mid_run_stop_the_run(ingested: str, definitions: Path) -> None:
-    store.classify_new_decks(ingested, definitions)
-    run = store.start_reclassification(ingested, definitions, "Modern")
+    classify_new_decks(ingested, definitions)
+    run = start_reclassification(ingested, definitions, "Modern")
     rename_burn(definitions)
-    with pytest.raises(store.ClassificationError, match="changed during run"):
-        store.classify_chunk(ingested, definitions, run.run_id, 0)
+    with pytest.raises(ClassificationError, match="changed during run"):
+        classify_chunk(ingested, definitions, run.run_id, 0)
 
 
 def test_decks_ingested_during_a_run_are_labelled_at_the_switch(
@@ -143,14 +147,14 @@ def test_decks_ingested_during_a_run_are_labelled_at_the_switch(
     held = late.read_bytes()
     late.unlink()
     ingest_cache(pg_dsn, cache)
-    store.classify_new_decks(pg_dsn, definitions)
+    classify_new_decks(pg_dsn, definitions)
     rename_burn(definitions)
-    run = store.start_reclassification(pg_dsn, definitions, "Modern")
+    run = start_reclassification(pg_dsn, definitions, "Modern")
     late.write_bytes(held)
     ingest_cache(pg_dsn, cache)
-    store.classify_new_decks(pg_dsn, definitions)  # labels the new decks with the old version
+    classify_new_decks(pg_dsn, definitions)  # labels the new decks with the old version
     for chunk in range(run.chunks_total):
-        store.classify_chunk(pg_dsn, definitions, run.run_id, chunk)
+        classify_chunk(pg_dsn, definitions, run.run_id, chunk)
     assert labels(pg_dsn, "Modern")["alice_mtg"] == ["Red Deck Wins"]
 
 
@@ -165,19 +169,19 @@ def labelled_twice(dsn: str) -> int:
 def test_a_dated_folder_classifies_the_events_of_its_range(
     ingested: str, definitions: Path
 ) -> None:
-    assert store.classify_new_decks(ingested, definitions)["Modern"] == 10
+    assert classify_new_decks(ingested, definitions)["Modern"] == 10
     assert labels(ingested, "Modern")["alice_mtg"] == ["Mono Red Burn"]
     # A folder appears with Modern's rules for 1-9 March 2025, like MTGOFormatData's
     # historical Standard rotations.
     dated = definitions / "Modern-20250301-20250309"
     shutil.copytree(definitions / "Modern", dated)
     rename_burn(definitions, dated.name)
-    done = store.classify_new_decks(ingested, definitions)
+    done = classify_new_decks(ingested, definitions)
     # The challenge of 9 March (4 decks) by the dated rules; the league of 12 March not.
     assert (done[dated.name], done["Modern"]) == (4, 0)
     assert labels(ingested, "Modern")["alice_mtg"] == ["Red Deck Wins"]
     assert labelled_twice(ingested) == 0  # the undated labels of its range are gone
-    run = store.start_reclassification(ingested, definitions, "modern")  # any spelling
+    run = start_reclassification(ingested, definitions, "modern")  # any spelling
     assert (run.format, run.decks_total) == ("Modern", 6)
     with psycopg.connect(ingested) as conn:
         deck_id = conn.execute("SELECT id FROM decks WHERE player = 'alice_mtg'").fetchone()[0]  # type: ignore[index]
@@ -186,7 +190,7 @@ def test_a_dated_folder_classifies_the_events_of_its_range(
     assert f"Definitions: {dated.name}" in text and "Stored label: Red Deck Wins" in text
     # The folder goes away again: its range returns to the undated rules.
     shutil.rmtree(dated)
-    assert store.classify_new_decks(ingested, definitions)["Modern"] == 4
+    assert classify_new_decks(ingested, definitions)["Modern"] == 4
     assert labels(ingested, "Modern")["alice_mtg"] == ["Mono Red Burn"]
     assert labelled_twice(ingested) == 0
 
@@ -199,29 +203,29 @@ def current_labels(dsn: str) -> dict[int, str]:
 def test_labels_do_not_depend_on_the_number_of_processes(
     ingested: str, definitions: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store.classify_new_decks(ingested, definitions)
-    monkeypatch.setattr(store, "CHUNK_DECKS", 3)  # several chunks per format
+    classify_new_decks(ingested, definitions)
+    monkeypatch.setattr(reclassify_module, "CHUNK_DECKS", 3)  # several chunks per format
     rename_burn(definitions)
-    one = store.reclassify_formats(ingested, definitions, ["Modern", "Legacy"], processes=1)
+    one = reclassify_formats(ingested, definitions, ["Modern", "Legacy"], processes=1)
     by_one = current_labels(ingested)
     for fmt in ("Modern", "Legacy"):  # a new version again, same rules
         metas = definitions / fmt / "metas.json"
         metas.write_text(metas.read_text() + "\n")
-    two = store.reclassify_formats(ingested, definitions, ["Modern", "Legacy"], processes=2)
+    two = reclassify_formats(ingested, definitions, ["Modern", "Legacy"], processes=2)
     assert [r.status for r in one + two] == ["completed"] * 4
     assert [r.chunks_total for r in two] == [4, 2]  # 10 Modern and 4 Legacy decks
     assert current_labels(ingested) == by_one and "Red Deck Wins" in by_one.values()
 
 
 def test_explain_a_stored_deck(ingested: str, definitions: Path) -> None:
-    store.classify_new_decks(ingested, definitions)
+    classify_new_decks(ingested, definitions)
     with psycopg.connect(ingested) as conn:
         deck_id = conn.execute("SELECT id FROM decks WHERE player = 'bob_mtg'").fetchone()[0]  # type: ignore[index]
     with psycopg.connect(ingested) as conn:
         text = explain_stored_deck(conn, definitions, deck_id, verbose=True)
         assert "Stored label: Karn Tron" in text
         assert "Karn Liberated" in text and "TwoOrMoreInMainboard" in text
-        with pytest.raises(store.ClassificationError, match="no deck"):
+        with pytest.raises(ClassificationError, match="no deck"):
             explain_stored_deck(conn, definitions, 10**9)
 
 
@@ -235,12 +239,12 @@ def test_cli_commands(
     defs = ["--definitions", str(definitions)]
     assert cli_main(["classify", "new", *defs]) == 0
     assert "Modern: 10 decks labelled" in capsys.readouterr().out
-    old = store.load_definitions(definitions, "Modern").version
+    old = load_definitions(definitions, "Modern").version
     rename_burn(definitions)
     assert cli_main(["classify", "format", "Modern", *defs]) == 0
     out = capsys.readouterr().out
     assert "10 decks in 1 chunks, completed" in out
-    new = store.load_definitions(definitions, "Modern").version
+    new = load_definitions(definitions, "Modern").version
     assert cli_main(["classify", "diff", "Modern", "--from", old, "--to", new]) == 0
     assert "Mono Red Burn  ->  Red Deck Wins" in capsys.readouterr().out
     with psycopg.connect(ingested) as conn:

@@ -1,5 +1,5 @@
 """Classification tasks (queue ``classify``): thin wrappers around
-:mod:`pipelines.classify.store`.
+:mod:`pipelines.classify.labels` and :mod:`pipelines.classify.reclassify`.
 
 * ``classify.new_decks`` labels decks ingested since the last run, then queues the
   statistics refresh: the tail of the nightly chain ingest -> classify -> refresh.
@@ -16,7 +16,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from pipelines.classify import store
+from pipelines.classify.labels import classify_new_decks
+from pipelines.classify.reclassify import classify_chunk, start_reclassification
 from workers.base import ManalyticsTask
 from workers.celery_app import app
 
@@ -47,7 +48,7 @@ def queue_refresh() -> None:
 )
 def new_decks(self: ManalyticsTask, refresh: bool = True) -> dict[str, Any]:
     """Label unlabelled decks with each format's active definitions, then refresh."""
-    done = store.classify_new_decks(_dsn(self), self.settings.definitions_dir)
+    done = classify_new_decks(_dsn(self), self.settings.definitions_dir)
     if refresh:
         queue_refresh()
     return {"status": "succeeded", "labelled": done}
@@ -66,7 +67,7 @@ def reclassify_format(
     self: ManalyticsTask, format_name: str, requested_by: str | None = None
 ) -> dict[str, Any]:
     """Start a reclassification run and queue one ``classify.chunk`` task per chunk."""
-    run = store.start_reclassification(
+    run = start_reclassification(
         _dsn(self), self.settings.definitions_dir, format_name, requested_by
     )
     for chunk_no in range(run.chunks_total):
@@ -92,7 +93,7 @@ def reclassify_format(
 )
 def chunk(self: ManalyticsTask, run_id: int, chunk_no: int) -> dict[str, Any]:
     """Label one chunk of a run; the last one switches readers and queues the refresh."""
-    run = store.classify_chunk(_dsn(self), self.settings.definitions_dir, run_id, chunk_no)
+    run = classify_chunk(_dsn(self), self.settings.definitions_dir, run_id, chunk_no)
     if run.status == "completed" and run.chunks_done == run.chunks_total:
         queue_refresh()
     return {
