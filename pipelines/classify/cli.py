@@ -31,7 +31,7 @@ from pipelines.core.settings import get_settings
 MODES = [m.value for m in ConflictMode]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``formats`` and ``classify`` command groups to a parent CLI."""
     formats = subparsers.add_parser("formats", help="archetype definition folders")
     formats_sub = formats.add_subparsers(dest="formats_command", required=True)

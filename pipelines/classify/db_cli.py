@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -71,10 +72,13 @@ def register_database_commands(classify_sub: Any) -> None:
     diff.set_defaults(func=run_diff)
 
 
-def _guarded(func: Any) -> Any:
+Command = Callable[[argparse.Namespace], int]
+
+
+def _guarded(func: Command) -> Command:
     def run(args: argparse.Namespace) -> int:
         try:
-            return int(func(args))
+            return func(args)
         except (ClassificationError, DefinitionError) as exc:
             print(f"manalytics: {exc}", file=sys.stderr)
             return 2

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from functools import reduce
 from itertools import chain, repeat
 from operator import mul, or_
-from typing import cast
+from typing import Any, cast
 
 from pipelines.classify.definitions import (
     CANONICAL_COLOURS,
@@ -268,7 +268,7 @@ class CompiledFormat:
         self._companions: dict[CardKey, int] = {
             card: i for i, (card, _label) in enumerate(COMPANIONS)
         }
-        self._cache: dict[tuple, Detection] = {}
+        self._cache: dict[tuple[Any, ...], Detection] = {}
 
     # -- compilation -------------------------------------------------------------------------
 
@@ -514,7 +514,7 @@ class CompiledFormat:
             )
         return self._remember(key, result)
 
-    def _remember(self, key: tuple, result: Detection) -> Detection:
+    def _remember(self, key: tuple[Any, ...], result: Detection) -> Detection:
         if len(self._cache) >= _CACHE_LIMIT:
             self._cache.clear()  # bounded: fallback scores make keys unbounded
         self._cache[key] = result

@@ -8,6 +8,7 @@ non-Latin letters are included on purpose: downstream code must keep names byte-
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 # fmt: off
 _HANDLE_WORDS = (
@@ -56,7 +57,7 @@ _BR_LAST = (
 # fmt: on
 
 
-def _unique(rng: random.Random, count: int, make) -> list[str]:
+def _unique(rng: random.Random, count: int, make: Callable[[random.Random], str]) -> list[str]:
     """Draw names with ``make(rng)`` until ``count`` distinct ones exist (deterministic order)."""
     seen: set[str] = set()
     out: list[str] = []

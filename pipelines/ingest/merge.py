@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 
 class _Deck(Protocol):
@@ -45,7 +45,7 @@ class MergedEvent(Generic[D]):
     """The rows of one event and which documents contributed to them."""
 
     document: D
-    decks: list  # the decks of D (parsed or prepared)
+    decks: list[Any]  # the decks of D (parsed or prepared)
     contributing: set[str]
 
 

@@ -297,7 +297,11 @@ class BatchWriter:
             )
 
     def _record_other_files(
-        self, tid: int, docs: list[PreparedDocument], merged: MergedEvent, batch_paths: set[str]
+        self,
+        tid: int,
+        docs: list[PreparedDocument],
+        merged: MergedEvent[PreparedDocument],
+        batch_paths: set[str],
     ) -> None:
         """Stored copies of the event may switch between 'ingested' and 'duplicate'."""
         for doc in docs:
@@ -441,11 +445,11 @@ class _Rows:
         self.state = state
         self.new_tournaments: list[str] = []
         self.updated_tournaments: list[tuple[Any, ...]] = []
-        self.pending_decks: list[tuple[int, MergedEvent]] = []
+        self.pending_decks: list[tuple[int, MergedEvent[PreparedDocument]]] = []
         self.deck_count = 0
         self.match_count = 0
 
-    def add_tournament(self, tid: int, merged: MergedEvent, new: bool) -> None:
+    def add_tournament(self, tid: int, merged: MergedEvent[PreparedDocument], new: bool) -> None:
         state = self.state
         doc = merged.document
         values = (
