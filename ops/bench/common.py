@@ -8,30 +8,19 @@ from collections.abc import Callable
 from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
-
 from pipelines.core import db
 from pipelines.core.settings import get_settings
+from pipelines.dev.services import scratch_services
 from pipelines.storage import migrations
 
-LOCAL_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 T = TypeVar("T")
 
 
 def server_dsn() -> str:
-    """DATABASE_URL, else the local server, else the embedded one."""
-    settings = get_settings()
-    if settings.database_url:
-        return settings.database_url
-    try:
-        with db.connect(LOCAL_PG, connect_timeout=2):
-            return LOCAL_PG
-    except psycopg.OperationalError:
-        from pipelines.dev.services import resolve_services
-
-        resolved = resolve_services(settings)
-        assert resolved.database_url
-        return resolved.database_url
+    """DATABASE_URL, else the local server, else the embedded one (as the tests)."""
+    url = scratch_services(get_settings()).database_url
+    assert url is not None
+    return url
 
 
 def fresh_database(name: str, migrate: bool = True) -> str:

@@ -33,13 +33,13 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import psycopg.sql
 
+from ops.bench.common import server_dsn
 from pipelines.core import db
 from pipelines.core.settings import get_settings
 from pipelines.stats.refresh import VIEWS, RefreshResult, load_periods, refresh_all
 from pipelines.storage import migrations
 
 BENCH_DB = "manalytics_bench_refresh"
-LOCAL_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 LABEL_VERSION = "deterministic-test-labels"
 LABELS = 12
 
@@ -258,7 +258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.scale < 1:
         parser.error("--scale must be >= 1")
 
-    admin = settings.database_url or LOCAL_PG
+    admin = server_dsn()
     tournaments = args.data_dir / "tournaments"
     if not tournaments.is_dir():
         print(f"sample not found: {tournaments}", file=sys.stderr)

@@ -94,6 +94,47 @@ def resolve_services(
     return ensure_services(settings, need_postgres=need_postgres, need_redis=need_redis).settings
 
 
+# The machine's own servers at their standard ports (a developer's or CI's).
+LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
+LOCAL_REDIS = "redis://127.0.0.1:6379/0"
+
+
+def scratch_services(settings: Settings) -> Settings:
+    """Servers for tests and benchmarks, which create (and drop) databases of their own.
+
+    The configured URLs; else the machine's own PostgreSQL / Redis at their standard ports
+    when they answer; else the embedded ones (started if needed). ``DATABASE_URL`` here must
+    be allowed to create databases.
+    """
+    database_url, redis_url = settings.database_url, settings.redis_url
+    if not database_url and _postgres_answers(LOCAL_POSTGRES):
+        database_url = LOCAL_POSTGRES
+    if not redis_url and _redis_answers(LOCAL_REDIS):
+        redis_url = LOCAL_REDIS
+    return resolve_services(replace(settings, database_url=database_url, redis_url=redis_url))
+
+
+def _postgres_answers(url: str) -> bool:
+    import psycopg
+
+    from pipelines.core import db
+
+    try:
+        with db.connect(url, connect_timeout=2):
+            return True
+    except psycopg.OperationalError:
+        return False
+
+
+def _redis_answers(url: str) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=2).ping())
+    except redis.RedisError:
+        return False
+
+
 def ensure_services(
     settings: Settings, *, need_postgres: bool = True, need_redis: bool = True
 ) -> EmbeddedServices:

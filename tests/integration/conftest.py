@@ -19,27 +19,11 @@ import psycopg
 import pytest
 import redis
 
-from pipelines.core.settings import get_settings
+from pipelines.core.settings import Settings, get_settings
+from pipelines.dev.services import scratch_services
 from pipelines.storage import migrations
 
-LOCAL_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
-LOCAL_REDIS = "redis://127.0.0.1:6379/0"
 PROTECTED = {"test", "postgres", "root", "template0", "template1"}
-
-
-def _answers_pg(dsn: str) -> bool:
-    try:
-        with psycopg.connect(dsn, connect_timeout=2):
-            return True
-    except psycopg.OperationalError:
-        return False
-
-
-def _answers_redis(url: str) -> bool:
-    try:
-        return bool(redis.Redis.from_url(url, socket_connect_timeout=2).ping())
-    except redis.RedisError:
-        return False
 
 
 def with_database(dsn: str, name: str) -> str:
@@ -54,18 +38,16 @@ def _worker(config: pytest.Config) -> str:
 
 
 @pytest.fixture(scope="session")
-def pg_admin_dsn() -> str:
-    """A DSN with the right to create databases."""
-    settings = get_settings()
-    if settings.database_url:
-        return settings.database_url
-    if _answers_pg(LOCAL_PG):
-        return LOCAL_PG
-    from pipelines.dev.services import resolve_services
+def scratch_settings() -> Settings:
+    """Settings with the servers tests use (see :func:`scratch_services`)."""
+    return scratch_services(get_settings())
 
-    resolved = resolve_services(settings)
-    assert resolved.database_url
-    return resolved.database_url
+
+@pytest.fixture(scope="session")
+def pg_admin_dsn(scratch_settings: Settings) -> str:
+    """A DSN with the right to create databases."""
+    assert scratch_settings.database_url
+    return scratch_settings.database_url
 
 
 def create_database(admin_dsn: str, name: str, template: str | None = None) -> str:
@@ -116,18 +98,10 @@ def empty_pg_dsn(pg_admin_dsn: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def redis_base_url() -> str:
+def redis_base_url(scratch_settings: Settings) -> str:
     """A reachable Redis base URL."""
-    settings = get_settings()
-    if settings.redis_url:
-        return settings.redis_url
-    if _answers_redis(LOCAL_REDIS):
-        return LOCAL_REDIS
-    from pipelines.dev.services import resolve_services
-
-    resolved = resolve_services(settings)
-    assert resolved.redis_url
-    return resolved.redis_url
+    assert scratch_settings.redis_url
+    return scratch_settings.redis_url
 
 
 @pytest.fixture
