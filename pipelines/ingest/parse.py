@@ -114,8 +114,8 @@ class ParsedMatch:
 
 
 @dataclass(slots=True)
-class ParsedDocument:
-    """Everything one cache file says, ready to be written."""
+class EventFields:
+    """The event and file fields of a document (parsed or prepared)."""
 
     path: str
     source: str
@@ -131,6 +131,12 @@ class ParsedDocument:
     format: str
     format_inferred: bool
     event_kind: str
+
+
+@dataclass(slots=True)
+class ParsedDocument(EventFields):
+    """Everything one cache file says, ready to be written."""
+
     decks: list[ParsedDeck]
     standings: list[ParsedStanding]
     matches: list[ParsedMatch]

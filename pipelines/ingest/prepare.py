@@ -9,8 +9,7 @@ deck, card) are the only parts filled in by the writer.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import orjson
@@ -18,6 +17,7 @@ import orjson
 from pipelines.ingest import copy as c
 from pipelines.ingest.parse import (
     DocumentError,
+    EventFields,
     ParsedDeck,
     ParsedDocument,
     ParsedMatch,
@@ -50,23 +50,9 @@ class PreparedDeck:
 
 
 @dataclass(slots=True)
-class PreparedDocument:
+class PreparedDocument(EventFields):
     """A valid document: event fields, rows as COPY text, and what merging needs."""
 
-    path: str
-    source: str
-    folder_date: date | None
-    sha256: bytes
-    size: int
-    name: str
-    uri: str
-    external_id: str
-    source_event_id: str | None
-    event_date: date
-    starts_at: str | None
-    format: str
-    format_inferred: bool
-    event_kind: str
     player_count: int
     document_key: str
     decks: list[PreparedDeck]
@@ -114,23 +100,13 @@ def prepare_document(raw: bytes, rel: str, sha256: bytes | None = None) -> Prepa
     return from_parsed(parse_document(raw, rel, sha256))
 
 
+_EVENT_FIELDS = tuple(f.name for f in fields(EventFields))
+
+
 def from_parsed(doc: ParsedDocument) -> PreparedDocument:
     """Encode an already parsed document."""
     return PreparedDocument(
-        path=doc.path,
-        source=doc.source,
-        folder_date=doc.folder_date,
-        sha256=doc.sha256,
-        size=doc.size,
-        name=doc.name,
-        uri=doc.uri,
-        external_id=doc.external_id,
-        source_event_id=doc.source_event_id,
-        event_date=doc.event_date,
-        starts_at=doc.starts_at,
-        format=doc.format,
-        format_inferred=doc.format_inferred,
-        event_kind=doc.event_kind,
+        **{name: getattr(doc, name) for name in _EVENT_FIELDS},
         player_count=doc.player_count,
         document_key=doc.document_key,
         decks=[_deck(d) for d in doc.decks],
