@@ -110,7 +110,7 @@ def paper_file_stem(name: str, fmt: str | None, event_id: str, day: date, seat: 
         title += f" ({fmt})"
     if seat is not None:
         title += f" (Seat {seat})"
-    return file_stem(f"{slug(title)}-{event_id}-{day.isoformat()}")
+    return file_stem(f"{slug(title).strip('-')}-{event_id}-{day.isoformat()}")
 
 
 def placement_order(
