@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -10,9 +11,18 @@ from pytest_httpserver import HTTPServer
 from pipelines.core.db import connect
 from pipelines.ingest.cache import ingest_cache
 from pipelines.sources.base import CacheDocument
+from pipelines.sources.melee import MeleeSource
 from pipelines.sources.mtgo import MtgoSource
+from pipelines.sources.topdeck import TopdeckSource
+from tests.sources import render_melee
 from tests.sources.conftest import RequestsClient, write_cache
+from tests.sources.melee_site import EMAIL, PASSWORD, MeleeSite
+from tests.sources.render_topdeck import API_KEY, TopdeckSite, render_event
+from tests.sources.test_melee import FIXTURE as MELEE_FIXTURE
+from tests.sources.test_melee import SPRING_OPEN
 from tests.sources.test_mtgo import FIXTURES as MTGO_FIXTURES
+from tests.sources.test_topdeck import FIXTURE as TOPDECK_FIXTURE
+from tests.sources.test_topdeck import FRIDAY
 
 
 def _mtgo(httpserver: HTTPServer, http: RequestsClient) -> list[CacheDocument]:
@@ -27,6 +37,22 @@ def _mtgo(httpserver: HTTPServer, http: RequestsClient) -> list[CacheDocument]:
         )
     source = MtgoSource(base_url=httpserver.url_for("/").rstrip("/"))
     refs = list(source.list_events(http, date(2025, 3, 9), date(2025, 3, 9)))
+    return [doc for ref in refs for doc in source.fetch_event(http, ref)]
+
+
+def _melee(httpserver: HTTPServer, http: RequestsClient) -> list[CacheDocument]:
+    site = MeleeSite(httpserver)
+    site.add(render_melee.render_event(json.loads((MELEE_FIXTURE / SPRING_OPEN).read_bytes())))
+    source = MeleeSource(EMAIL, PASSWORD, base_url=site.base_url)
+    refs = list(source.list_events(http, date(2025, 4, 12), date(2025, 4, 12)))
+    return [doc for ref in refs for doc in source.fetch_event(http, ref)]
+
+
+def _topdeck(httpserver: HTTPServer, http: RequestsClient) -> list[CacheDocument]:
+    site = TopdeckSite(httpserver)
+    site.events = [render_event(json.loads((TOPDECK_FIXTURE / FRIDAY).read_bytes()))]
+    source = TopdeckSource(API_KEY, base_url=site.base_url)
+    refs = list(source.list_events(http, date(2025, 1, 10), date(2025, 1, 10)))
     return [doc for ref in refs for doc in source.fetch_event(http, ref)]
 
 
@@ -51,6 +77,10 @@ def test_adapter_documents_ingest(
     pg_dsn: str, tmp_path: Path, httpserver: HTTPServer, http: RequestsClient
 ) -> None:
     documents = _mtgo(httpserver, http)
+    httpserver.clear()
+    documents += _melee(httpserver, http)
+    httpserver.clear()
+    documents += _topdeck(httpserver, http)
     root = tmp_path / "Tournaments"
     write_cache(root, documents)
     summary = ingest_cache(pg_dsn, root)
@@ -58,4 +88,7 @@ def test_adapter_documents_ingest(
     assert summary.files_new == len(documents)
     assert _counts(pg_dsn) == {
         "MTGO": {"events": 2, "decks": 5 + 4, "matches": 3, "standings": 5},
+        # Draws reported from both sides and the contradictory forfeit are one match each.
+        "MTGmelee": {"events": 1, "decks": 5, "matches": 9, "standings": 6},
+        "Topdeck": {"events": 1, "decks": 3, "matches": 5, "standings": 5},
     }
