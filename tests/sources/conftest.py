@@ -18,9 +18,6 @@ import requests
 
 from pipelines.sources.base import CacheDocument, HttpStatusError, Response
 
-# The real-database fixtures, for the test that ingests what the adapters produce.
-from tests.integration.conftest import pg_admin_dsn, pg_dsn, pg_template  # noqa: F401
-
 
 class RequestsClient:
     """``HttpClient`` over one ``requests.Session`` (cookies kept); records every request."""

@@ -1,11 +1,14 @@
-"""What the adapters produce goes through the one ingestion path unchanged, into PostgreSQL."""
+"""What the site adapters (pipelines/sources) produce goes through the one ingestion path
+unchanged, into PostgreSQL."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import pytest
 from pytest_httpserver import HTTPServer
 
 from pipelines.core.db import connect
@@ -23,6 +26,13 @@ from tests.sources.test_melee import SPRING_OPEN
 from tests.sources.test_mtgo import FIXTURES as MTGO_FIXTURES
 from tests.sources.test_topdeck import FIXTURE as TOPDECK_FIXTURE
 from tests.sources.test_topdeck import FRIDAY
+
+
+@pytest.fixture
+def http() -> Iterator[RequestsClient]:
+    client = RequestsClient()
+    yield client
+    client.session.close()
 
 
 def _mtgo(httpserver: HTTPServer, http: RequestsClient) -> list[CacheDocument]:
