@@ -14,13 +14,17 @@ from pytest_httpserver import HTTPServer
 from pipelines.core.db import connect
 from pipelines.ingest.cache import ingest_cache
 from pipelines.sources.base import CacheDocument
+from pipelines.sources.cardsrealm import CardsRealmSource
 from pipelines.sources.melee import MeleeSource
 from pipelines.sources.mtgo import MtgoSource
 from pipelines.sources.topdeck import TopdeckSource
 from tests.sources import render_melee
 from tests.sources.conftest import RequestsClient, write_cache
 from tests.sources.melee_site import EMAIL, PASSWORD, MeleeSite
+from tests.sources.render_cardsrealm import CardsRealmSite
 from tests.sources.render_topdeck import API_KEY, TopdeckSite, render_event
+from tests.sources.test_cardsrealm import FIXTURE as CARDSREALM_FIXTURE
+from tests.sources.test_cardsrealm import ROYALE
 from tests.sources.test_melee import FIXTURE as MELEE_FIXTURE
 from tests.sources.test_melee import SPRING_OPEN
 from tests.sources.test_mtgo import FIXTURES as MTGO_FIXTURES
@@ -66,6 +70,14 @@ def _topdeck(httpserver: HTTPServer, http: RequestsClient) -> list[CacheDocument
     return [doc for ref in refs for doc in source.fetch_event(http, ref)]
 
 
+def _cardsrealm(httpserver: HTTPServer, http: RequestsClient) -> list[CacheDocument]:
+    site = CardsRealmSite(httpserver)
+    site.docs = [json.loads((CARDSREALM_FIXTURE / ROYALE).read_bytes())]
+    source = CardsRealmSource(base_url=site.base_url)
+    refs = list(source.list_events(http, date(2025, 6, 1), date(2025, 6, 1)))
+    return [doc for ref in refs for doc in source.fetch_event(http, ref)]
+
+
 def _counts(dsn: str) -> dict[str, dict[str, int]]:
     def per_source(table: str) -> str:
         return (
@@ -91,6 +103,8 @@ def test_adapter_documents_ingest(
     documents += _melee(httpserver, http)
     httpserver.clear()
     documents += _topdeck(httpserver, http)
+    httpserver.clear()
+    documents += _cardsrealm(httpserver, http)
     root = tmp_path / "Tournaments"
     write_cache(root, documents)
     summary = ingest_cache(pg_dsn, root)
@@ -101,4 +115,5 @@ def test_adapter_documents_ingest(
         # Draws reported from both sides and the contradictory forfeit are one match each.
         "MTGmelee": {"events": 1, "decks": 5, "matches": 9, "standings": 6},
         "Topdeck": {"events": 1, "decks": 3, "matches": 5, "standings": 5},
+        "CardsRealm": {"events": 1, "decks": 3, "matches": 4, "standings": 3},
     }
