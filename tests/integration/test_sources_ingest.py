@@ -15,6 +15,7 @@ from pipelines.core.db import connect
 from pipelines.ingest.cache import ingest_cache
 from pipelines.sources.base import CacheDocument
 from pipelines.sources.cardsrealm import CardsRealmSource
+from pipelines.sources.manatraders import ManatradersSource
 from pipelines.sources.melee import MeleeSource
 from pipelines.sources.mtgo import MtgoSource
 from pipelines.sources.topdeck import TopdeckSource
@@ -25,6 +26,7 @@ from tests.sources.render_cardsrealm import CardsRealmSite
 from tests.sources.render_topdeck import API_KEY, TopdeckSite, render_event
 from tests.sources.test_cardsrealm import FIXTURE as CARDSREALM_FIXTURE
 from tests.sources.test_cardsrealm import ROYALE
+from tests.sources.test_manatraders import serve_fixtures as serve_manatraders
 from tests.sources.test_melee import FIXTURE as MELEE_FIXTURE
 from tests.sources.test_melee import SPRING_OPEN
 from tests.sources.test_mtgo import FIXTURES as MTGO_FIXTURES
@@ -78,6 +80,13 @@ def _cardsrealm(httpserver: HTTPServer, http: RequestsClient) -> list[CacheDocum
     return [doc for ref in refs for doc in source.fetch_event(http, ref)]
 
 
+def _manatraders(httpserver: HTTPServer, http: RequestsClient) -> list[CacheDocument]:
+    serve_manatraders(httpserver)
+    source = ManatradersSource(base_url=httpserver.url_for("/").rstrip("/"))
+    refs = list(source.list_events(http, date(2024, 3, 1), date(2024, 3, 31)))
+    return [doc for ref in refs for doc in source.fetch_event(http, ref)]
+
+
 def _counts(dsn: str) -> dict[str, dict[str, int]]:
     def per_source(table: str) -> str:
         return (
@@ -96,9 +105,14 @@ def _counts(dsn: str) -> dict[str, dict[str, int]]:
 
 
 def test_adapter_documents_ingest(
-    pg_dsn: str, tmp_path: Path, httpserver: HTTPServer, http: RequestsClient
+    pg_dsn: str,
+    tmp_path: Path,
+    httpserver: HTTPServer,
+    http: RequestsClient,
 ) -> None:
-    documents = _mtgo(httpserver, http)
+    documents = _manatraders(httpserver, http)
+    httpserver.clear()
+    documents += _mtgo(httpserver, http)
     httpserver.clear()
     documents += _melee(httpserver, http)
     httpserver.clear()
@@ -116,4 +130,6 @@ def test_adapter_documents_ingest(
         "MTGmelee": {"events": 1, "decks": 5, "matches": 9, "standings": 6},
         "Topdeck": {"events": 1, "decks": 3, "matches": 5, "standings": 5},
         "CardsRealm": {"events": 1, "decks": 3, "matches": 4, "standings": 3},
+        # 4 Swiss matches (one bye, one with an ambiguous masked name) and 7 playoff ones.
+        "Manatrader": {"events": 1, "decks": 8, "matches": 11, "standings": 8},
     }
