@@ -14,7 +14,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	2>/dev/null && { echo $$p; break; }; done)
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format bench venv clean-venv
+.PHONY: run test lint format bench venv clean-venv tools
 
 venv: $(STAMP)
 
@@ -32,7 +32,12 @@ $(STAMP): pyproject.toml | $(BIN)/python
 run: $(STAMP)
 	$(BIN)/manalytics run
 
-test: $(STAMP)
+# Debian tools of the ops tests (promtool, amtool, nginx, wrk, pg_dump): installed when
+# missing and root, else the tests needing them skip with the reason.
+tools:
+	@sh ops/install-tools.sh
+
+test: $(STAMP) tools
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
 lint: $(STAMP)
