@@ -3,13 +3,29 @@ the database fixtures of the API tests (a seeded database per test)."""
 
 from __future__ import annotations
 
+import json
 import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from ops.stack import (
+    Api,
+    Proxy,
+    api_environment,
+    proxy_values,
+    start_api,
+    start_proxy,
+    start_redis,
+    stop,
+)
 from pipelines.core.settings import REPO_ROOT
 from tests.api.conftest import (  # noqa: F401  (fixtures, registered by name)
+    FIXTURE_DEFINITIONS,
     api_dsn,
     pg_admin_dsn,
     pg_dsn,
@@ -18,6 +34,7 @@ from tests.api.conftest import (  # noqa: F401  (fixtures, registered by name)
     redis_url,
     seeded_template,
 )
+from tests.integration.conftest import create_database, drop_database
 
 OPS = REPO_ROOT / "ops"
 
@@ -34,3 +51,49 @@ def read_yaml(path: Path) -> object:
     import yaml
 
     return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+@dataclass
+class Stack:
+    """gunicorn (production settings) behind the real nginx, on loopback."""
+
+    api: Api
+    proxy: Proxy
+    database_url: str
+    redis_url: str
+    directory: Path
+
+    def api_log(self) -> list[dict[str, Any]]:
+        """The API's JSON log lines so far."""
+        lines = []
+        for line in self.api.log.read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.startswith("{"):
+                lines.append(json.loads(line))
+        return lines
+
+
+@pytest.fixture(scope="module")
+def live_stack(
+    pg_admin_dsn: str,  # noqa: F811
+    seeded_template: str,  # noqa: F811
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Stack]:
+    """A seeded database copy, a private Redis, gunicorn and nginx for one test module."""
+    tool("nginx", "nginx")
+    directory = tmp_path_factory.mktemp("stack")
+    name = f"manalytics_ops_{uuid.uuid4().hex[:12]}"
+    dsn = create_database(pg_admin_dsn, name, template=seeded_template)
+    redis_process, redis = start_redis(directory)
+    api = proxy = None
+    try:
+        env = api_environment(dsn, redis, directory / "var", LOG_LEVEL="INFO",
+                              MANALYTICS_FORMATS_DIR=str(FIXTURE_DEFINITIONS))  # fmt: skip
+        api = start_api(env, directory)
+        proxy = start_proxy(directory, proxy_values(directory, [f"127.0.0.1:{api.port}"]))
+        yield Stack(api, proxy, dsn, redis, directory)
+    finally:
+        for process in (proxy, api):
+            if process is not None:
+                stop(process.process)
+        stop(redis_process)
+        drop_database(pg_admin_dsn, name)
