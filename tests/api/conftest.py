@@ -42,6 +42,7 @@ from tests.integration.conftest import (  # noqa: F401  (fixtures, registered by
     pg_template,
     redis_base_url,
     redis_url,
+    scratch_settings,
 )
 
 FIXTURE_CACHE = REPO_ROOT / "tests" / "fixtures" / "cache"

@@ -32,6 +32,7 @@ from tests.api.conftest import (  # noqa: F401  (fixtures, registered by name)
     pg_template,
     redis_base_url,
     redis_url,
+    scratch_settings,
     seeded_template,
 )
 from tests.integration.conftest import create_database, drop_database
