@@ -6,6 +6,7 @@ BENCHMARKS = {
     "ops.bench.reclassify": "classification end to end through PostgreSQL",
     "ops.bench.refresh": "materialized views refresh (--scale N)",
     "ops.bench.api": "HTTP throughput and latency under gunicorn",
+    "ops.bench.sources_parse": "site parsers (MTGO pages/s) on pages rendered from the sample",
 }
 
 if __name__ == "__main__":
