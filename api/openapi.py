@@ -17,7 +17,10 @@ from flask import Flask
 from api.schemas import EndpointSpec
 
 OPENAPI_VERSION = "3.1.0"
-API_VERSION = "1.0.0"
+# 2.0.0 (issue 13): fractions everywhere (tier_cut included), `seats`/`share_seats` replace
+# per-archetype `matches`/`share_matches`, win-rate `basis`, coverage, sample flags, shrunk
+# win rates, slugs, mirrors once on the matchup diagonal, archetype card performance.
+API_VERSION = "2.0.0"
 PROBLEM = "application/problem+json"
 _RULE_ARG = re.compile(r"<(?:[a-z]+:)?([a-zA-Z_][a-zA-Z0-9_]*)>")
 _STATUS_TEXT = {
@@ -106,26 +109,46 @@ _WINDOW_CONTEXT = {
     "as_of": s_datetime(True),
 }
 
+# Units: every share, rate, bound and cut is a fraction in [0, 1] (METHODOLOGY.md).
+_FRACTION = {"minimum": 0, "maximum": 1}
+
+
+def s_frac(nullable: bool = False) -> dict[str, Any]:
+    return _t("number", nullable, **_FRACTION)
+
+
+_BASIS = {"type": "string", "enum": ["matches", "records"]}
+
 _META_ROW = {
     "archetype": s_str(),
+    "slug": s_str(),
+    "name_raw": s_str(),
+    "rankable": s_bool(),
     "decks": s_int(),
     "players": s_int(),
-    "matches": s_int(),
+    "seats": s_int(),
     "wins": s_int(),
     "losses": s_int(),
     "draws": s_int(),
     "mirrors": s_int(),
-    "share_decks": s_num(),
-    "share_players": s_num(),
-    "share_matches": s_num(),
-    "win_rate": s_num(True),
-    "ci_lower": s_num(True),
-    "ci_upper": s_num(True),
+    "covered": s_int(),
+    "coverage": s_frac(),
+    "decided_players": s_int(),
+    "decided_per_deck": s_num(),
+    "share_decks": s_frac(),
+    "share_players": s_frac(),
+    "share_seats": s_frac(),
+    "win_rate": s_frac(True),
+    "shrunk_win_rate": s_frac(True),
+    "ci_lower": s_frac(True),
+    "ci_upper": s_frac(True),
+    "ci_method": {"type": ["string", "null"], "enum": ["cluster-cr2", "wilson-fallback", None]},
     "ci_std_error": s_num(True),
     "ci_dof": s_num(True),
-    "wilson_lower": s_num(True),
-    "wilson_upper": s_num(True),
-    "rank": s_int(),
+    "wilson_lower": s_frac(True),
+    "wilson_upper": s_frac(True),
+    "low_sample": s_bool(),
+    "rank": s_int(True),
     "in_tier_table": s_bool(),
     "tier_ci": s_str(True),
     "tier_score": s_str(True),
@@ -205,6 +228,16 @@ _CARD_USE = {
     "most_common_count": s_int(),
 }
 
+_CARD_SPLIT = {
+    "decks": s_int(),
+    "wins": s_int(),
+    "losses": s_int(),
+    "decided": s_int(),
+    "win_rate": s_frac(True),
+    "ci_lower": s_frac(True),
+    "ci_upper": s_frac(True),
+}
+
 SCHEMAS: dict[str, dict[str, Any]] = {
     "Problem": s_obj(
         {
@@ -252,22 +285,30 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         generation=s_int(True),
         as_of=s_datetime(True),
     ),
-    "MetaRow": s_obj({**_META_ROW, "share": s_num()}, optional=("share",)),
+    "MetaRow": s_obj({**_META_ROW, "share": s_frac()}, optional=("share",)),
     "Meta": _page(
         s_ref("MetaRow"),
         **_WINDOW_CONTEXT,
+        basis=_BASIS,
         presence=s_str(),
         totals=s_obj(
             {
                 "decks": s_int(),
                 "players": s_int(),
                 "matches": s_int(),
+                "seats": s_int(),
                 "archetypes": s_int(),
-                "tier_cut": s_num(True),
-                "ci_mean": s_num(True),
+                "covered": s_int(),
+                "coverage": s_frac(),
+                "tier_cut": s_frac(True),
+                "ci_mean": s_frac(True),
                 "ci_sd": s_num(True),
                 "score_mean": s_num(True),
                 "score_sd": s_num(True),
+                "shrink_mean": s_frac(True),
+                "shrink_strength": s_num(True),
+                "min_players": s_int(),
+                "min_decided": s_int(),
             }
         ),
     ),
@@ -275,14 +316,14 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         s_obj(
             {
                 "archetype": s_str(),
-                "share": s_num(),
+                "share": s_frac(),
                 "other": s_bool(),
                 "total": s_obj(
                     {
                         "wins": s_int(),
                         "losses": s_int(),
                         "draws": s_int(),
-                        "win_rate": s_num(True),
+                        "win_rate": s_frac(True),
                     }
                 ),
                 "cells": s_arr(
@@ -294,9 +335,10 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                             "draws": s_int(),
                             "n": s_int(),
                             "decided": s_int(),
-                            "win_rate": s_num(True),
-                            "ci_lower": s_num(True),
-                            "ci_upper": s_num(True),
+                            "mirrors": s_int(),
+                            "win_rate": s_frac(True),
+                            "ci_lower": s_frac(True),
+                            "ci_upper": s_frac(True),
                             "mirror": s_bool(),
                         }
                     )
@@ -304,8 +346,9 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             }
         ),
         **_WINDOW_CONTEXT,
+        basis=_BASIS,
         presence=s_str(),
-        min_share=s_num(),
+        min_share=s_frac(),
         confidence=s_num(),
         labels=s_arr(s_str()),
         merged=s_arr(s_str()),
@@ -317,14 +360,20 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                 key: _META_ROW[key]
                 for key in (
                     "archetype",
+                    "slug",
+                    "name_raw",
+                    "rankable",
                     "rank",
                     "decks",
                     "players",
-                    "matches",
+                    "seats",
                     "share_decks",
                     "share_players",
-                    "share_matches",
+                    "share_seats",
+                    "coverage",
                     "win_rate",
+                    "shrunk_win_rate",
+                    "low_sample",
                     "tier_ci",
                     "tier_score",
                     "in_tier_table",
@@ -332,11 +381,15 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             }
         ),
         **_WINDOW_CONTEXT,
+        basis=_BASIS,
     ),
     "ArchetypeDetail": s_obj(
         {
             **_WINDOW_CONTEXT,
+            "basis": _BASIS,
             "archetype": s_str(),
+            "slug": s_str(),
+            "name_raw": s_str(),
             "summary": s_obj(_META_ROW),
             "weekly": s_arr(
                 s_obj(
@@ -352,8 +405,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                         "losses": s_int(),
                         "draws": s_int(),
                         "mirrors": s_int(),
-                        "matches": s_int(),
-                        "win_rate": s_num(True),
+                        "seats": s_int(),
+                        "win_rate": s_frac(True),
                     }
                 )
             ),
@@ -405,6 +458,27 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             ),
         }
     ),
+    "ArchetypeCards": _page(
+        s_obj(
+            {
+                "card": s_str(),
+                "share": s_frac(),
+                "running": s_ref("CardSplit"),
+                "not_running": s_ref("CardSplit"),
+                "by_copies": s_arr(s_obj({"copies": s_int(), **_CARD_SPLIT})),
+            }
+        ),
+        **_WINDOW_CONTEXT,
+        basis=_BASIS,
+        archetype=s_str(),
+        slug=s_str(True),
+        board=s_str(),
+        confidence=s_frac(),
+        card_weeks=s_obj({"start": s_date(), "end": s_date()}),
+        decks=s_int(),
+        overall=s_ref("CardSplit"),
+    ),
+    "CardSplit": s_obj(_CARD_SPLIT),
     "Trends": _page(
         s_obj(
             {
@@ -419,14 +493,15 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                             "wins": s_int(),
                             "losses": s_int(),
                             "draws": s_int(),
-                            "matches": s_int(),
-                            "win_rate": s_num(True),
+                            "seats": s_int(),
+                            "win_rate": s_frac(True),
                         }
                     )
                 ),
             }
         ),
         **_WINDOW_CONTEXT,
+        basis=_BASIS,
         weeks=s_arr(
             s_obj(
                 {
@@ -743,7 +818,10 @@ def build_document(app: Flask) -> dict[str, Any]:
                 "Magic: The Gathering metagame statistics, precomputed and cached. Lists are "
                 "paginated with limit/offset and report their total. Errors use RFC 9457 "
                 "problem details. Public reads are cached (ETag, Cache-Control); operator "
-                "routes need a JWT with the operator role, user management the admin role."
+                "routes need a JWT with the operator role, user management the admin role. "
+                "Units: every share, rate, interval bound and cut is a fraction in [0, 1]; "
+                "statistics name their win-rate basis (matches or records). Version 2.0.0 "
+                "changed statistics fields (CHANGELOG.md, issue 13)."
             ),
         },
         "servers": [{"url": "/"}],

@@ -13,7 +13,12 @@ Common query parameters:
   date range, at most :data:`MAX_RANGE_DAYS` days);
 * ``event``: the event group (``all`` = every kind except MTGO leagues, ``challenges``,
   ``leagues``, ``qualifiers``, ``paper``);
+* ``basis``: the win-rate basis, ``matches`` (recorded rounds) or ``records`` (the published
+  decks' standings records), named in every answer (METHODOLOGY.md §4);
 * ``limit``/``offset``: pagination of the answer's list (``items``, with ``total``).
+
+Units: every share, rate, interval bound and cut is a fraction in [0, 1]. Archetypes are
+addressed by slug (or any spelling that normalises to the same display name).
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ from api.cache import serve_cached
 from api.errors import ApiError
 from api.resources import resources
 from api.schemas import PAGE, Param, Query, endpoint, slice_page
+from pipelines.stats.archetype_rows import BASES, DEFAULT_BASIS
+from pipelines.stats.card_performance import BOARDS, archetype_cards
 from pipelines.stats.matchups import MatchupCell, MatchupMatrix
 from pipelines.stats.refresh import (
     CURRENT_WINDOW,
@@ -41,6 +48,7 @@ from pipelines.stats.refresh import (
     latest_generation,
     load_periods,
 )
+from pipelines.stats.samples import SampleRules
 from pipelines.stats.store import (
     WindowArg,
     archetype_detail,
@@ -54,22 +62,28 @@ from pipelines.stats.store import (
 blueprint = Blueprint("stats", __name__)
 
 MAX_RANGE_DAYS = 3660
-PRESENCE_METRICS = ("decks", "players", "matches")
+PRESENCE_METRICS = ("decks", "players", "seats")
 _SORT_FIELDS = (
     "share",
     "decks",
     "players",
-    "matches",
+    "seats",
     "win_rate",
+    "shrunk_win_rate",
     "ci_lower",
     "wilson_lower",
+    "coverage",
     "score",
     "archetype",
 )
 SORTS = tuple(s for name in _SORT_FIELDS for s in (name, f"-{name}"))
 
 FORMAT = Param("format", description="format name as stored, e.g. Modern", location="path")
-ARCHETYPE = Param("name", description="archetype label", location="path")
+ARCHETYPE = Param(
+    "name",
+    description="archetype slug (e.g. mono-red-burn) or any spelling of its name",
+    location="path",
+)
 CARD = Param("card", description="card name (canonical or as printed)", location="path")
 WINDOW = Param(
     "window",
@@ -85,6 +99,13 @@ EVENT = Param(
     default=DEFAULT_EVENT_GROUP,
     enum=tuple(sorted(EVENT_GROUPS)),
 )
+BASIS = Param(
+    "basis",
+    description="win-rate basis: matches (recorded rounds) or records (the published decks' "
+    "standings records); see METHODOLOGY.md §4",
+    default=DEFAULT_BASIS,
+    enum=BASES,
+)
 PRESENCE = Param(
     "presence",
     description="presence metric for shares and ordering",
@@ -95,13 +116,13 @@ MIN_DECKS = Param(
     "min_decks", "integer", "hide archetypes with fewer decks", default=0, minimum=0,
     maximum=1_000_000,
 )  # fmt: skip
-MIN_MATCHES = Param(
-    "min_matches", "integer", "hide archetypes with fewer matches", default=0, minimum=0,
-    maximum=1_000_000,
+MIN_SEATS = Param(
+    "min_seats", "integer", "hide archetypes with fewer seats (matches played, a mirror twice)",
+    default=0, minimum=0, maximum=1_000_000,
 )  # fmt: skip
 SORT = Param(
     "sort",
-    description="ordering of the rows; '-' = descending (ties: presence rank)",
+    description="ordering of the rows; '-' = descending (ties: presence order)",
     default="-share",
     enum=SORTS,
 )
@@ -131,8 +152,8 @@ def _periods() -> dict[str, list[tuple[date, str]]]:
     res = resources()
     cached = res.extra.get("periods")
     if cached is None:
-        settings = res.settings
-        root = Path(settings.formats_dir) if settings.formats_dir else settings.real_formats_dir
+        # The same folder the workers classify and refresh with (one setting).
+        root = Path(res.settings.definitions_dir)
         try:
             cached = load_periods(root)
         except (OSError, ValueError):  # unreadable definitions: only standard windows
@@ -195,6 +216,13 @@ def window_arg(fmt: str, q: Mapping[str, Any], default: str = "last30") -> Windo
             ],
         )
     return resolved
+
+
+def _rules() -> SampleRules:
+    """The minimum sample of the tier table for custom windows (the refresh uses the same
+    settings for standard windows)."""
+    settings = resources().settings
+    return SampleRules(settings.stats_min_players, settings.stats_min_decided)
 
 
 def _generation(conn: psycopg.Connection[Any]) -> dict[str, Any]:
@@ -261,10 +289,11 @@ def formats(q: Query) -> ResponseReturnValue:
 
 
 def _sorted_rows(rows: list[dict[str, Any]], sort: str) -> list[dict[str, Any]]:
-    """Rows ordered by ``sort`` (None last in either direction; ties by presence rank)."""
+    """Rows ordered by ``sort`` (None last in either direction; ties by presence order:
+    decks descending, then name)."""
     descending = sort.startswith("-")
     key = sort.lstrip("-")
-    by_rank = sorted(rows, key=lambda r: r["rank"])
+    by_rank = sorted(rows, key=lambda r: (-r["decks"], r["archetype"]))
     present = [r for r in by_rank if r.get(key) is not None]
     missing = [r for r in by_rank if r.get(key) is None]
     present.sort(key=lambda r: r[key], reverse=descending)  # stable: rank breaks ties
@@ -275,12 +304,15 @@ def _sorted_rows(rows: list[dict[str, Any]], sort: str) -> list[dict[str, Any]]:
 @endpoint(
     summary="Meta table: share, counts, win rate, draws, intervals and tiers per archetype",
     tags=["meta"],
-    params=(FORMAT, *WINDOW_PARAMS, PRESENCE, MIN_DECKS, MIN_MATCHES, SORT, *PAGE),
+    params=(FORMAT, *WINDOW_PARAMS, BASIS, PRESENCE, MIN_DECKS, MIN_SEATS, SORT, *PAGE),
     response="Meta",
     errors=(404,),
     cached=True,
-    description="`share` is the share of the chosen presence metric; `ci_lower`/`ci_upper` "
-    "the player-clustered interval, `wilson_lower`/`wilson_upper` the Wilson interval.",
+    description="Fractions in [0, 1] throughout. `share` is the share of the chosen presence "
+    "metric; win rates, coverage and intervals are in the named `basis`; `ci_lower`/"
+    "`ci_upper` the published interval (`ci_method`: cluster-cr2, or wilson-fallback when "
+    "the clustered one degenerates), `wilson_lower`/`wilson_upper` the Wilson interval; "
+    "`low_sample` rows never rank or tier.",
 )
 def meta(format: str, q: Query) -> ResponseReturnValue:
     """One window's meta table."""
@@ -293,8 +325,10 @@ def meta(format: str, q: Query) -> ResponseReturnValue:
             format,
             window,
             q["event"],
+            basis=q["basis"],
             min_decks=q["min_decks"],
-            min_matches=q["min_matches"],
+            min_seats=q["min_seats"],
+            rules=_rules(),
         )
         rows = data.pop("archetypes")
         share = f"share_{q['presence']}"
@@ -316,6 +350,7 @@ def _cell(cell: MatchupCell) -> dict[str, Any]:
         "draws": cell.draws,
         "n": cell.n,
         "decided": cell.decided,
+        "mirrors": cell.mirrors,
         "win_rate": cell.win_rate,
         "ci_lower": cell.lower,
         "ci_upper": cell.upper,
@@ -353,7 +388,10 @@ def _matrix_rows(matrix: MatchupMatrix) -> list[dict[str, Any]]:
     errors=(404,),
     cached=True,
     description="Rows (paginated) in presence order, `Other` last; each row holds one cell per "
-    "column label, from the row archetype's side.",
+    "column label, from the row archetype's side (recorded rounds only: basis `matches`). The "
+    "diagonal holds each mirror match once in `mirrors`, with no rate or interval; "
+    "[Other, Other] also holds the matches between different merged archetypes, which the "
+    "Other row total includes.",
 )
 def matchups(format: str, q: Query) -> ResponseReturnValue:
     """One window's matchup matrix."""
@@ -374,6 +412,7 @@ def matchups(format: str, q: Query) -> ResponseReturnValue:
         return {
             "format": format,
             "event_group": q["event"],
+            "basis": "matches",
             "window": meta_data["window"],
             "generation": meta_data["generation"],
             "as_of": meta_data["as_of"],
@@ -393,14 +432,20 @@ def matchups(format: str, q: Query) -> ResponseReturnValue:
 
 _LIST_KEYS = (
     "archetype",
+    "slug",
+    "name_raw",
+    "rankable",
     "rank",
     "decks",
     "players",
-    "matches",
+    "seats",
     "share_decks",
     "share_players",
-    "share_matches",
+    "share_seats",
+    "coverage",
     "win_rate",
+    "shrunk_win_rate",
+    "low_sample",
     "tier_ci",
     "tier_score",
     "in_tier_table",
@@ -411,7 +456,7 @@ _LIST_KEYS = (
 @endpoint(
     summary="Archetypes of a window, by presence",
     tags=["archetypes"],
-    params=(FORMAT, *WINDOW_PARAMS, *PAGE),
+    params=(FORMAT, *WINDOW_PARAMS, BASIS, *PAGE),
     response="ArchetypeList",
     errors=(404,),
     cached=True,
@@ -421,9 +466,8 @@ def archetypes(format: str, q: Query) -> ResponseReturnValue:
     window = window_arg(format, q)
 
     def build(conn: psycopg.Connection[Any]) -> dict[str, Any]:
-        data = _call(meta_rows, conn, format, window, q["event"])
+        data = _call(meta_rows, conn, format, window, q["event"], basis=q["basis"], rules=_rules())
         rows = [{key: row[key] for key in _LIST_KEYS} for row in data.pop("archetypes")]
-        rows.sort(key=lambda r: r["rank"])
         data.pop("totals", None)
         return {**data, **slice_page(rows, q)}
 
@@ -434,7 +478,7 @@ def archetypes(format: str, q: Query) -> ResponseReturnValue:
 @endpoint(
     summary="One archetype: weekly trend, colours, card usage, stock list, best decks",
     tags=["archetypes"],
-    params=(FORMAT, ARCHETYPE, *WINDOW_PARAMS, BEST_DECKS),
+    params=(FORMAT, ARCHETYPE, *WINDOW_PARAMS, BASIS, BEST_DECKS),
     response="ArchetypeDetail",
     errors=(404,),
     cached=True,
@@ -445,9 +489,58 @@ def archetype(format: str, name: str, q: Query) -> ResponseReturnValue:
 
     def build(conn: psycopg.Connection[Any]) -> dict[str, Any]:
         detail: dict[str, Any] = _call(
-            archetype_detail, conn, format, name, window, q["event"], best_decks=q["best_decks"]
+            archetype_detail,
+            conn,
+            format,
+            name,
+            window,
+            q["event"],
+            best_decks=q["best_decks"],
+            basis=q["basis"],
+            rules=_rules(),
         )
         return detail
+
+    return serve_cached(build)
+
+
+BOARD = Param("board", description="main or side board", default="main", enum=BOARDS)
+
+
+@blueprint.get("/formats/<format>/archetypes/<path:name>/cards")
+@endpoint(
+    summary="Card performance inside an archetype: running vs not, and by copy count",
+    tags=["archetypes", "cards"],
+    params=(FORMAT, ARCHETYPE, *WINDOW_PARAMS, BASIS, BOARD, *PAGE),
+    response="ArchetypeCards",
+    errors=(404,),
+    cached=True,
+    description="Per card of the board: the win rate (in `basis`) of the archetype's decks "
+    "running it against those not running it, and per copy count, each with decks, decided "
+    "matches and a Clopper-Pearson interval; over the whole weeks touching the window "
+    "(`card_weeks`). Cards (paginated) most played first.",
+)
+def archetype_cards_view(format: str, name: str, q: Query) -> ResponseReturnValue:
+    """Which cards of an archetype go with better results (flex slots)."""
+    window = window_arg(format, q)
+
+    def build(conn: psycopg.Connection[Any]) -> dict[str, Any]:
+        data = _call(
+            archetype_cards,
+            conn,
+            format,
+            name,
+            window,
+            q["event"],
+            basis=q["basis"],
+            board=q["board"],
+        )
+        cards = data.pop("cards")
+        if data["generation"] is None:
+            data.update(_generation(conn))
+        else:
+            data["as_of"] = _generation(conn)["as_of"]
+        return {**data, **slice_page(cards, q)}
 
     return serve_cached(build)
 

@@ -209,7 +209,7 @@ class Settings:
         "MANALYTICS_FORMATS_DIR",
         None,
         _path_setting,
-        "MTGOFormatData Formats folder",
+        "MTGOFormatData Formats folder: archetype rules and meta periods, for workers and API",
         shown="(demo definitions)",
     )
     demo_decks: int = setting(
@@ -346,6 +346,18 @@ class Settings:
     )
     api_cache_seconds: int = setting(
         "API_CACHE_SECONDS", 300, _at_least(0), "Cache-Control max-age of public API reads"
+    )
+    stats_min_players: int = setting(
+        "STATS_MIN_PLAYERS",
+        5,
+        _at_least(2),
+        "players with a decided match an archetype needs to rank and tier (METHODOLOGY.md §6)",
+    )
+    stats_min_decided: int = setting(
+        "STATS_MIN_DECIDED",
+        20,
+        _at_least(1),
+        "decided matches an archetype needs to rank and tier (METHODOLOGY.md §6)",
     )
 
     @property

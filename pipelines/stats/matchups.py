@@ -4,13 +4,18 @@ Differences from the R reference (METHODOLOGY.md):
 
 * cells carry wins, losses **and draws**; the cell win rate is ``wins / (wins + losses)`` with
   a Clopper–Pearson interval on the same counts; ``None`` when no match was decided;
-* the diagonal ``[A, A]`` holds A's mirror matches (counted from both sides, so its win rate
-  is 50 % when decided) and is flagged ``mirror``; row totals exclude the diagonal, matching
-  the archetype win rate, which excludes mirrors;
+* every cell carries ``mirrors``: mirror matches (same archetype on both sides), **each
+  counted once**; they are only ever on the diagonal and never in wins/losses/draws, so the
+  diagonal ``[A, A]`` of a real archetype has no win rate and no interval (flagged
+  ``mirror``);
 * archetypes below the cut, beyond ``max_archetypes``, or absent from ``presence`` are merged
   into one ``Other`` row **and** column (no double counting, no silent absorption into the
-  last real archetype). ``[Other, Other]`` mixes matches between different small archetypes
-  with their mirrors and is *not* flagged as a mirror.
+  last real archetype). ``[Other, Other]`` holds the matches between *different* merged
+  archetypes (from both sides, so its own rate is 50 % by construction and is not shown)
+  plus the merged archetypes' mirrors in ``mirrors``;
+* a row total sums every cell of the row including the diagonal's non-mirror matches: for a
+  real archetype that is its win rate (mirrors excluded); for ``Other`` it includes the
+  Other-vs-Other matches, so it equals the pooled win rate of the merged archetypes.
 
 Shares and win rates are fractions in [0, 1].
 """
@@ -34,7 +39,8 @@ __all__ = [
 
 
 class CellLike(Protocol):
-    """Anything with ``wins``, ``losses`` and ``draws`` counts (e.g. ``CellCounts``)."""
+    """Anything with ``wins``, ``losses``, ``draws`` and ``mirrors`` counts. On the diagonal
+    ``[A, A]`` only ``mirrors`` (mirror matches, each once) is used."""
 
     @property
     def wins(self) -> int: ...
@@ -45,13 +51,17 @@ class CellLike(Protocol):
     @property
     def draws(self) -> int: ...
 
+    @property
+    def mirrors(self) -> int: ...
+
 
 @dataclass(frozen=True, slots=True)
 class MatchupCell:
     """Cell ``[row, col]`` from the row archetype's view.
 
-    ``n = wins + losses + draws``; ``decided = wins + losses``; ``win_rate``, ``lower`` and
-    ``upper`` are ``None`` when ``decided == 0``.
+    ``n = wins + losses + draws`` (non-mirror matches); ``decided = wins + losses``;
+    ``mirrors`` = mirror matches, each once (diagonal only); ``win_rate``, ``lower`` and
+    ``upper`` are ``None`` when ``decided == 0`` and on the diagonal.
     """
 
     row: str
@@ -65,11 +75,13 @@ class MatchupCell:
     lower: float | None
     upper: float | None
     mirror: bool
+    mirrors: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class RowTotal:
-    """A row's record over all columns except its diagonal."""
+    """A row's non-mirror record over all columns (the diagonal's non-mirror matches, i.e.
+    Other-vs-Other, included)."""
 
     label: str
     wins: int
@@ -141,8 +153,8 @@ def build_matrix(
     """Build the matchup matrix.
 
     Args:
-        cells: counts per ordered ``(row archetype, column archetype)``, from the row's view
-            (e.g. ``ReferenceStats.cells`` or the materialized view's rows).
+        cells: counts per ordered ``(row archetype, column archetype)``, from the row's view;
+            a diagonal key ``(A, A)`` gives A's mirror matches in ``mirrors`` (each once).
         presence: presence metric per archetype (decks, players or matches); decides order and
             the cut.
         min_share: fraction of total presence an archetype needs to get its own row/column.
@@ -162,8 +174,12 @@ def build_matrix(
     wins: dict[tuple[str, str], int] = {}
     losses: dict[tuple[str, str], int] = {}
     draws: dict[tuple[str, str], int] = {}
+    mirrors: dict[tuple[str, str], int] = {}
     for (row, col), counts in cells.items():
         key = (bucket(row), bucket(col))
+        if row == col:  # a mirror, once; merged archetypes' mirrors land on [Other, Other]
+            mirrors[key] = mirrors.get(key, 0) + counts.mirrors
+            continue
         wins[key] = wins.get(key, 0) + counts.wins
         losses[key] = losses.get(key, 0) + counts.losses
         draws[key] = draws.get(key, 0) + counts.draws
@@ -174,7 +190,8 @@ def build_matrix(
             w = wins.get((row, col), 0)
             lo = losses.get((row, col), 0)
             d = draws.get((row, col), 0)
-            ci = clopper_pearson(w, w + lo, confidence)
+            diagonal = row == col
+            ci = clopper_pearson(0 if diagonal else w, 0 if diagonal else w + lo, confidence)
             matrix[(row, col)] = MatchupCell(
                 row=row,
                 col=col,
@@ -186,7 +203,8 @@ def build_matrix(
                 win_rate=ci.estimate,
                 lower=ci.lower,
                 upper=ci.upper,
-                mirror=row == col and row in kept_set,
+                mirror=diagonal and row in kept_set,
+                mirrors=mirrors.get((row, col), 0),
             )
 
     total_presence = sum(presence.values())
@@ -198,10 +216,10 @@ def build_matrix(
 
     row_totals: dict[str, RowTotal] = {}
     for row in labels:
-        off = [matrix[(row, col)] for col in labels if col != row]
-        w = sum(c.wins for c in off)
-        lo = sum(c.losses for c in off)
-        d = sum(c.draws for c in off)
+        row_cells = [matrix[(row, col)] for col in labels]
+        w = sum(c.wins for c in row_cells)
+        lo = sum(c.losses for c in row_cells)
+        d = sum(c.draws for c in row_cells)
         row_totals[row] = RowTotal(row, w, lo, d, w / (w + lo) if w + lo else None)
 
     return MatchupMatrix(

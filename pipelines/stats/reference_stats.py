@@ -18,12 +18,17 @@ Rules (METHODOLOGY.md):
 * a **mirror** (same archetype on both sides) is excluded from the archetype's W/L/D and counted
   in ``mirrors``; it appears on the matchup diagonal;
 * every non-excluded match is counted once from each side: cell ``[A, B]`` from A's view and
-  cell ``[B, A]`` from B's view (so ``[A, B].wins == [B, A].losses``). A decisive mirror adds
-  one win and one loss to ``[A, A]``; a drawn mirror adds two draws;
-* ``matches`` (the presence metric) counts seats: each match adds 1 to both sides' archetype,
-  so a mirror adds 2 — ``matches = wins + losses + draws + 2 × mirrors``;
+  cell ``[B, A]`` from B's view (so ``[A, B].wins == [B, A].losses``). A mirror adds one to
+  ``[A, A].mirrors`` (each mirror match once) and nothing to its wins, losses or draws;
+* ``seats`` (the presence metric) counts seats: each match adds 1 to both sides' archetype,
+  so a mirror adds 2 — ``seats = wins + losses + draws + 2 × mirrors``;
+* ``covered``: decks of the archetype with at least one counted match (mirrors included),
+  recognised by (tournament, player);
 * shares are fractions: ``decks / Σ decks``, ``players / Σ_archetypes players`` (a player with
-  two archetypes counts in both), ``matches / Σ matches``.
+  two archetypes counts in both), ``seats / Σ seats``.
+
+:func:`records_basis` computes the *records* basis from each deck's own record
+(:attr:`DeckRow.record`, byes already removed by the caller).
 """
 
 from __future__ import annotations
@@ -46,9 +51,11 @@ __all__ = [
     "CellCounts",
     "DeckRow",
     "MatchRow",
+    "RecordCounts",
     "ReferenceStats",
     "archetype_intervals",
     "compute_reference_stats",
+    "records_basis",
 ]
 
 
@@ -61,6 +68,7 @@ class DeckRow:
     player: str
     tournament: str
     event_date: date
+    record: tuple[int, int, int] | None = None  # (W, L, D) of the records basis
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +97,7 @@ class CellCounts:
     wins: int = 0
     losses: int = 0
     draws: int = 0
+    mirrors: int = 0
 
     @property
     def decided(self) -> int:
@@ -116,11 +125,12 @@ class ArchetypeCounts:
     losses: int
     draws: int
     mirrors: int
-    matches: int
+    seats: int
     share_decks: float
     share_players: float
-    share_matches: float
+    share_seats: float
     player_records: tuple[tuple[str, int, int], ...]
+    covered: int = 0
 
     @property
     def decided(self) -> int:
@@ -174,6 +184,7 @@ def compute_reference_stats(
         ValueError: for a repeated ``deck_id``.
     """
     deck_ids: set[str | int] = set()
+    kept_decks: list[DeckRow] = []
     deck_count: dict[str, int] = {}
     players_of: dict[str, set[str]] = {}
     all_players: set[str] = set()
@@ -183,6 +194,7 @@ def compute_reference_stats(
         if deck.deck_id in deck_ids:
             raise ValueError(f"duplicate deck_id {deck.deck_id!r}")
         deck_ids.add(deck.deck_id)
+        kept_decks.append(deck)
         deck_count[deck.archetype] = deck_count.get(deck.archetype, 0) + 1
         players_of.setdefault(deck.archetype, set()).add(deck.player)
         all_players.add(deck.player)
@@ -196,8 +208,10 @@ def compute_reference_stats(
     cell_w: dict[tuple[str, str], int] = {}
     cell_l: dict[tuple[str, str], int] = {}
     cell_d: dict[tuple[str, str], int] = {}
+    cell_m: dict[tuple[str, str], int] = {}
     counted = 0
     excluded = 0
+    played: set[tuple[str, str]] = set()  # (tournament, player) with a counted match
 
     def bump(table: dict[tuple[str, str], int], key: tuple[str, str], by: int = 1) -> None:
         table[key] = table.get(key, 0) + by
@@ -232,10 +246,16 @@ def compute_reference_stats(
         outcome1 = match_outcome(match.p1_games, match.p2_games)
         outcome2 = match_outcome(match.p2_games, match.p1_games)
         counted += 1
+        played.add((match.tournament, match.player1))
+        played.add((match.tournament, p2))
         seats[a1] = seats.get(a1, 0) + 1
         seats[a2] = seats.get(a2, 0) + 1
 
-        # Matchup cells, once from each side (the diagonal receives both sides of a mirror).
+        if a1 == a2:  # the diagonal: each mirror match once, never as wins/losses
+            mirrors[a1] = mirrors.get(a1, 0) + 1
+            bump(cell_m, (a1, a1))
+            continue
+        # Matchup cells, once from each side.
         for row, col, outcome in ((a1, a2, outcome1), (a2, a1, outcome2)):
             if outcome == "W":
                 bump(cell_w, (row, col))
@@ -243,10 +263,6 @@ def compute_reference_stats(
                 bump(cell_l, (row, col))
             else:
                 bump(cell_d, (row, col))
-
-        if a1 == a2:
-            mirrors[a1] = mirrors.get(a1, 0) + 1
-            continue
         record(a1, match.player1, outcome1)
         record(a2, p2, outcome2)
 
@@ -254,6 +270,11 @@ def compute_reference_stats(
     total_decks = sum(deck_count.values())
     total_player_entries = sum(len(players_of.get(a, ())) for a in archetype_names)
     total_seats = sum(seats.values())
+
+    covered: dict[str, int] = {}
+    for deck in kept_decks:
+        if (deck.tournament, deck.player) in played:
+            covered[deck.archetype] = covered.get(deck.archetype, 0) + 1
 
     archetypes: dict[str, ArchetypeCounts] = {}
     for name in archetype_names:
@@ -271,16 +292,19 @@ def compute_reference_stats(
             losses=losses.get(name, 0),
             draws=draws.get(name, 0),
             mirrors=mirrors.get(name, 0),
-            matches=seats.get(name, 0),
+            seats=seats.get(name, 0),
             share_decks=_share(deck_count.get(name, 0), total_decks),
             share_players=_share(n_players, total_player_entries),
-            share_matches=_share(seats.get(name, 0), total_seats),
+            share_seats=_share(seats.get(name, 0), total_seats),
             player_records=records,
+            covered=covered.get(name, 0),
         )
 
-    cell_keys = sorted(set(cell_w) | set(cell_l) | set(cell_d))
+    cell_keys = sorted(set(cell_w) | set(cell_l) | set(cell_d) | set(cell_m))
     cells = {
-        key: CellCounts(cell_w.get(key, 0), cell_l.get(key, 0), cell_d.get(key, 0))
+        key: CellCounts(
+            cell_w.get(key, 0), cell_l.get(key, 0), cell_d.get(key, 0), cell_m.get(key, 0)
+        )
         for key in cell_keys
     }
     return ReferenceStats(
@@ -303,3 +327,56 @@ def archetype_intervals(
         clustered_interval(per_player, confidence),
         wilson_interval(counts.wins, counts.decided, confidence),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class RecordCounts:
+    """One archetype in the records basis: summed deck records, decks with a record of at
+    least one match (``covered``), and ``(player, W, L)`` per player with a decided match."""
+
+    archetype: str
+    decks: int
+    wins: int
+    losses: int
+    draws: int
+    covered: int
+    player_records: tuple[tuple[str, int, int], ...]
+
+
+def records_basis(
+    decks: Iterable[DeckRow], window: DateWindow | None = None
+) -> dict[str, RecordCounts]:
+    """The records basis per archetype from :attr:`DeckRow.record` (``None`` = no record)."""
+    acc: dict[str, list[int]] = {}
+    per_player: dict[str, dict[str, list[int]]] = {}
+    for deck in decks:
+        if window is not None and not window.contains(deck.event_date):
+            continue
+        a = acc.setdefault(deck.archetype, [0, 0, 0, 0, 0])
+        a[0] += 1
+        if deck.record is None:
+            continue
+        w, lo, d = deck.record
+        a[1] += w
+        a[2] += lo
+        a[3] += d
+        a[4] += 1 if w + lo + d > 0 else 0
+        rec = per_player.setdefault(deck.archetype, {}).setdefault(deck.player, [0, 0])
+        rec[0] += w
+        rec[1] += lo
+    return {
+        name: RecordCounts(
+            name,
+            a[0],
+            a[1],
+            a[2],
+            a[3],
+            a[4],
+            tuple(
+                (p, wl[0], wl[1])
+                for p, wl in sorted(per_player.get(name, {}).items())
+                if wl[0] + wl[1] > 0
+            ),
+        )
+        for name, a in sorted(acc.items())
+    }

@@ -54,8 +54,10 @@ from psycopg.types.json import Jsonb
 from scipy.stats import beta, norm, t
 
 from pipelines.core import db
+from pipelines.stats.archetype_rows import BASES, basis_columns, finish_window
 from pipelines.stats.intervals import DEFAULT_CONFIDENCE
-from pipelines.stats.tiers import TierInput, above_average_share, compute_tiers
+from pipelines.stats.name_sync import identity, name_table, sync_archetype_names
+from pipelines.stats.samples import SampleRules
 from pipelines.stats.windows import ROLLING_WINDOW_DAYS, parse_metas, rolling_window
 
 __all__ = [
@@ -67,6 +69,7 @@ __all__ = [
     "VIEWS",
     "Generation",
     "RefreshResult",
+    "SampleRules",
     "WindowSpec",
     "WindowStats",
     "clopper_pearson_many",
@@ -396,9 +399,9 @@ win AS (
 ), pa AS (
     SELECT w.wid, g.gid, p.archetype COLLATE "C" AS archetype,
            p.player_key COLLATE "C" AS player_key,
-           sum(p.decks)::int AS decks, sum(p.wins)::int AS wins,
-           sum(p.losses)::int AS losses, sum(p.draws)::int AS draws,
-           sum(p.mirror_seats)::int AS mirror_seats
+           sum(p.decks)::int AS decks, sum({w})::int AS wins,
+           sum({l})::int AS losses, sum({d})::int AS draws,
+           sum({ms})::int AS mirror_seats, sum({cov})::int AS covered
       FROM win w
       JOIN mv_player_archetype_daily p
         ON p.format = w.format AND p.event_date BETWEEN w.start_date AND w.end_date
@@ -425,7 +428,7 @@ win AS (
 SELECT wid, gid, archetype::text AS archetype,
        sum(decks)::int AS decks, count(*)::int AS players, sum(wins)::int AS wins,
        sum(losses)::int AS losses, sum(draws)::int AS draws,
-       sum(mirror_seats)::int AS mirror_seats,
+       sum(mirror_seats)::int AS mirror_seats, sum(covered)::int AS covered,
        count(omega)::int AS cl_players, max(q) AS q,
        sum(omega * omega * (y - p) * (y - p) / a) AS variance,
        sum(omega * omega / a) AS s0,
@@ -517,38 +520,6 @@ def _data_ranges(
     return ranges, members
 
 
-def _tiers_for(rows: list[dict[str, Any]], total: dict[str, Any]) -> None:
-    """Fill the tier columns of one (window, group)'s archetype rows and the tier lines of its
-    totals row (§6–§7 of METHODOLOGY.md).
-
-    The tier table holds the archetypes with at least one decided match; their presence is
-    the share of **match seats** among them (the R default presence, ``Matches``); the
-    average-share cut keeps those strictly above ``100 / N`` percent.
-    """
-    decided = [r for r in rows if r["wins"] + r["losses"] > 0]
-    seats = sum(r["matches"] for r in decided)
-    candidates = [
-        TierInput(r["archetype"], 100.0 * r["matches"] / seats, r["win_rate"], r["ci_lower"])
-        for r in decided
-    ]
-    kept = above_average_share(candidates, lambda c: c.share)
-    shares = [c.share for c in candidates]
-    total["tier_cut"] = round(100.0 / len(shares), 2) if shares else None
-    table = compute_tiers(kept)
-    by_name = {row.archetype: row for row in table.rows}
-    total["ci_mean"], total["ci_sd"] = table.ci_mean, table.ci_sd
-    total["score_mean"], total["score_sd"] = table.score_mean, table.score_sd
-    for r in rows:
-        tier = by_name.get(r["archetype"])
-        r["in_tier_table"] = tier is not None
-        r["tier_ci"] = tier.tier_ci if tier else None
-        r["tier_score"] = tier.tier_score if tier else None
-        r["rank_ci"] = tier.rank_ci if tier else None
-        r["rank_score"] = tier.rank_score if tier else None
-        r["score"] = tier.score if tier else None
-        r["outlier"] = bool(tier.outlier) if tier else False
-
-
 def compute_window_stats(
     conn: psycopg.Connection[Any],
     windows: Sequence[WindowSpec],
@@ -556,22 +527,30 @@ def compute_window_stats(
     confidence: float = DEFAULT_CONFIDENCE,
     *,
     matchups: bool = True,
+    rules: SampleRules | None = None,
+    bases: Iterable[str] = BASES,
 ) -> WindowStats:
-    """Archetype rows, totals and matchup cells of ``windows`` × ``groups`` from the views.
+    """Archetype rows, totals and matchup cells of ``windows`` × ``groups`` × ``bases``.
 
-    Reads ``mv_player_archetype_daily`` and ``mv_matchup_daily`` (two statements; call it
-    inside one transaction for a consistent snapshot). Definitions: METHODOLOGY.md §3–§8.
-    Shares are over all archetypes of the (window, group); ``rank`` is the presence rank
-    (decks descending, then name). ``matchups=False`` skips the matchup cells.
+    Reads ``mv_player_archetype_daily`` and ``mv_matchup_daily`` (call it inside one
+    transaction for a consistent snapshot). Definitions: METHODOLOGY.md §3–§8. Shares are
+    over all archetypes of the (window, group); ``rank`` is the presence rank (decks
+    descending, then name) of rankable archetypes. ``rules``: the minimum sample of the tier
+    table (default :class:`SampleRules`). ``matchups=False`` skips the matchup cells (which
+    have no basis: they come from recorded rounds only).
     """
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must be strictly between 0 and 1, got {confidence!r}")
+    rules = rules or SampleRules()
     groups = tuple(groups)
+    bases = tuple(bases)
     unknown = set(groups) - set(EVENT_GROUPS)
     if unknown:
         raise ValueError(f"unknown event group(s): {sorted(unknown)}")
+    for basis in bases:
+        basis_columns(basis)  # raises for an unknown basis
     result = WindowStats()
-    if not windows or not groups:
+    if not windows or not groups or not bases:
         return result
     ranges, members = _data_ranges(conn, windows)
     if not ranges:
@@ -590,87 +569,112 @@ def compute_window_stats(
         return [(w.format, w.key, group) for w in members[wid - 1]]
 
     with conn.cursor(row_factory=dict_row) as cur:
-        raw = cur.execute(_ARCHETYPE_SQL, params).fetchall()
+        raw = {
+            basis: cur.execute(
+                _ARCHETYPE_SQL.format(**basis_columns(basis)),  # type: ignore[arg-type]
+                params,
+            ).fetchall()
+            for basis in bases
+        }
         players = {
             key: r["players"]
             for r in cur.execute(_PLAYERS_SQL, params)
             for key in targets(r["wid"], r["gid"])
         }
         raw_cells = cur.execute(_MATCHUP_SQL, params).fetchall() if matchups else []
+    names = name_table(conn, sorted({r[0] for r in ranges}))
 
-    # Archetype rows ---------------------------------------------------------------------
-    clustered = _clustered_many(raw, confidence)
-    w_lo, w_up = wilson_many(
-        [r["wins"] for r in raw], [r["wins"] + r["losses"] for r in raw], confidence
-    )
-    by_window: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
-    for r, (c_lo, c_up, c_se, c_dof), wl, wu in zip(raw, clustered, w_lo, w_up, strict=True):
-        decided = r["wins"] + r["losses"]
-        row = {
-            "archetype": r["archetype"],
-            "decks": r["decks"],
-            "players": r["players"],
-            "matches": r["wins"] + r["losses"] + r["draws"] + r["mirror_seats"],
-            "wins": r["wins"],
-            "losses": r["losses"],
-            "draws": r["draws"],
-            "mirrors": r["mirror_seats"] // 2,
-            "win_rate": r["wins"] / decided if decided else None,
-            "ci_lower": c_lo,
-            "ci_upper": c_up,
-            "ci_std_error": c_se,
-            "ci_dof": c_dof,
-            "wilson_lower": wl,
-            "wilson_upper": wu,
-        }
-        for fmt, window_key, group in targets(r["wid"], r["gid"]):
-            by_window[(fmt, window_key, group)].append(
-                {"format": fmt, "window_key": window_key, "event_group": group, **row}
-            )
+    # Archetype rows, per basis ---------------------------------------------------------------
+    counted_matches: dict[tuple[str, str, str], int] = {}
+    for basis in bases:
+        rows_in = raw[basis]
+        clustered = _clustered_many(rows_in, confidence)
+        w_lo, w_up = wilson_many(
+            [r["wins"] for r in rows_in], [r["wins"] + r["losses"] for r in rows_in], confidence
+        )
+        by_window: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+        for r, (c_lo, c_up, c_se, c_dof), wl, wu in zip(
+            rows_in, clustered, w_lo, w_up, strict=True
+        ):
+            row = {
+                "decks": r["decks"],
+                "players": r["players"],
+                "seats": r["wins"] + r["losses"] + r["draws"] + r["mirror_seats"],
+                "wins": r["wins"],
+                "losses": r["losses"],
+                "draws": r["draws"],
+                "mirrors": r["mirror_seats"] // 2,
+                "covered": r["covered"],
+                "decided_players": r["cl_players"],
+                "cl_lower": c_lo,
+                "cl_upper": c_up,
+                "ci_std_error": c_se,
+                "ci_dof": c_dof,
+                "wilson_lower": wl,
+                "wilson_upper": wu,
+            }
+            for fmt, window_key, group in targets(r["wid"], r["gid"]):
+                ident = identity(names, fmt, r["archetype"])
+                by_window[(fmt, window_key, group)].append(
+                    {
+                        "format": fmt,
+                        "window_key": window_key,
+                        "event_group": group,
+                        "basis": basis,
+                        "archetype": ident.name,
+                        "slug": ident.slug,
+                        "name_raw": ident.name_raw,
+                        **row,
+                    }
+                )
+        for key in sorted(by_window):
+            rows = by_window[key]
+            total = {
+                "format": key[0],
+                "window_key": key[1],
+                "event_group": key[2],
+                "basis": basis,
+                "players": players[key],
+            }
+            finish_window(rows, total, rules)
+            if basis == "matches":
+                counted_matches[key] = total["seats"] // 2
+            result.archetypes.extend(rows)
+            result.totals.append(total)
+    for total in result.totals:
+        key = (total["format"], total["window_key"], total["event_group"])
+        total["matches"] = counted_matches.get(key, 0)
 
-    for key in sorted(by_window):
-        rows = by_window[key]
-        decks = sum(r["decks"] for r in rows)
-        entries = sum(r["players"] for r in rows)
-        seats = sum(r["matches"] for r in rows)
-        rows.sort(key=lambda r: (-r["decks"], r["archetype"]))
-        for rank, r in enumerate(rows, start=1):
-            r["share_decks"] = r["decks"] / decks if decks else 0.0
-            r["share_players"] = r["players"] / entries if entries else 0.0
-            r["share_matches"] = r["matches"] / seats if seats else 0.0
-            r["rank"] = rank
-        total = {
-            "format": key[0],
-            "window_key": key[1],
-            "event_group": key[2],
-            "decks": decks,
-            "players": players[key],
-            "matches": seats // 2,
-            "archetypes": len(rows),
-        }
-        _tiers_for(rows, total)
-        result.archetypes.extend(rows)
-        result.totals.append(total)
-
-    # Matchup cells ------------------------------------------------------------------------
+    # Matchup cells: off the diagonal every match once from each side; on it, each mirror
+    # match once (``mirrors``) and nothing else.
+    diagonal = [c["archetype"] == c["opponent"] for c in raw_cells]
     cp_lo, cp_up = clopper_pearson_many(
-        [c["wins"] for c in raw_cells], [c["wins"] + c["losses"] for c in raw_cells], confidence
+        [0 if d else c["wins"] for c, d in zip(raw_cells, diagonal, strict=True)],
+        [0 if d else c["wins"] + c["losses"] for c, d in zip(raw_cells, diagonal, strict=True)],
+        confidence,
     )
     cells = []
-    for c, lo, up in zip(raw_cells, cp_lo, cp_up, strict=True):
+    for c, mirror, lo, up in zip(raw_cells, diagonal, cp_lo, cp_up, strict=True):
         decided = c["wins"] + c["losses"]
+        if mirror:
+            counts = {"wins": 0, "losses": 0, "draws": 0,
+                      "mirrors": (decided + c["draws"]) // 2}  # fmt: skip
+        else:
+            counts = {"wins": c["wins"], "losses": c["losses"], "draws": c["draws"], "mirrors": 0}
         cell = {
-            "archetype": c["archetype"],
-            "opponent": c["opponent"],
-            "wins": c["wins"],
-            "losses": c["losses"],
-            "draws": c["draws"],
-            "win_rate": c["wins"] / decided if decided else None,
+            **counts,
+            "win_rate": c["wins"] / decided if decided and not mirror else None,
             "cp_lower": lo,
             "cp_upper": up,
         }
         for fmt, window_key, group in targets(c["wid"], c["gid"]):
-            cells.append({"format": fmt, "window_key": window_key, "event_group": group, **cell})
+            cell_key = {
+                "archetype": identity(names, fmt, c["archetype"]).name,
+                "opponent": identity(names, fmt, c["opponent"]).name,
+            }
+            cells.append(
+                {"format": fmt, "window_key": window_key, "event_group": group, **cell_key, **cell}
+            )
     cells.sort(key=lambda c: tuple(c[k] for k in _CELL_KEY))
     result.matchups = cells
     return result
@@ -682,23 +686,33 @@ def compute_window_stats(
 # exactly these fields (pipelines.stats.store).
 ARCHETYPE_STAT_FIELDS: Final = (
     "archetype",
+    "slug",
+    "name_raw",
+    "rankable",
     "decks",
     "players",
-    "matches",
+    "seats",
     "wins",
     "losses",
     "draws",
     "mirrors",
+    "covered",
+    "coverage",
+    "decided_players",
+    "decided_per_deck",
     "share_decks",
     "share_players",
-    "share_matches",
+    "share_seats",
     "win_rate",
+    "shrunk_win_rate",
     "ci_lower",
     "ci_upper",
+    "ci_method",
     "ci_std_error",
     "ci_dof",
     "wilson_lower",
     "wilson_upper",
+    "low_sample",
     "rank",
     "in_tier_table",
     "tier_ci",
@@ -712,14 +726,21 @@ TOTAL_STAT_FIELDS: Final = (
     "decks",
     "players",
     "matches",
+    "seats",
     "archetypes",
+    "covered",
+    "coverage",
     "tier_cut",
     "ci_mean",
     "ci_sd",
     "score_mean",
     "score_sd",
+    "shrink_mean",
+    "shrink_strength",
+    "min_players",
+    "min_decided",
 )
-_WINDOW_KEY: Final = ("format", "window_key", "event_group")
+_WINDOW_KEY: Final = ("format", "window_key", "event_group", "basis")
 _ARCHETYPE_COLUMNS: Final = (*_WINDOW_KEY, *ARCHETYPE_STAT_FIELDS)
 _TOTAL_COLUMNS: Final = (*_WINDOW_KEY, *TOTAL_STAT_FIELDS)
 _MATCHUP_COLUMNS: Final = (
@@ -731,6 +752,7 @@ _MATCHUP_COLUMNS: Final = (
     "wins",
     "losses",
     "draws",
+    "mirrors",
     "win_rate",
     "cp_lower",
     "cp_upper",
@@ -813,6 +835,7 @@ def refresh_all(
     lock_timeout_ms: int = DEFAULT_LOCK_TIMEOUT_MS,
     statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS,
     keep_generations: int = 2,
+    rules: SampleRules | None = None,
 ) -> RefreshResult:
     """Refresh every statistics view and recompute the standard windows (module docstring).
 
@@ -824,6 +847,8 @@ def refresh_all(
         lock_timeout_ms / statement_timeout_ms: limits of every statement of the run.
         keep_generations: succeeded generations kept in the window tables, the new one
             included (2 = the new one and the previous one).
+        rules: minimum sample of the tier table (settings ``STATS_MIN_PLAYERS`` and
+            ``STATS_MIN_DECIDED``; default :class:`SampleRules`).
 
     Returns:
         ``status="skipped"`` immediately when another refresh holds the lock, else
@@ -861,6 +886,10 @@ def refresh_all(
         generation = _start_log(dsn, confidence, periods_json)
         result = RefreshResult(status="succeeded", generation=generation)
         try:
+            # Display names and slugs of new labels first: mv_deck_facts groups by them.
+            step = time.perf_counter()
+            sync_archetype_names(conn)
+            result.durations["archetype_names"] = time.perf_counter() - step
             for view in VIEWS:
                 step = time.perf_counter()
                 conn.execute(
@@ -886,7 +915,7 @@ def refresh_all(
             for w in windows:
                 if w.key == CURRENT_WINDOW:
                     periods_json[w.format] = {"name": w.period_name, "start": w.start.isoformat()}
-            stats = compute_window_stats(conn, windows, EVENT_GROUPS, confidence)
+            stats = compute_window_stats(conn, windows, EVENT_GROUPS, confidence, rules=rules)
             _copy_rows(
                 conn,
                 "stats_windows",

@@ -34,9 +34,11 @@ from typing import Any, Final
 import psycopg
 from psycopg.rows import dict_row
 
+from pipelines.stats.archetype_rows import BASES, DEFAULT_BASIS
 from pipelines.stats.decklists import most_common_value
 from pipelines.stats.intervals import DEFAULT_CONFIDENCE, clopper_pearson
 from pipelines.stats.matchups import MatchupMatrix, build_matrix
+from pipelines.stats.name_sync import resolve_archetype
 from pipelines.stats.refresh import (
     ARCHETYPE_STAT_FIELDS,
     DEFAULT_EVENT_GROUP,
@@ -47,6 +49,7 @@ from pipelines.stats.refresh import (
     compute_window_stats,
     latest_generation,
 )
+from pipelines.stats.samples import SampleRules
 from pipelines.stats.windows import DateWindow, custom_window, iso_week_label, week_start
 
 __all__ = [
@@ -118,7 +121,8 @@ class ResolvedWindow:
 # --------------------------------------------------------------------------- helpers
 
 
-def _check_group(event_group: str) -> str:
+def check_group(event_group: str) -> str:
+    """``event_group`` if it is known; ValueError otherwise."""
     if event_group not in EVENT_GROUPS:
         raise ValueError(f"unknown event group {event_group!r}; one of {sorted(EVENT_GROUPS)}")
     return event_group
@@ -187,7 +191,7 @@ def _spec(window: ResolvedWindow) -> WindowSpec:
     )
 
 
-def _weeks(window: ResolvedWindow) -> tuple[date, date]:
+def window_weeks(window: ResolvedWindow) -> tuple[date, date]:
     """Mondays of the first and last week touching the window (card usage is weekly)."""
     return week_start(window.start), week_start(window.end)
 
@@ -204,37 +208,41 @@ _META_KEYS: Final = ARCHETYPE_STAT_FIELDS
 _TOTAL_KEYS: Final = TOTAL_STAT_FIELDS
 
 # One statement (one snapshot): the window, its totals and its archetype rows.
-_META_SQL = """
+_META_SQL = f"""
 SELECT w.generation, w.start_date, w.end_date, w.latest_date, w.period_name,
        r.finished_at AS as_of,
-       t.decks AS t_decks, t.players AS t_players, t.matches AS t_matches,
-       t.archetypes AS t_archetypes, t.tier_cut AS t_tier_cut, t.ci_mean AS t_ci_mean,
-       t.ci_sd AS t_ci_sd, t.score_mean AS t_score_mean, t.score_sd AS t_score_sd,
-       s.archetype, s.decks, s.players, s.matches, s.wins, s.losses, s.draws, s.mirrors,
-       s.share_decks, s.share_players, s.share_matches, s.win_rate, s.ci_lower, s.ci_upper,
-       s.ci_std_error, s.ci_dof, s.wilson_lower, s.wilson_upper, s.rank, s.in_tier_table,
-       s.tier_ci, s.tier_score, s.rank_ci, s.rank_score, s.score, s.outlier
+       {", ".join(f"t.{k} AS t_{k}" for k in TOTAL_STAT_FIELDS)},
+       {", ".join(f"s.{k}" for k in ARCHETYPE_STAT_FIELDS)}
   FROM stats_windows w
   JOIN refresh_log r ON r.generation = w.generation
   LEFT JOIN meta_window_totals t
     ON t.generation = w.generation AND t.format = w.format AND t.window_key = w.window_key
-   AND t.event_group = %(group)s
+   AND t.event_group = %(group)s AND t.basis = %(basis)s
   LEFT JOIN meta_window_stats s
     ON s.generation = w.generation AND s.format = w.format AND s.window_key = w.window_key
-   AND s.event_group = %(group)s AND s.decks >= %(min_decks)s AND s.matches >= %(min_matches)s
+   AND s.event_group = %(group)s AND s.basis = %(basis)s
+   AND s.decks >= %(min_decks)s AND s.seats >= %(min_seats)s
  WHERE w.generation = coalesce(%(generation)s::bigint,
                             (SELECT max(generation) FROM refresh_log
                               WHERE status = 'succeeded'))
    AND w.format = %(format)s AND w.window_key = %(key)s
- ORDER BY s.rank
-"""
+ ORDER BY s.decks DESC, s.archetype
+"""  # noqa: S608 - column names are the module's constants
+
+
+_COUNT_TOTALS: Final = frozenset(
+    {"decks", "players", "matches", "seats", "archetypes", "covered", "coverage"}
+)
+
+
+def _check_basis(basis: str) -> str:
+    if basis not in BASES:
+        raise ValueError(f"unknown basis {basis!r}; one of {list(BASES)}")
+    return basis
 
 
 def _empty_totals() -> dict[str, Any]:
-    return {
-        key: (0 if key in {"decks", "players", "matches", "archetypes"} else None)
-        for key in _TOTAL_KEYS
-    }
+    return {key: (0 if key in _COUNT_TOTALS else None) for key in _TOTAL_KEYS}
 
 
 def meta_rows(
@@ -243,36 +251,38 @@ def meta_rows(
     window: WindowArg = "last30",
     event_group: str = DEFAULT_EVENT_GROUP,
     *,
+    basis: str = DEFAULT_BASIS,
     min_decks: int = 0,
-    min_matches: int = 0,
+    min_seats: int = 0,
     generation: int | None = None,
     confidence: float = DEFAULT_CONFIDENCE,
+    rules: SampleRules | None = None,
 ) -> dict[str, Any]:
-    """The meta table (presence, win rates, intervals, tiers) of one window and event group.
+    """The meta table (presence, win rates, intervals, tiers) of one window, event group and
+    win-rate basis (``matches`` or ``records``, METHODOLOGY.md §4).
 
-    Returns ``{"format", "event_group", "window": {key, start, end, latest_date,
-    period_name}, "generation", "as_of", "totals": {decks, players, matches, archetypes,
-    tier_cut, ci_mean, ci_sd, score_mean, score_sd}, "archetypes": [row, ...]}`` with rows in
-    presence order (``rank``). Row keys: ``archetype, decks, players, matches, wins, losses,
-    draws, mirrors, share_decks, share_players, share_matches, win_rate, ci_lower, ci_upper,
-    ci_std_error, ci_dof`` (player-clustered CR2), ``wilson_lower, wilson_upper, rank,
-    in_tier_table, tier_ci, tier_score, rank_ci, rank_score, score, outlier``.
+    Returns ``{"format", "event_group", "basis", "window": {key, start, end, latest_date,
+    period_name}, "generation", "as_of", "totals": {...TOTAL_STAT_FIELDS}, "archetypes":
+    [row, ...]}`` with rows in presence order (decks, then name). Row keys:
+    :data:`~pipelines.stats.refresh.ARCHETYPE_STAT_FIELDS`.
 
-    ``min_decks``/``min_matches`` only hide rows: shares and tiers are over all archetypes
-    of the window. ``confidence`` applies to custom windows (standard windows use the level
-    of their refresh).
+    ``min_decks``/``min_seats`` only hide rows: shares and tiers are over all archetypes
+    of the window. ``confidence`` and ``rules`` apply to custom windows (standard windows use
+    those of their refresh).
     """
-    _check_group(event_group)
+    check_group(event_group)
+    _check_basis(basis)
     _check_min("min_decks", min_decks)
-    _check_min("min_matches", min_matches)
+    _check_min("min_seats", min_seats)
     if isinstance(window, str):
         params = {
             "generation": generation,
             "format": fmt,
             "key": window,
             "group": event_group,
+            "basis": basis,
             "min_decks": min_decks,
-            "min_matches": min_matches,
+            "min_seats": min_seats,
         }
         if window not in STANDARD_WINDOW_KEYS:
             resolve_window(conn, fmt, window)  # raises the ValueError
@@ -290,6 +300,7 @@ def meta_rows(
         return {
             "format": fmt,
             "event_group": event_group,
+            "basis": basis,
             "window": resolved.as_dict(),
             "generation": first["generation"],
             "as_of": first["as_of"],
@@ -300,20 +311,23 @@ def meta_rows(
         }
 
     resolved = resolve_window(conn, fmt, window)
-    stats = compute_window_stats(conn, [_spec(resolved)], [event_group], confidence, matchups=False)
-    totals = dict(stats.totals[0]) if stats.totals else _empty_totals()
-    for key in ("format", "window_key", "event_group"):
-        totals.pop(key, None)
+    # Both bases: the totals' counted matches come from the matches basis.
+    stats = compute_window_stats(
+        conn, [_spec(resolved)], [event_group], confidence, matchups=False, rules=rules
+    )
+    mine = [t for t in stats.totals if t["basis"] == basis]
+    totals = {k: mine[0][k] for k in _TOTAL_KEYS} if mine else _empty_totals()
     return {
         "format": fmt,
         "event_group": event_group,
+        "basis": basis,
         "window": resolved.as_dict(),
         **_generation_info(conn),
         "totals": totals,
         "archetypes": [
             {key: r[key] for key in _META_KEYS}
             for r in stats.archetypes
-            if r["decks"] >= min_decks and r["matches"] >= min_matches
+            if r["basis"] == basis and r["decks"] >= min_decks and r["seats"] >= min_seats
         ],
     }
 
@@ -324,6 +338,7 @@ _CELL_KEYS: Final = (
     "wins",
     "losses",
     "draws",
+    "mirrors",
     "win_rate",
     "cp_lower",
     "cp_upper",
@@ -332,12 +347,14 @@ _CELL_KEYS: Final = (
 _MATCHUP_SQL = """
 SELECT w.generation, w.start_date, w.end_date, w.latest_date, w.period_name,
        r.finished_at AS as_of,
-       c.archetype, c.opponent, c.wins, c.losses, c.draws, c.win_rate, c.cp_lower, c.cp_upper
+       c.archetype, c.opponent, c.wins, c.losses, c.draws, c.mirrors, c.win_rate, c.cp_lower,
+       c.cp_upper
   FROM stats_windows w
   JOIN refresh_log r ON r.generation = w.generation
   LEFT JOIN matchup_window_stats c
     ON c.generation = w.generation AND c.format = w.format AND c.window_key = w.window_key
-   AND c.event_group = %(group)s AND c.wins + c.losses + c.draws >= %(min_matches)s
+   AND c.event_group = %(group)s
+   AND c.wins + c.losses + c.draws + c.mirrors >= %(min_matches)s
  WHERE w.generation = coalesce(%(generation)s::bigint,
                             (SELECT max(generation) FROM refresh_log
                               WHERE status = 'succeeded'))
@@ -361,10 +378,11 @@ def matchup_cells(
     Returns ``{"format", "event_group", "window", "generation", "as_of", "cells": [...]}``;
     each cell: ``archetype`` (row, whose view the counts take), ``opponent``, ``wins,
     losses, draws, win_rate`` (``wins / (wins + losses)``, ``None`` when undecided),
-    ``cp_lower, cp_upper`` (Clopper–Pearson). Only cells with at least one match and at
-    least ``min_matches`` matches (wins + losses + draws); ``[A, A]`` holds A's mirrors.
+    ``cp_lower, cp_upper`` (Clopper–Pearson), ``mirrors``. Only cells with at least one
+    match and at least ``min_matches`` matches (wins + losses + draws + mirrors); ``[A, A]``
+    holds A's mirror matches, each once, in ``mirrors`` (its wins/losses/draws are 0).
     """
-    _check_group(event_group)
+    check_group(event_group)
     _check_min("min_matches", min_matches)
     if isinstance(window, str):
         if window not in STANDARD_WINDOW_KEYS:
@@ -393,7 +411,9 @@ def matchup_cells(
             ],
         }
     resolved = resolve_window(conn, fmt, window)
-    stats = compute_window_stats(conn, [_spec(resolved)], [event_group], confidence)
+    stats = compute_window_stats(
+        conn, [_spec(resolved)], [event_group], confidence, bases=("matches",)
+    )
     return {
         "format": fmt,
         "event_group": event_group,
@@ -402,7 +422,7 @@ def matchup_cells(
         "cells": [
             {key: c[key] for key in _CELL_KEYS}
             for c in stats.matchups
-            if c["wins"] + c["losses"] + c["draws"] >= min_matches
+            if c["wins"] + c["losses"] + c["draws"] + c["mirrors"] >= min_matches
         ],
     }
 
@@ -412,6 +432,7 @@ class _Cell:
     wins: int
     losses: int
     draws: int
+    mirrors: int
 
 
 def matchup_matrix(
@@ -428,17 +449,20 @@ def matchup_matrix(
 ) -> MatchupMatrix:
     """The matchup matrix with an ``Other`` bucket (:func:`pipelines.stats.matchups.build_matrix`)
     from the window's cells, archetypes ordered by ``presence`` (``decks``, ``players`` or
-    ``matches``). Cells merged into ``Other`` get their interval recomputed at
+    ``seats``). Cells merged into ``Other`` get their interval recomputed at
     ``confidence``."""
-    if presence not in {"decks", "players", "matches"}:
-        raise ValueError(f"presence must be decks, players or matches, got {presence!r}")
+    if presence not in {"decks", "players", "seats"}:
+        raise ValueError(f"presence must be decks, players or seats, got {presence!r}")
     meta = meta_rows(conn, fmt, window, event_group, generation=generation, confidence=confidence)
     gen = meta["generation"] if isinstance(window, str) else None
     cells = matchup_cells(conn, fmt, window, event_group, generation=gen, confidence=confidence)[
         "cells"
     ]
     return build_matrix(
-        {(c["archetype"], c["opponent"]): _Cell(c["wins"], c["losses"], c["draws"]) for c in cells},
+        {
+            (c["archetype"], c["opponent"]): _Cell(c["wins"], c["losses"], c["draws"], c["mirrors"])
+            for c in cells
+        },
         {r["archetype"]: float(r[presence]) for r in meta["archetypes"]},
         min_share=min_share,
         max_archetypes=max_archetypes,
@@ -581,7 +605,7 @@ WITH week AS (
            (sum(a.losses) FILTER (WHERE a.archetype = %(archetype)s))::int AS losses,
            (sum(a.draws) FILTER (WHERE a.archetype = %(archetype)s))::int AS draws,
            (sum(a.mirrors) FILTER (WHERE a.archetype = %(archetype)s))::int AS mirrors,
-           (sum(a.matches) FILTER (WHERE a.archetype = %(archetype)s))::int AS matches
+           (sum(a.seats) FILTER (WHERE a.archetype = %(archetype)s))::int AS seats
       FROM mv_archetype_daily a
       JOIN stats_event_groups g ON g.event_kind = a.event_kind AND g.event_group = %(group)s
      WHERE a.format = %(format)s AND a.event_date BETWEEN %(start)s AND %(end)s
@@ -643,17 +667,22 @@ def archetype_detail(
     event_group: str = DEFAULT_EVENT_GROUP,
     *,
     best_decks: int = 10,
+    basis: str = DEFAULT_BASIS,
     generation: int | None = None,
     confidence: float = DEFAULT_CONFIDENCE,
+    rules: SampleRules | None = None,
 ) -> dict[str, Any]:
     """Everything about one archetype over one window and event group.
 
+    ``archetype`` is a slug, a display name or any spelling that normalises to one
+    (:func:`pipelines.stats.name_sync.resolve_archetype`).
+
     Returns a dict with:
 
-    * ``summary``: the archetype's meta row (see :func:`meta_rows`);
+    * ``summary``: the archetype's meta row in ``basis`` (see :func:`meta_rows`);
     * ``weekly``: per Monday–Sunday week clipped to the window (``week_start, label, start,
       end``): ``decks, share_decks`` (of the group's decks that week), ``players, wins,
-      losses, draws, mirrors, matches, win_rate``;
+      losses, draws, mirrors, seats, win_rate`` (matches basis);
     * ``colors``: per colour code: ``decks, share`` (of the archetype's decks), ``wins,
       losses, draws, win_rate, cp_lower, cp_upper``, best lower bound first;
     * ``cards``: ``{"main": [...], "side": [...]}`` usage per card (``card, decks, share,
@@ -669,9 +698,13 @@ def archetype_detail(
     Raises:
         NotFound: no deck of ``archetype`` in the window and group.
     """
-    _check_group(event_group)
+    check_group(event_group)
     _check_min("best_decks", best_decks)
-    meta = meta_rows(conn, fmt, window, event_group, generation=generation, confidence=confidence)
+    meta = meta_rows(
+        conn, fmt, window, event_group, basis=basis, generation=generation,
+        confidence=confidence, rules=rules,
+    )  # fmt: skip
+    archetype = resolve_archetype(conn, fmt, archetype) or archetype
     summary = next((r for r in meta["archetypes"] if r["archetype"] == archetype), None)
     if summary is None:
         raise NotFound(f"no {archetype!r} deck in {fmt} for this window and event group")
@@ -679,7 +712,7 @@ def archetype_detail(
     resolved = ResolvedWindow(
         fmt, w["key"], w["start"], w["end"], w["latest_date"], w["period_name"]
     )
-    first_week, last_week = _weeks(resolved)
+    first_week, last_week = window_weeks(resolved)
     params = {
         "format": fmt,
         "archetype": archetype,
@@ -711,7 +744,7 @@ def archetype_detail(
                 "losses": r["losses"] or 0,
                 "draws": r["draws"] or 0,
                 "mirrors": r["mirrors"] or 0,
-                "matches": r["matches"] or 0,
+                "seats": r["seats"] or 0,
                 "win_rate": (r["wins"] or 0) / decided if decided else None,
             }
         )
@@ -754,7 +787,10 @@ def archetype_detail(
     return {
         "format": fmt,
         "archetype": archetype,
+        "slug": summary["slug"],
+        "name_raw": summary["name_raw"],
         "event_group": event_group,
+        "basis": basis,
         "window": meta["window"],
         "generation": meta["generation"],
         "as_of": meta["as_of"],
@@ -780,7 +816,7 @@ def archetype_detail(
 _TRENDS_SQL = """
 SELECT date_trunc('week', a.event_date)::date AS week_start, a.archetype,
        sum(a.decks)::int AS decks, sum(a.wins)::int AS wins, sum(a.losses)::int AS losses,
-       sum(a.draws)::int AS draws, sum(a.matches)::int AS matches
+       sum(a.draws)::int AS draws, sum(a.seats)::int AS seats
   FROM mv_archetype_daily a
   JOIN stats_event_groups g ON g.event_kind = a.event_kind AND g.event_group = %(group)s
  WHERE a.format = %(format)s AND a.event_date BETWEEN %(start)s AND %(end)s
@@ -802,10 +838,10 @@ def trends(
 
     Returns ``{"format", "event_group", "window", "weeks": [{week_start, label, start, end,
     decks}], "series": [{archetype, decks, points: [{week_start, decks, share_decks, wins,
-    losses, draws, matches, win_rate}]}]}``; every series has one point per week (zeros in
+    losses, draws, seats, win_rate}]}]}``; every series has one point per week (zeros in
     weeks without the archetype). Weeks are Monday–Sunday, clipped to the window.
     """
-    _check_group(event_group)
+    check_group(event_group)
     if isinstance(top_n, bool) or not isinstance(top_n, int) or top_n < 1:
         raise ValueError(f"top_n must be a positive integer, got {top_n!r}")
     resolved = resolve_window(conn, fmt, window, generation)
@@ -842,7 +878,7 @@ def trends(
                     "wins": wins,
                     "losses": losses,
                     "draws": cell["draws"] if cell else 0,
-                    "matches": cell["matches"] if cell else 0,
+                    "seats": cell["seats"] if cell else 0,
                     "win_rate": wins / (wins + losses) if wins + losses else None,
                 }
             )
@@ -850,6 +886,7 @@ def trends(
     return {
         "format": fmt,
         "event_group": event_group,
+        "basis": DEFAULT_BASIS,  # weekly win rates come from recorded rounds
         "window": resolved.as_dict(),
         "weeks": [
             {**_week_bucket(monday, resolved), "decks": week_totals[monday]} for monday in mondays
@@ -911,9 +948,9 @@ def card_lookup(
     Raises:
         NotFound: the card name is unknown.
     """
-    _check_group(event_group)
+    check_group(event_group)
     resolved = resolve_window(conn, fmt, window, generation)
-    first_week, last_week = _weeks(resolved)
+    first_week, last_week = window_weeks(resolved)
     params = {
         "format": fmt,
         "card": card,

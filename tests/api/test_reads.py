@@ -46,21 +46,29 @@ def test_meta_rows_shares_intervals_and_tiers(client: FlaskClient) -> None:
     body = ok(client, "/formats/Modern/meta")
     assert body["format"] == "Modern" and body["event_group"] == "all"
     assert body["window"]["key"] == "last30" and body["generation"] == 1
-    assert body["presence"] == "decks"
+    assert body["presence"] == "decks" and body["basis"] == "matches"
     rows = body["items"]
     assert rows and body["total"] == len(rows)
     assert abs(sum(r["share"] for r in rows) - 1.0) < 1e-9
     first = rows[0]
-    for key in ("decks", "players", "matches", "wins", "losses", "draws", "win_rate"):
+    for key in ("decks", "players", "seats", "wins", "losses", "draws", "win_rate", "slug"):
         assert key in first
     for key in ("ci_lower", "ci_upper", "wilson_lower", "wilson_upper", "tier_ci", "tier_score"):
         assert key in first
+    for key in ("coverage", "low_sample", "shrunk_win_rate", "ci_method", "name_raw"):
+        assert key in first
+    # One unit: every share, rate, bound and the cut are fractions in [0, 1].
+    for row in rows:
+        for key in ("share", "share_decks", "share_seats", "coverage", "win_rate", "ci_lower"):
+            assert row[key] is None or 0.0 <= row[key] <= 1.0
+    cut = body["totals"]["tier_cut"]
+    assert cut is None or 0.0 < cut <= 1.0
     shares = [r["share"] for r in rows]
     assert shares == sorted(shares, reverse=True)
     assert body["totals"]["decks"] == sum(r["decks"] for r in rows)
 
 
-@pytest.mark.parametrize("presence", ["decks", "players", "matches"])
+@pytest.mark.parametrize("presence", ["decks", "players", "seats"])
 def test_meta_presence_metric_chooses_the_share(client: FlaskClient, presence: str) -> None:
     rows = ok(client, "/formats/Modern/meta", presence=presence)["items"]
     assert all(r["share"] == r[f"share_{presence}"] for r in rows)
@@ -104,6 +112,9 @@ def test_meta_windows_standard_period_name_and_custom_range(client: FlaskClient)
         ({"from": "1990-01-01", "to": "2025-03-01"}, "to"),
         ({"event": "casual"}, "event"),
         ({"presence": "wins"}, "presence"),
+        ({"presence": "matches"}, "presence"),  # renamed seats in API 2.0.0
+        ({"basis": "standings"}, "basis"),
+        ({"min_matches": "3"}, "min_matches"),  # renamed min_seats
         ({"sort": "popularity"}, "sort"),
         ({"min_decks": "-1"}, "min_decks"),
         ({"min_decks": "1.5"}, "min_decks"),
@@ -162,6 +173,11 @@ def test_matchup_matrix_cells_and_other_bucket(client: FlaskClient) -> None:
         assert [c["opponent"] for c in row["cells"]] == labels
         for cell in row["cells"]:
             assert cell["n"] == cell["wins"] + cell["losses"] + cell["draws"]
+            if cell["opponent"] == row["archetype"]:  # mirrors once, no rate, no interval
+                assert cell["mirror"] and cell["n"] == 0 and cell["win_rate"] is None
+                assert cell["ci_lower"] is None and cell["ci_upper"] is None
+            else:
+                assert cell["mirrors"] == 0
             if cell["win_rate"] is not None:
                 assert cell["ci_lower"] <= cell["win_rate"] <= cell["ci_upper"]
     # A cut above the smallest share merges archetypes into "Other".
@@ -200,6 +216,20 @@ def test_archetype_list_and_detail(client: FlaskClient) -> None:
     assert 0 < len(detail["best_decks"]) <= 2
 
 
+def test_archetype_lookup_by_slug_and_spelling_and_both_bases(client: FlaskClient) -> None:
+    by_name = ok(client, "/formats/Modern/archetypes/Mono Red Burn")
+    assert by_name["slug"] == "mono-red-burn" and by_name["basis"] == "matches"
+    by_slug = ok(client, "/formats/Modern/archetypes/mono-red-burn")
+    spelled = ok(client, "/formats/Modern/archetypes/  mono  RED burn ")
+    assert by_slug["summary"] == by_name["summary"] == spelled["summary"]
+    records = ok(client, "/formats/Modern/archetypes/mono-red-burn", basis="records")
+    assert records["basis"] == "records" and records["summary"]["mirrors"] == 0
+    assert records["summary"]["decks"] == by_name["summary"]["decks"]
+    listing = ok(client, "/formats/Modern/archetypes", basis="records")
+    assert listing["basis"] == "records"
+    assert all(r["slug"] and 0 <= r["coverage"] <= 1 for r in listing["items"])
+
+
 def test_archetype_detail_for_a_custom_window(client: FlaskClient) -> None:
     detail = ok(
         client,
@@ -214,7 +244,7 @@ def test_archetype_detail_for_a_custom_window(client: FlaskClient) -> None:
 
 def test_trends_weekly_series_paginated(client: FlaskClient) -> None:
     body = ok(client, "/formats/Modern/trends")
-    assert body["window"]["key"] == "last90" and body["weeks"]
+    assert body["window"]["key"] == "last90" and body["weeks"] and body["basis"] == "matches"
     assert body["total"] == len(body["items"]) > 0
     weeks = [w["week_start"] for w in body["weeks"]]
     for series in body["items"]:

@@ -46,11 +46,13 @@ import pytest
 from pipelines.stats import store
 from pipelines.stats.decklists import DeckList, card_usage, stock_decklist
 from pipelines.stats.intervals import clopper_pearson, clustered_interval, wilson_interval
+from pipelines.stats.names import display_name
 from pipelines.stats.reference_stats import (
     DeckRow,
     MatchRow,
     archetype_intervals,
     compute_reference_stats,
+    records_basis,
 )
 from pipelines.stats.refresh import (
     EVENT_GROUPS,
@@ -60,6 +62,7 @@ from pipelines.stats.refresh import (
     refresh_all,
     wilson_many,
 )
+from pipelines.stats.samples import SampleRules, choose_interval, is_low_sample, shrink_win_rates
 from pipelines.stats.tiers import TierInput, above_average_share, compute_tiers
 from pipelines.stats.windows import DateWindow, week_start
 from pipelines.storage.migrations import MIGRATIONS_DIR
@@ -67,6 +70,8 @@ from pipelines.storage.migrations import MIGRATIONS_DIR
 REPO = Path(__file__).resolve().parents[2]
 PERIODS = {"Modern": [(date(2024, 1, 1), "Old"), (date(2024, 6, 1), "New")]}
 LAST7 = (date(2024, 5, 30), date(2024, 6, 5))
+# The sample comparison uses a small minimum so that many archetypes reach the tier table.
+RULES = SampleRules(min_players=3, min_decided=5)
 
 Lines = Sequence[tuple[str, int]]
 
@@ -306,7 +311,7 @@ def cells(conn: psycopg.Connection[Any], *args: Any, **kwargs: Any) -> dict[tupl
 
 
 def counts(row: dict[str, Any]) -> tuple[int, ...]:
-    keys = ("decks", "players", "wins", "losses", "draws", "mirrors", "matches")
+    keys = ("decks", "players", "wins", "losses", "draws", "mirrors", "seats")
     return tuple(row[k] for k in keys)
 
 
@@ -352,13 +357,15 @@ def test_event_groups_table_matches_the_python_mapping(pg_dsn: str) -> None:
 
 
 def test_view_files_are_embedded_verbatim_in_the_migration() -> None:
-    migration = (MIGRATIONS_DIR / "0003_stats_views.up.sql").read_text(encoding="utf-8")
+    """Each view file equals its copy in the **latest** migration that embeds it."""
+    ups = sorted(MIGRATIONS_DIR.glob("*.up.sql"))
     files = sorted((REPO / "sql" / "views").glob("*.sql"))
     assert len(files) == len(VIEWS) + 1  # + the plain view v_match_sides
     for path in files:
         rel = f"sql/views/{path.name}"
+        latest = [m for m in ups if f"-- >>> {rel}\n" in m.read_text(encoding="utf-8")][-1]
         block = f"-- >>> {rel}\n{path.read_text(encoding='utf-8')}-- <<< {rel}\n"
-        assert block in migration, f"{rel} differs from its copy in the migration"
+        assert block in latest.read_text(encoding="utf-8"), f"{rel} differs from {latest.name}"
 
 
 def test_migration_down_and_up_again(pg_dsn: str) -> None:
@@ -400,7 +407,7 @@ def test_deck_and_daily_views(world: tuple[str, dict[str, int]]) -> None:
             (r[0], r[1], r[2]): r[3:]
             for r in conn.execute(
                 "SELECT event_date, event_kind, archetype, decks, players, wins, losses, draws,"
-                " mirrors, matches FROM mv_archetype_daily WHERE format = 'Modern'"
+                " mirrors, seats FROM mv_archetype_daily WHERE format = 'Modern'"
             )
         }
         t1 = date(2024, 6, 3)
@@ -452,7 +459,7 @@ def test_last7_all_meta_rows(world: tuple[str, dict[str, int]]) -> None:
     assert counts(rows["C"]) == (2, 2, 2, 1, 1, 0, 4)
     assert counts(rows["Unknown"]) == (1, 1, 1, 0, 0, 0, 1)
     assert [r["archetype"] for r in table["archetypes"]] == ["A", "B", "C", "Unknown"]
-    assert [r["rank"] for r in table["archetypes"]] == [1, 2, 3, 4]
+    assert [r["rank"] for r in table["archetypes"]] == [1, 2, 3, None]  # Unknown never ranks
     assert table["totals"]["decks"] == 10
     assert table["totals"]["players"] == 9
     assert table["totals"]["matches"] == 10  # m1 m2 m4 m5 m8 m9 m10 m11 m12 m13
@@ -461,7 +468,7 @@ def test_last7_all_meta_rows(world: tuple[str, dict[str, int]]) -> None:
     a = rows["A"]
     assert a["share_decks"] == pytest.approx(4 / 10)
     assert a["share_players"] == pytest.approx(3 / 9)
-    assert a["share_matches"] == pytest.approx(9 / 20)
+    assert a["share_seats"] == pytest.approx(9 / 20)
     assert a["win_rate"] == pytest.approx(3 / 5)
     # Clustered over alice (2, 0), bob (1, 1), gina (0, 1).
     ci = clustered_interval([(2, 0), (1, 1), (0, 1)])
@@ -471,31 +478,22 @@ def test_last7_all_meta_rows(world: tuple[str, dict[str, int]]) -> None:
     assert (a["wilson_lower"], a["wilson_upper"]) == pytest.approx(
         (wilson.lower, wilson.upper), abs=1e-12
     )
-    # C over dave (1, 1) and ivan (1, 0); Unknown has a single player: no clustered bounds.
-    ci_c = clustered_interval([(1, 1), (1, 0)])
-    assert rows["C"]["ci_lower"] == pytest.approx(ci_c.lower, abs=1e-12)
-    assert rows["Unknown"]["ci_lower"] is None and rows["Unknown"]["ci_dof"] is None
-    assert rows["Unknown"]["win_rate"] == 1.0
-
-    # Tier table: every archetype has decided matches; presence = seat share
-    # A 45 %, B 30 %, C 20 %, Unknown 5 %; the cut is 100/4 = 25 %: A and B are kept.
-    assert table["totals"]["tier_cut"] == 25.0
-    assert {k for k, r in rows.items() if r["in_tier_table"]} == {"A", "B"}
-    expected = compute_tiers(
-        [
-            TierInput("A", 45.0, 0.6, a["ci_lower"]),
-            TierInput("B", 30.0, 0.2, rows["B"]["ci_lower"]),
-        ]
+    # ν = 1.49 < 2: the published interval falls back to Wilson, flagged, and A is low-sample.
+    assert ci.dof is not None and ci.dof < 2
+    assert (a["ci_lower"], a["ci_upper"], a["ci_method"]) == (
+        pytest.approx(wilson.lower, abs=1e-12),
+        pytest.approx(wilson.upper, abs=1e-12),
+        "wilson-fallback",
     )
-    for tier in expected.rows:
-        got = rows[tier.archetype]
-        assert (got["tier_ci"], got["tier_score"], got["rank_ci"], got["rank_score"]) == (
-            tier.tier_ci,
-            tier.tier_score,
-            tier.rank_ci,
-            tier.rank_score,
-        )
-    assert rows["C"]["tier_ci"] is None and rows["C"]["rank_ci"] is None
+    # Unknown has a single player: no clustered interval (std error, dof), Wilson fallback.
+    assert rows["Unknown"]["ci_dof"] is None and rows["Unknown"]["ci_method"] == "wilson-fallback"
+    assert rows["Unknown"]["win_rate"] == 1.0
+    assert rows["Unknown"]["rank"] is None and not rows["Unknown"]["rankable"]
+
+    # Every interval here degenerates (ν < 2): nothing may tier, whatever the minimum sample.
+    assert all(r["low_sample"] for r in rows.values())
+    assert not any(r["in_tier_table"] for r in rows.values())
+    assert table["totals"]["tier_cut"] is None
 
 
 def test_last14_aggregates_players_across_days(world: tuple[str, dict[str, int]]) -> None:
@@ -506,7 +504,10 @@ def test_last14_aggregates_players_across_days(world: tuple[str, dict[str, int]]
     assert counts(rows["A"]) == (5, 4, 4, 2, 0, 2, 10)
     assert counts(rows["C"]) == (3, 2, 2, 2, 1, 0, 5)
     ci = clustered_interval([(1, 1), (1, 1)])  # dave (1, 1), ivan (1, 0) + (0, 1)
-    assert rows["C"]["ci_lower"] == pytest.approx(ci.lower, abs=1e-12)
+    assert rows["C"]["ci_std_error"] == pytest.approx(ci.std_error, abs=1e-12)
+    assert rows["C"]["ci_dof"] == pytest.approx(ci.dof) and ci.dof == pytest.approx(1.0)
+    fallback = wilson_interval(2, 4)
+    assert rows["C"]["ci_lower"] == pytest.approx(fallback.lower, abs=1e-12)
 
 
 def test_event_groups(world: tuple[str, dict[str, int]]) -> None:
@@ -572,11 +573,11 @@ def test_min_sample_filters_hide_rows_without_changing_shares(
     dsn, _ = world
     with psycopg.connect(dsn) as conn:
         full = meta(conn, "Modern", "last7")
-        filtered = meta(conn, "Modern", "last7", min_decks=2, min_matches=5)
+        filtered = meta(conn, "Modern", "last7", min_decks=2, min_seats=5)
         cells_5 = cells(conn, "Modern", "last7", min_matches=3)
     assert set(filtered) == {"A", "B"}
     assert filtered["A"]["share_decks"] == full["A"]["share_decks"] == 0.4
-    assert set(cells_5) == {("A", "B"), ("B", "A"), ("A", "A")}  # the mirror cell has 4
+    assert set(cells_5) == {("A", "B"), ("B", "A")}  # the mirror cell: 2 mirror matches
 
 
 def test_matchup_cells(world: tuple[str, dict[str, int]]) -> None:
@@ -589,7 +590,7 @@ def test_matchup_cells(world: tuple[str, dict[str, int]]) -> None:
         ("B", "A"): (1, 2, 0),
         ("A", "C"): (1, 1, 0),
         ("C", "A"): (1, 1, 0),
-        ("A", "A"): (1, 1, 2),
+        ("A", "A"): (0, 0, 0),  # its two mirror matches are in "mirrors", once each
         ("B", "C"): (0, 1, 1),
         ("C", "B"): (1, 0, 1),
         ("B", "Unknown"): (0, 1, 0),
@@ -602,6 +603,9 @@ def test_matchup_cells(world: tuple[str, dict[str, int]]) -> None:
     )
     bc = next(c for c in full if (c["archetype"], c["opponent"]) == ("B", "C"))
     assert bc["win_rate"] == 0.0 and bc["cp_lower"] == 0.0
+    aa = next(c for c in full if (c["archetype"], c["opponent"]) == ("A", "A"))
+    assert (aa["mirrors"], aa["win_rate"], aa["cp_lower"], aa["cp_upper"]) == (2, None, None, None)
+    assert all(c["mirrors"] == 0 for c in full if c["archetype"] != c["opponent"])
 
 
 def test_matchup_matrix_with_other_bucket(world: tuple[str, dict[str, int]]) -> None:
@@ -615,6 +619,17 @@ def test_matchup_matrix_with_other_bucket(world: tuple[str, dict[str, int]]) -> 
     a_other = matrix.cell("A", "Other")
     assert (a_other.wins, a_other.losses) == (1, 1)
     assert matrix.row_totals["A"].win_rate == pytest.approx(3 / 5)
+    # The diagonal: A's two mirror matches once each, no rate, no interval.
+    aa = matrix.cell("A", "A")
+    assert (aa.mirrors, aa.n, aa.win_rate, aa.lower, aa.upper, aa.mirror) == (
+        2, 0, None, None, None, True
+    )  # fmt: skip
+    # [Other, Other]: C and Unknown never met; the Other row total = their pooled record:
+    # C 2-1-1 (m2 W, m13 W, m9 L, m5 D) + Unknown 1-0 (m8).
+    oo = matrix.cell("Other", "Other")
+    assert (oo.wins, oo.losses, oo.draws, oo.mirrors, oo.win_rate) == (0, 0, 0, 0, None)
+    other = matrix.row_totals["Other"]
+    assert (other.wins, other.losses, other.draws) == (3, 1, 1)
 
 
 def test_custom_window_equals_the_stored_standard_window(
@@ -809,8 +824,15 @@ def test_clustered_interval_in_sql_matches_the_reference(
             got = meta(conn, "Modern", (date(2024, 6, 3), date(2024, 6, 3)), confidence=level)["A"]
             ref = clustered_interval(players, level)
             assert got["win_rate"] == pytest.approx(ref.estimate)
-            assert got["ci_lower"] == pytest.approx(ref.lower, abs=1e-12)
-            assert got["ci_upper"] == pytest.approx(ref.upper, abs=1e-12)
+            if ref.dof is not None and ref.dof >= 2:
+                expected, method = ref, "cluster-cr2"
+            else:  # degenerate: the Wilson interval, flagged
+                n_w = sum(w for w, _ in players)
+                expected = wilson_interval(n_w, n_w + sum(lo for _, lo in players), level)
+                method = "wilson-fallback"
+            assert got["ci_method"] == method
+            assert got["ci_lower"] == pytest.approx(expected.lower, abs=1e-12)
+            assert got["ci_upper"] == pytest.approx(expected.upper, abs=1e-12)
             assert got["ci_dof"] == pytest.approx(ref.dof, rel=1e-9)
             assert got["ci_std_error"] == pytest.approx(ref.std_error, rel=1e-9, abs=1e-15)
 
@@ -818,10 +840,79 @@ def test_clustered_interval_in_sql_matches_the_reference(
 # --------------------------------------------------------------------------- the real sample
 
 
+def _records(conn: psycopg.Connection[Any]) -> dict[int, tuple[int, int, int]]:
+    """Records basis per deck, straight from the base tables: the first standing (by
+    position) with wins and losses, else the deck's "W-L" result; minus its bye rounds (a win
+    or a 0-0-1 bye: one win less; a lost bye: one loss less; floored at 0)."""
+    byes: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for d1, d2, g1, g2, gd in conn.execute(
+        "SELECT deck1_id, deck2_id, p1_games, p2_games, draw_games FROM matches WHERE is_bye"
+    ):
+        for deck, own, opp in ((d1, g1, g2), (d2, g2, g1)):
+            if deck is None:
+                continue
+            if own > opp or (own == opp and gd > 0):
+                byes[deck][0] += 1
+            elif own < opp:
+                byes[deck][1] += 1
+    records: dict[int, tuple[int, int, int]] = {}
+    for deck, w, lo, dr in conn.execute(
+        "SELECT deck_id, wins, losses, draws FROM standings"
+        " WHERE deck_id IS NOT NULL AND wins IS NOT NULL AND losses IS NOT NULL"
+        " ORDER BY tournament_id DESC, position DESC"
+    ):
+        records[deck] = (w, lo, dr or 0)  # the first by position wins (written last)
+    for deck, w, lo, dr in conn.execute(
+        "SELECT id, record_wins, record_losses, record_draws FROM decks"
+        " WHERE record_wins IS NOT NULL"
+    ):
+        records.setdefault(deck, (w, lo or 0, dr or 0))
+    return {
+        deck: (max(w - byes[deck][0], 0), max(lo - byes[deck][1], 0), dr)
+        for deck, (w, lo, dr) in records.items()
+    }
+
+
+def _confirmed_draws(conn: psycopg.Connection[Any]) -> set[int]:
+    """0-0-0 rounds between two published decks that both standings confirm as draws: for
+    each deck, standing draws minus its played draws (any opponent) >= its 0-0-0 rounds."""
+    standing: dict[int, int | None] = {}
+    for deck, dr in conn.execute(
+        "SELECT deck_id, draws FROM standings WHERE deck_id IS NOT NULL"
+        " ORDER BY tournament_id DESC, position DESC"
+    ):
+        standing[deck] = dr
+    played: dict[int, int] = defaultdict(int)
+    zero: dict[int, int] = defaultdict(int)
+    zero_ids: list[tuple[int, int, int]] = []
+    for mid, d1, d2, g1, g2, gd in conn.execute(
+        "SELECT id, deck1_id, deck2_id, p1_games, p2_games, draw_games FROM matches"
+        " WHERE NOT is_bye"
+    ):
+        if g1 + g2 + gd == 0:
+            if d1 is not None and d2 is not None:
+                zero[d1] += 1
+                zero[d2] += 1
+                zero_ids.append((mid, d1, d2))
+        elif g1 == g2:
+            for deck in (d1, d2):
+                if deck is not None:
+                    played[deck] += 1
+
+    def free(deck: int) -> bool:
+        draws = standing.get(deck)
+        return draws is not None and draws - played[deck] >= zero[deck]
+
+    return {mid for mid, d1, d2 in zero_ids if free(d1) and free(d2)}
+
+
 def _sample_rows(
     conn: psycopg.Connection[Any],
 ) -> tuple[dict[str, list[tuple[str, DeckRow]]], dict[str, list[tuple[str, MatchRow]]]]:
-    """Plain deck and match rows per format, each with its event kind, from the base tables."""
+    """Plain deck and match rows per format, each with its event kind, from the base tables;
+    archetypes by display name (pipelines.stats.names, not the SQL table)."""
+    records = _records(conn)
+    confirmed = _confirmed_draws(conn)
     decks: dict[str, list[tuple[str, DeckRow]]] = defaultdict(list)
     for deck_id, arch, player, tid, day, fmt, kind in conn.execute(
         "SELECT d.id, coalesce(a.archetype, 'Unknown'), d.player_key, d.tournament_id,"
@@ -829,10 +920,11 @@ def _sample_rows(
         "  FROM decks d JOIN tournaments t ON t.id = d.tournament_id"
         "  LEFT JOIN current_deck_archetypes a ON a.deck_id = d.id"
     ):
-        decks[fmt].append((kind, DeckRow(deck_id, arch, player, str(tid), day)))
+        row = DeckRow(deck_id, display_name(arch), player, str(tid), day, records.get(deck_id))
+        decks[fmt].append((kind, row))
     matches: dict[str, list[tuple[str, MatchRow]]] = defaultdict(list)
     for row in conn.execute(
-        "SELECT t.format, t.event_kind, t.id, t.event_date, m.round_name, m.is_bye,"
+        "SELECT m.id, t.format, t.event_kind, t.id, t.event_date, m.round_name, m.is_bye,"
         "       d1.player_key, d2.player_key,"
         "       CASE WHEN d1.id IS NOT NULL THEN coalesce(a1.archetype, 'Unknown') END,"
         "       CASE WHEN d2.id IS NOT NULL THEN coalesce(a2.archetype, 'Unknown') END,"
@@ -843,9 +935,10 @@ def _sample_rows(
         "  LEFT JOIN current_deck_archetypes a1 ON a1.deck_id = d1.id"
         "  LEFT JOIN current_deck_archetypes a2 ON a2.deck_id = d2.id"
     ):
-        fmt, kind, tid, day, rnd, bye, p1, p2, a1, a2, g1, g2, gd = row
-        if bye or (g1, g2, gd) == (0, 0, 0):
-            continue  # byes and unplayed rounds: never counted (see METHODOLOGY §12)
+        mid, fmt, kind, tid, day, rnd, bye, p1, p2, a1, a2, g1, g2, gd = row
+        if bye or ((g1, g2, gd) == (0, 0, 0) and mid not in confirmed):
+            continue  # byes and unplayed rounds: never counted (see METHODOLOGY §2)
+        a1, a2 = (display_name(a) if a is not None else None for a in (a1, a2))
         matches[fmt].append((kind, MatchRow(str(tid), day, p1 or "", p2, a1, a2, g1, g2, rnd)))
     return decks, matches
 
@@ -867,7 +960,7 @@ def test_sample_matches_the_plain_python_reference(pg_dsn: str, shared_data_dir:
     with psycopg.connect(pg_dsn) as conn:
         assert label_decks(conn) > 15_000
         conn.commit()
-    result = refresh_all(pg_dsn, periods=load_periods(shared_data_dir / "formats"))
+    result = refresh_all(pg_dsn, periods=load_periods(shared_data_dir / "formats"), rules=RULES)
     assert result.status == "succeeded" and result.meta_rows > 500
 
     with psycopg.connect(pg_dsn) as conn:
@@ -880,20 +973,25 @@ def test_sample_matches_the_plain_python_reference(pg_dsn: str, shared_data_dir:
                 (result.generation,),
             )
         }
-        stored: dict[tuple[str, str, str], dict[str, dict[str, Any]]] = defaultdict(dict)
+        stored: dict[tuple[str, str, str, str], dict[str, dict[str, Any]]] = defaultdict(dict)
         with conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
             for r in cur.execute(
                 "SELECT * FROM meta_window_stats WHERE generation = %s", (result.generation,)
             ):
-                stored[(r["format"], r["window_key"], r["event_group"])][r["archetype"]] = r
+                key4 = (r["format"], r["window_key"], r["event_group"], r["basis"])
+                stored[key4][r["archetype"]] = r
             stored_cells: dict[tuple[str, str, str], dict[tuple[str, str], Any]] = defaultdict(dict)
             for c in cur.execute(
                 "SELECT * FROM matchup_window_stats WHERE generation = %s", (result.generation,)
             ):
                 key = (c["format"], c["window_key"], c["event_group"])
                 stored_cells[key][(c["archetype"], c["opponent"])] = c
+            slugs = {
+                (r["format"], r["name"]): r["slug"]
+                for r in cur.execute("SELECT format, name, slug FROM archetype_names")
+            }
             totals = {
-                (t["format"], t["window_key"], t["event_group"]): t
+                (t["format"], t["window_key"], t["event_group"], t["basis"]): t
                 for t in cur.execute(
                     "SELECT * FROM meta_window_totals WHERE generation = %s", (result.generation,)
                 )
@@ -901,7 +999,7 @@ def test_sample_matches_the_plain_python_reference(pg_dsn: str, shared_data_dir:
     assert {fmt for fmt, _ in windows} == set(decks)
     assert ("Modern", "current") in windows and ("Commander", "current") not in windows
 
-    compared = cells_compared = 0
+    compared = cells_compared = tiered = 0
     for (fmt, key), window in sorted(windows.items()):
         for group, kinds in EVENT_GROUPS.items():
             ref = compute_reference_stats(
@@ -909,15 +1007,63 @@ def test_sample_matches_the_plain_python_reference(pg_dsn: str, shared_data_dir:
                 [row for kind, row in matches[fmt] if kind in kinds],
                 window,
             )
-            got = stored[(fmt, key, group)]
-            assert set(got) == set(ref.archetypes), (fmt, key, group)
+            got = stored[(fmt, key, group, "matches")]
+            got_rec = stored[(fmt, key, group, "records")]
+            assert set(got) == set(ref.archetypes) == set(got_rec), (fmt, key, group)
+            rec = records_basis([row for kind, row in decks[fmt] if kind in kinds], window)
             if ref.archetypes:
-                total = totals[(fmt, key, group)]
+                total = totals[(fmt, key, group, "matches")]
                 assert (total["decks"], total["players"], total["matches"]) == (
                     ref.total_decks,
                     ref.total_players,
                     ref.total_matches,
                 )
+                assert totals[(fmt, key, group, "records")]["matches"] == ref.total_matches
+            for basis, rows in (("matches", got), ("records", got_rec)):
+                counted = {
+                    name: (
+                        (exp.wins, exp.losses, exp.covered, exp.player_records)
+                        if basis == "matches"
+                        else (
+                            rec[name].wins,
+                            rec[name].losses,
+                            rec[name].covered,
+                            rec[name].player_records,
+                        )
+                    )
+                    for name, exp in ref.archetypes.items()
+                }
+                shrink = shrink_win_rates([(w, w + lo) for w, lo, _, _ in counted.values()])
+                for (name, (w, lo, cov, per_player)), shrunk in zip(
+                    counted.items(), shrink.estimates, strict=True
+                ):
+                    row = rows[name]
+                    assert (row["wins"], row["losses"], row["covered"]) == (w, lo, cov), (
+                        fmt, key, group, basis, name,
+                    )  # fmt: skip
+                    exp = ref.archetypes[name]
+                    assert row["coverage"] == pytest.approx(cov / exp.decks)
+                    assert _close(row["shrunk_win_rate"], shrunk), (fmt, key, group, name)
+                    clustered = clustered_interval([(a, b) for _, a, b in per_player])
+                    wilson = wilson_interval(w, w + lo)
+                    lower, upper, method = choose_interval(
+                        (clustered.lower, clustered.upper),
+                        clustered.dof,
+                        (wilson.lower, wilson.upper),
+                    )
+                    assert row["ci_method"] == method
+                    assert _close(row["ci_lower"], lower), (fmt, key, group, basis, name)
+                    assert _close(row["ci_upper"], upper), (fmt, key, group, basis, name)
+                    low = is_low_sample(len(per_player), w + lo, method, lower, upper, RULES)
+                    assert row["low_sample"] == low
+                    assert row["rankable"] == (name != "Unknown" and not name.startswith("Conf"))
+                    assert row["slug"] == slugs[(fmt, name)]
+                    if not row["rankable"]:
+                        assert row["rank"] is None and row["tier_ci"] is None
+                    # No published tier from a degenerate interval.
+                    if row["tier_ci"] is not None:
+                        assert not (row["ci_lower"] == 0.0 and row["ci_upper"] == 1.0)
+                        assert row["ci_method"] == "cluster-cr2"
             for name, exp in ref.archetypes.items():
                 row = got[name]
                 assert counts(row) == (
@@ -927,29 +1073,35 @@ def test_sample_matches_the_plain_python_reference(pg_dsn: str, shared_data_dir:
                     exp.losses,
                     exp.draws,
                     exp.mirrors,
-                    exp.matches,
+                    exp.seats,
                 ), (fmt, key, group, name)
-                for share in ("share_decks", "share_players", "share_matches"):
+                for share in ("share_decks", "share_players", "share_seats"):
                     assert _close(row[share], getattr(exp, share)), (fmt, key, group, name)
                 assert _close(row["win_rate"], exp.win_rate)
                 clustered, wilson = archetype_intervals(exp)
-                assert _close(row["ci_lower"], clustered.lower), (fmt, key, group, name)
-                assert _close(row["ci_upper"], clustered.upper), (fmt, key, group, name)
                 assert _close(row["wilson_lower"], wilson.lower)
                 assert _close(row["wilson_upper"], wilson.upper)
-                compared += 1
-            # Tiers from the reference counts: seat share among archetypes with decided matches.
-            decided = [a for a in ref.archetypes.values() if a.decided]
-            seats = sum(a.matches for a in decided)
-            candidates = [
-                TierInput(
-                    a.archetype,
-                    100.0 * a.matches / seats,
-                    a.win_rate or 0.0,
-                    got[a.archetype]["ci_lower"],
+                assert _close(row["ci_dof"], clustered.dof)
+                rec_row = got_rec[name]
+                assert (rec_row["draws"], rec_row["mirrors"], rec_row["decks"]) == (
+                    rec[name].draws,
+                    0,
+                    exp.decks,
                 )
-                for a in decided
+                compared += 1
+            # Tiers from the reference counts: rankable, not low-sample archetypes with a
+            # decided match; presence = their seat share.
+            eligible = [
+                a
+                for a in ref.archetypes.values()
+                if a.decided and got[a.archetype]["rankable"] and not got[a.archetype]["low_sample"]
             ]
+            seats = sum(a.seats for a in eligible)
+            candidates = [
+                TierInput(a.archetype, a.seats / seats, a.win_rate or 0.0,
+                          got[a.archetype]["ci_lower"])
+                for a in eligible
+            ]  # fmt: skip
             table = compute_tiers(above_average_share(candidates, lambda c: c.share))
             for tier in table.rows:
                 row = got[tier.archetype]
@@ -959,21 +1111,26 @@ def test_sample_matches_the_plain_python_reference(pg_dsn: str, shared_data_dir:
                     tier.tier_score,
                     tier.rank_ci,
                 )
+            tiered += len(table.rows)
             assert sum(r["in_tier_table"] for r in got.values()) == len(table.rows)
+            if ref.archetypes:
+                cut = totals[(fmt, key, group, "matches")]["tier_cut"]
+                assert cut == (round(100 / len(candidates), 2) / 100 if candidates else None)
             # Matchup cells.
             got_cells = stored_cells[(fmt, key, group)]
             assert set(got_cells) == set(ref.cells), (fmt, key, group)
             for cell_key, exp_cell in ref.cells.items():
                 cell = got_cells[cell_key]
-                assert (cell["wins"], cell["losses"], cell["draws"]) == (
+                assert (cell["wins"], cell["losses"], cell["draws"], cell["mirrors"]) == (
                     exp_cell.wins,
                     exp_cell.losses,
                     exp_cell.draws,
+                    exp_cell.mirrors,
                 )
                 cp = clopper_pearson(exp_cell.wins, exp_cell.decided)
                 assert _close(cell["cp_lower"], cp.lower) and _close(cell["cp_upper"], cp.upper)
                 cells_compared += 1
-    assert compared > 1000 and cells_compared > 5000
+    assert compared > 1000 and cells_compared > 5000 and tiered > 100
 
     # Card usage and stock list of the biggest archetypes against the reference functions,
     # over the whole weeks of last30.
@@ -983,7 +1140,8 @@ def test_sample_matches_the_plain_python_reference(pg_dsn: str, shared_data_dir:
             first, last = week_start(window.start), week_start(window.end)
             top = conn.execute(
                 "SELECT archetype FROM meta_window_stats WHERE generation = %s AND format = %s"
-                " AND window_key = 'last30' AND event_group = 'all' ORDER BY rank LIMIT 2",
+                " AND window_key = 'last30' AND event_group = 'all' AND basis = 'matches'"
+                " ORDER BY rank LIMIT 2",
                 (result.generation, fmt),
             ).fetchall()
             for (arch,) in top:

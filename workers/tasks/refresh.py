@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.stats.refresh import load_periods, refresh_all
+from pipelines.stats.samples import SampleRules
 from workers.base import ManalyticsTask
 from workers.celery_app import app
 
@@ -45,7 +46,8 @@ def meta_views(self: ManalyticsTask, confidence: float = 0.95) -> dict[str, Any]
     dsn = self.settings.database_url
     assert dsn is not None  # resolved by worker_settings()
     periods = load_periods(formats_root(self))
-    result = refresh_all(dsn, periods=periods, confidence=confidence)
+    rules = SampleRules(self.settings.stats_min_players, self.settings.stats_min_decided)
+    result = refresh_all(dsn, periods=periods, confidence=confidence, rules=rules)
     if result.status == "skipped":
         log.info("statistics refresh skipped: another refresh is running")
     return result.as_dict()

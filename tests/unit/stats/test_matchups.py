@@ -6,12 +6,11 @@ from datetime import date
 
 import pytest
 
-from pipelines.stats.intervals import clopper_pearson
 from pipelines.stats.matchups import build_matrix, select_archetypes
 from pipelines.stats.reference_stats import CellCounts, DeckRow, MatchRow, compute_reference_stats
 
 CELLS = {
-    ("Burn", "Burn"): CellCounts(1, 1, 0),
+    ("Burn", "Burn"): CellCounts(mirrors=3),
     ("Burn", "Tron"): CellCounts(2, 0, 1),
     ("Tron", "Burn"): CellCounts(0, 2, 1),
     ("Tron", "Storm"): CellCounts(1, 0, 0),
@@ -44,17 +43,18 @@ def test_cell_rates_and_intervals() -> None:
     assert tb.upper == pytest.approx(1 - 0.025**0.5)
 
 
-def test_mirror_diagonal_and_na_cells() -> None:
+def test_mirror_diagonal_once_without_rate_or_interval() -> None:
     matrix = build_matrix(CELLS, PRESENCE, min_share=0.2)
     mirror = matrix.cell("Burn", "Burn")
-    assert mirror.mirror and mirror.win_rate == 0.5
-    ci = clopper_pearson(1, 2)
-    assert (mirror.lower, mirror.upper) == (ci.lower, ci.upper)
+    assert mirror.mirror and mirror.mirrors == 3  # each mirror match once
+    assert (mirror.wins, mirror.losses, mirror.n) == (0, 0, 0)
+    assert (mirror.win_rate, mirror.lower, mirror.upper) == (None, None, None)
     empty = matrix.cell("Tron", "Tron")
-    assert empty.mirror and empty.n == 0
+    assert empty.mirror and empty.n == 0 and empty.mirrors == 0
     assert (empty.win_rate, empty.lower, empty.upper) == (None, None, None)
     oo = matrix.cell("Other", "Other")
     assert not oo.mirror and oo.win_rate is None
+    assert matrix.cell("Burn", "Tron").mirrors == 0
 
 
 def test_draw_only_cell_is_na() -> None:
@@ -65,7 +65,7 @@ def test_draw_only_cell_is_na() -> None:
     assert (cell.n, cell.decided, cell.win_rate) == (2, 0, None)
 
 
-def test_row_totals_exclude_diagonal() -> None:
+def test_row_totals_exclude_mirrors() -> None:
     matrix = build_matrix(CELLS, PRESENCE, min_share=0.2)
     burn = matrix.row_totals["Burn"]
     assert (burn.wins, burn.losses, burn.draws, burn.win_rate) == (2, 0, 1, 1.0)
@@ -76,6 +76,8 @@ def test_row_totals_exclude_diagonal() -> None:
 
 def test_other_other_collects_small_archetype_games() -> None:
     cells = {
+        ("C", "C"): CellCounts(mirrors=2),
+        ("D", "D"): CellCounts(mirrors=1),
         ("C", "D"): CellCounts(1, 0, 0),
         ("D", "C"): CellCounts(0, 1, 0),
         ("A", "C"): CellCounts(2, 0, 0),
@@ -87,10 +89,16 @@ def test_other_other_collects_small_archetype_games() -> None:
     matrix = build_matrix(cells, presence, min_share=0.1)
     assert matrix.labels == ["A", "B", "Other"]  # ties in presence ordered by name
     oo = matrix.cell("Other", "Other")
-    assert (oo.wins, oo.losses, oo.mirror) == (1, 1, False)
+    # C beat D once (seen from both sides) and the merged archetypes' 3 mirrors, once each;
+    # no rate (50 % by construction) and no interval.
+    assert (oo.wins, oo.losses, oo.mirrors, oo.mirror) == (1, 1, 3, False)
+    assert (oo.win_rate, oo.lower, oo.upper) == (None, None, None)
     ao = matrix.cell("A", "Other")
     assert (ao.wins, ao.losses) == (2, 1)
-    assert matrix.row_totals["Other"].wins == 1  # excludes [Other, Other]
+    # The Other row total includes Other-vs-Other: C and D's pooled record (1 + 2 wins vs A
+    # and D... ): wins = 2 (vs A: D 1) + 1 (C over D) = 2, losses = 2 (C vs A) + 1 = 3.
+    other = matrix.row_totals["Other"]
+    assert (other.wins, other.losses) == (2, 3)
     assert matrix.cell("A", "B").n == 0
 
 
@@ -139,9 +147,9 @@ def test_matrix_from_reference_stats_matches_archetype_records() -> None:
         MatchRow("T", d, "p3", "p5", "B", "C", 2, 0),
     ]
     stats = compute_reference_stats(decks, matches)
-    matrix = build_matrix(stats.cells, {k: v.matches for k, v in stats.archetypes.items()})
+    matrix = build_matrix(stats.cells, {k: v.seats for k, v in stats.archetypes.items()})
     for name, counts in stats.archetypes.items():
         total = matrix.row_totals[name]
         assert (total.wins, total.losses, total.draws) == (counts.wins, counts.losses, counts.draws)
         diag = matrix.cell(name, name)
-        assert diag.n == 2 * counts.mirrors
+        assert (diag.n, diag.mirrors) == (0, counts.mirrors)

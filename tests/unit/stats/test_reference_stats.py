@@ -48,16 +48,16 @@ def test_archetype_counts() -> None:
     burn = stats.archetypes["Burn"]
     assert (burn.decks, burn.players) == (3, 2)
     assert (burn.wins, burn.losses, burn.draws, burn.mirrors) == (2, 0, 1, 1)
-    assert burn.matches == 5  # 3 non-mirror seats + 2 mirror seats
+    assert burn.seats == 5  # 3 non-mirror seats + 2 mirror seats
     assert burn.win_rate == 1.0  # mirror excluded
     assert burn.player_records == (("Alice", 2, 0),)  # Bob only drew and played the mirror
     tron = stats.archetypes["Tron"]
     assert (tron.decks, tron.players) == (3, 3)
-    assert (tron.wins, tron.losses, tron.draws, tron.mirrors, tron.matches) == (1, 2, 1, 0, 4)
+    assert (tron.wins, tron.losses, tron.draws, tron.mirrors, tron.seats) == (1, 2, 1, 0, 4)
     assert tron.win_rate == pytest.approx(1 / 3)
     assert tron.player_records == (("Carol", 1, 1), ("Frank", 0, 1))
     storm = stats.archetypes["Storm"]
-    assert (storm.decks, storm.players, storm.wins, storm.losses, storm.matches) == (1, 1, 0, 1, 1)
+    assert (storm.decks, storm.players, storm.wins, storm.losses, storm.seats) == (1, 1, 0, 1, 1)
 
 
 def test_shares() -> None:
@@ -68,9 +68,9 @@ def test_shares() -> None:
     # players: denominators are Σ per-archetype distinct players = 2 + 3 + 1
     assert a["Burn"].share_players == pytest.approx(2 / 6)
     assert a["Tron"].share_players == pytest.approx(3 / 6)
-    assert a["Burn"].share_matches == pytest.approx(5 / 10)
-    assert a["Tron"].share_matches == pytest.approx(4 / 10)
-    assert a["Storm"].share_matches == pytest.approx(1 / 10)
+    assert a["Burn"].share_seats == pytest.approx(5 / 10)
+    assert a["Tron"].share_seats == pytest.approx(4 / 10)
+    assert a["Storm"].share_seats == pytest.approx(1 / 10)
     assert sum(x.share_decks for x in a.values()) == pytest.approx(1.0)
 
 
@@ -85,7 +85,7 @@ def test_totals() -> None:
 def test_cells_both_perspectives_and_mirror_diagonal() -> None:
     cells = compute_reference_stats(DECKS, MATCHES).cells
     assert cells == {
-        ("Burn", "Burn"): CellCounts(1, 1, 0),
+        ("Burn", "Burn"): CellCounts(mirrors=1),  # one mirror match, once
         ("Burn", "Tron"): CellCounts(2, 0, 1),
         ("Storm", "Tron"): CellCounts(0, 1, 0),
         ("Tron", "Burn"): CellCounts(0, 2, 1),
@@ -94,12 +94,12 @@ def test_cells_both_perspectives_and_mirror_diagonal() -> None:
     assert cells[("Burn", "Tron")].n == 3 and cells[("Burn", "Tron")].decided == 2
 
 
-def test_drawn_mirror_adds_two_draws() -> None:
+def test_drawn_mirror_is_one_mirror_match() -> None:
     decks = [DeckRow(1, "Burn", "A", "T", D1), DeckRow(2, "Burn", "B", "T", D1)]
     stats = compute_reference_stats(decks, [MatchRow("T", D1, "A", "B", "Burn", "Burn", 1, 1)])
-    assert stats.cells == {("Burn", "Burn"): CellCounts(0, 0, 2)}
+    assert stats.cells == {("Burn", "Burn"): CellCounts(mirrors=1)}
     burn = stats.archetypes["Burn"]
-    assert (burn.wins, burn.losses, burn.draws, burn.mirrors, burn.matches) == (0, 0, 0, 1, 2)
+    assert (burn.wins, burn.losses, burn.draws, burn.mirrors, burn.seats) == (0, 0, 0, 1, 2)
     assert burn.win_rate is None
 
 
@@ -151,12 +151,12 @@ def test_invariants(rows: list[tuple[str, str, str, str | None, int, int]]) -> N
     counted = [m for m in matches if m.archetype2 is not None]
     assert stats.total_matches == len(counted)
     assert stats.excluded_matches == len(matches) - len(counted)
-    assert sum(a.matches for a in stats.archetypes.values()) == 2 * len(counted)
+    assert sum(a.seats for a in stats.archetypes.values()) == 2 * len(counted)
     for (row, col), cell in stats.cells.items():
         other = stats.cells[(col, row)]
         assert (cell.wins, cell.losses, cell.draws) == (other.losses, other.wins, other.draws)
     for name, a in stats.archetypes.items():
-        assert a.matches == a.wins + a.losses + a.draws + 2 * a.mirrors
+        assert a.seats == a.wins + a.losses + a.draws + 2 * a.mirrors
         off = [c for (r, col), c in stats.cells.items() if r == name and col != name]
         assert (a.wins, a.losses, a.draws) == (
             sum(c.wins for c in off),
