@@ -186,7 +186,7 @@ def archetype_cards(
         raise store.NotFound(f"no {name!r} deck in {fmt} for this window and event group")
     row = conn.execute(
         "SELECT slug, name_raw FROM archetype_names WHERE format = %s AND name = %s"
-        " ORDER BY name_raw COLLATE \"C\" LIMIT 1",
+        ' ORDER BY name_raw COLLATE "C" LIMIT 1',
         (fmt, name),
     ).fetchone()
     return {
