@@ -81,7 +81,7 @@ def _card_rows(
     confidence: float,
 ) -> list[dict[str, Any]]:
     """Per card: running vs not running and per copy count (``(decks, W, L)`` tuples)."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for card, by_copies in dist.items():
         run = [sum(v[i] for v in by_copies.values()) for i in range(3)]
         rows.append(
@@ -98,7 +98,7 @@ def _card_rows(
                 ],
             }
         )
-    rows.sort(key=lambda r: (-r["running"]["decks"], r["card"]))
+    rows.sort(key=lambda r: (-int(r["running"]["decks"]), str(r["card"])))
     return rows
 
 

@@ -62,7 +62,7 @@ def sync_archetype_names(conn: psycopg.Connection[Any]) -> int:
     by_format: dict[str, list[str]] = defaultdict(list)
     for fmt, raw in new:
         by_format[fmt].append(raw)
-    rows = []
+    rows: list[tuple[str, str, str, str]] = []
     for fmt, raws in sorted(by_format.items()):
         names = {raw: display_name(raw) for raw in raws}
         known[fmt].update(assign_slugs(known[fmt], names.values()))

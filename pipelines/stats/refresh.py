@@ -571,7 +571,7 @@ def compute_window_stats(
     with conn.cursor(row_factory=dict_row) as cur:
         raw = {
             basis: cur.execute(
-                _ARCHETYPE_SQL.format(**basis_columns(basis)),  # type: ignore[arg-type]
+                _ARCHETYPE_SQL.format(**basis_columns(basis)),
                 params,
             ).fetchall()
             for basis in bases
