@@ -321,3 +321,16 @@ def test_health_ping_and_openapi(client: FlaskClient) -> None:
     doc = client.get("/openapi.json").get_json()
     assert doc["openapi"].startswith("3.") and "/api/v1/formats/{format}/meta" in doc["paths"]
     assert client.get("/api/v1/openapi.json").get_json() == doc
+
+
+def test_api_reads_meta_periods_from_the_workers_definitions_folder(make_app: Any) -> None:
+    """One setting for API and workers: unset MANALYTICS_FORMATS_DIR means the shipped demo
+    definitions for both (not the real sample's folder)."""
+    from pipelines.core.settings import DEMO_DEFINITIONS_DIR, load_settings
+
+    assert load_settings({"MANALYTICS_ENV": "test"}).definitions_dir == DEMO_DEFINITIONS_DIR
+    demo = make_app(settings={"formats_dir": None}).test_client()
+    # A period of the demo definitions resolves; the fixture definitions' one does not.
+    spring = demo.get(f"{V1}/formats/Modern/meta", query_string={"window": "DemoWinter"})
+    assert spring.status_code == 200 and spring.get_json()["window"]["key"] == "custom"
+    assert demo.get(f"{V1}/formats/Modern/meta?window=Spring2025").status_code == 400

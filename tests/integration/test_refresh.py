@@ -52,7 +52,7 @@ def test_generation_increments_and_old_generations_are_deleted(pg_dsn: str) -> N
     assert [r.status for r in results] == ["succeeded"] * 3
     gens = [r.generation for r in results]
     assert gens == sorted(gens) and len(set(gens)) == 3
-    assert set(results[-1].durations) == {*VIEWS, "analyze", "window_stats"}
+    assert set(results[-1].durations) == {"archetype_names", *VIEWS, "analyze", "window_stats"}
     assert results[-1].meta_rows > 0 and results[-1].matchup_rows > 0
     # The latest and the previous generation are kept, older ones deleted.
     for table in ("meta_window_stats", "matchup_window_stats", "stats_windows"):
@@ -70,7 +70,7 @@ def test_generation_increments_and_old_generations_are_deleted(pg_dsn: str) -> N
         ).fetchone()
     assert row is not None
     status, durations, confidence, periods = row
-    assert status == "succeeded" and set(durations) == {*VIEWS, "analyze", "window_stats"}
+    assert status == "succeeded" and set(durations) == {"archetype_names", *VIEWS, "analyze", "window_stats"}
     assert confidence == 0.95
     assert periods == {"Modern": {"name": "New", "start": "2024-06-01"}}
 

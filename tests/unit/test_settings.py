@@ -33,6 +33,8 @@ EXAMPLES = {
     "JWT_REFRESH_TOKEN_DAYS": "1",
     "JWT_PREVIOUS_SECRET_KEY": STRONG,
     "API_CACHE_SECONDS": "60",
+    "STATS_MIN_PLAYERS": "3",
+    "STATS_MIN_DECIDED": "10",
     "MANALYTICS_ENV": "test",
     "DATABASE_URL": "postgresql://u@db:5432/x",
     "REDIS_URL": "redis://cache:6379",
@@ -221,3 +223,12 @@ def test_redis_db_url_needs_a_resolved_url() -> None:
 def test_redis_db_url_rejects_unknown_purposes() -> None:
     with pytest.raises(KeyError):
         Settings(redis_url="redis://cache:6379").redis_db_url("sessions")
+
+
+@pytest.mark.parametrize(
+    ("env", "raw"),
+    [("STATS_MIN_PLAYERS", "1"), ("STATS_MIN_DECIDED", "0"), ("STATS_MIN_DECIDED", "x")],
+)
+def test_minimum_sample_settings_are_validated(env: str, raw: str) -> None:
+    with pytest.raises(SettingsError, match=env):
+        load_settings({env: raw})
