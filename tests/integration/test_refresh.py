@@ -70,7 +70,12 @@ def test_generation_increments_and_old_generations_are_deleted(pg_dsn: str) -> N
         ).fetchone()
     assert row is not None
     status, durations, confidence, periods = row
-    assert status == "succeeded" and set(durations) == {"archetype_names", *VIEWS, "analyze", "window_stats"}
+    assert status == "succeeded" and set(durations) == {
+        "archetype_names",
+        *VIEWS,
+        "analyze",
+        "window_stats",
+    }
     assert confidence == 0.95
     assert periods == {"Modern": {"name": "New", "start": "2024-06-01"}}
 
