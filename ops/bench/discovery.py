@@ -35,7 +35,7 @@ from pipelines.classify.result import Method
 from pipelines.classify.tournaments import iter_tournaments
 from pipelines.core.settings import get_settings
 from pipelines.discovery.clusters import METHODS
-from pipelines.discovery.engine import discover, evaluate
+from pipelines.discovery.engine import Suggestion, discover, evaluate
 from pipelines.discovery.neighbours import top_k
 from pipelines.discovery.vectors import Deck, build_vectors
 from pipelines.ingest.normalize import normalize_card_name
@@ -110,8 +110,8 @@ def leave_one_out(
             fmt, archetypes=tuple(a for a in fmt.archetypes if a.file != file)
         )
         result = discover(without, decks, canonical, method=method, verify=False)
-        case: dict[str, float | str | int] = {"file": file, "decks": size}
-        best = (0.0, 0.0, 0.0, None)
+        case: dict[str, float | str | int] = {"file": str(file), "decks": size}
+        best: tuple[float, float, float, Suggestion | None] = (0.0, 0.0, 0.0, None)
         for s in result.suggestions:
             hits = len(removed.intersection(s.members))
             if not hits:
@@ -176,7 +176,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print("\nleave-one-out (10 most played archetypes per format):")
     header = "format    median P median R  rule P  rule R  agree"
-    rows, everything = [], []
+    rows: list[tuple[str, list[float]]] = []
+    everything: list[dict[str, float | str | int]] = []
     for name, fmt in definitions.items():
         cases = leave_one_out(fmt, decks[name], canon[name], args.method)
         everything += cases
@@ -186,17 +187,12 @@ def main(argv: list[str] | None = None) -> int:
                 f"R={c['recall']:.2f} rule P={c['rule_precision']:.2f} R={c['rule_recall']:.2f} "
                 f"conditions={c['conditions']}  [{c['cluster']}]"
             )
-        rows.append((name, *(_median(cases, k) for k in _KEYS)))
+        rows.append((name, [_median(cases, k) for k in _KEYS]))
     print("\n" + header)
-    for name, *values in rows:
-        print(
-            f"{name:9s} " + " ".join(f"{v:>{w}.2f}" for v, w in zip(values, _WIDTHS, strict=False))
-        )
+    for name, values in rows:
+        print(_row(name, values))
     overall = [_median(everything, k) for k in _KEYS]
-    print(
-        f"{'all (60)':9s} "
-        + " ".join(f"{v:>{w}.2f}" for v, w in zip(overall, _WIDTHS, strict=False))
-    )
+    print(_row("all", overall))
     print()
     print(f"cases={len(everything)}")
     print(f"method={args.method}")

@@ -33,7 +33,7 @@ from pipelines.discovery.clusters import (
     distinctive_cards,
     stable_ids,
 )
-from pipelines.discovery.rules import Draft, draft_rule
+from pipelines.discovery.rules import DeckIndex, Draft, DraftCondition, draft_in
 from pipelines.discovery.vectors import Deck, build_vectors
 
 DRAFT_FILE = "Discovered.json"
@@ -127,8 +127,8 @@ def discover(
     labels = {deck.id: labeller.label(deck) for deck in decks}
     counts = Counter(label.method for label in labels.values())
     usage = Counter(label.file for label in labels.values() if label.file is not None)
-    for definition in (*fmt.archetypes, *fmt.fallbacks):
-        usage.setdefault(definition.file, 0)
+    for file in (*(a.file for a in fmt.archetypes), *(f.file for f in fmt.fallbacks)):
+        usage.setdefault(file, 0)
     pool = [d for d in decks if labels[d.id].method in (Method.UNKNOWN, Method.FALLBACK)]
     suggestions: list[Suggestion] = []
     if pool:
@@ -160,7 +160,7 @@ def _suggestions(
     vectors = build_vectors(pool, canonical)
     numbers = cluster_rows(vectors.matrix, min_size, method)
     groups = [
-        [pool[i] for i in np.flatnonzero(numbers == n)] for n in range(int(numbers.max()) + 1)
+        [pool[int(i)] for i in np.flatnonzero(numbers == n)] for n in range(int(numbers.max()) + 1)
     ]
     counter = iter(range(1, 1 << 62))
     ids = stable_ids(
@@ -169,19 +169,23 @@ def _suggestions(
     window_cards = [_card_set(d, canonical) for d in decks]
     frequency = Counter(card for cards in window_cards for card in cards)
     share = {card: n / max(len(decks), 1) for card, n in frequency.items()}
-    others = [d for d in decks if labels[d.id].method in (Method.RULE, Method.CONFLICT)]
+    index = DeckIndex(decks)
+    other = index.mask(d.id for d in decks if labels[d.id].method in (Method.RULE, Method.CONFLICT))
+    unruled = index.mask(d.id for d in pool)
     result = []
     for cluster_id, group in zip(ids, groups, strict=True):
         member_ids = {d.id for d in group}
         cards = distinctive_cards([_card_set(d, canonical) for d in group], share)
         name = cluster_name(cards)
-        loose = [d for d in pool if d.id not in member_ids]
-        draft = draft_rule(name, group, others, loose, canonical)
+        members = index.mask(member_ids)
+        draft = draft_in(index, name, members, other, unruled & ~members, canonical)
         document = draft.definition()
         precision = recall = 0.0
         relabel: tuple[tuple[str, str, int], ...] = ()
         if verify and draft.conditions:
-            precision, recall, relabel = evaluate(fmt, document, decks, labels, member_ids)
+            precision, recall, relabel = evaluate(
+                fmt, document, decks, labels, member_ids, index, draft.conditions
+            )
         result.append(
             Suggestion(
                 cluster_id,
@@ -205,6 +209,8 @@ def evaluate(
     decks: Sequence[Deck],
     labels: Mapping[int, Label],
     target: set[int],
+    index: DeckIndex | None = None,
+    conditions: Sequence[DraftCondition] = (),
 ) -> tuple[float, float, tuple[tuple[str, str, int], ...]]:
     """Add the drafted definition, classify ``decks`` again through the normal matcher and
     compare: (precision, recall) of its labels against ``target``, and the label moves.
@@ -212,11 +218,14 @@ def evaluate(
     Only decks the draft passes can move. When none of them has a specific label (an
     exclusive draft), they all take the draft's label and the format need not be compiled
     again; otherwise the whole format with the draft decides (PreferSimpler may keep the
-    older rule).
+    older rule). ``index`` and ``conditions`` (the draft's) narrow the decks handed to the
+    matcher to those the conditions pass on the bitsets; the matcher still decides.
     """
     drafted = with_draft(fmt, document)
     draft = next(a for a in drafted.archetypes if a.file == DRAFT_FILE)
     alone = compile_format(dataclasses.replace(fmt, archetypes=(draft,), fallbacks=()))
+    if index is not None and conditions:
+        decks = [index.decks[i] for i in _positions(index.passing(conditions))]
     passing = [d for d in decks if alone.detect(d.main, d.side).method is Method.RULE]
     if any(labels[d.id].method in (Method.RULE, Method.CONFLICT) for d in passing):
         labeller = Labeller(drafted)
@@ -238,6 +247,15 @@ def evaluate(
     recall = hits / len(target) if target else 0.0
     changes = tuple((o, n, k) for (o, n), k in sorted(moved.items(), key=lambda x: (-x[1], x[0])))
     return round(precision, 4), round(recall, 4), changes
+
+
+def _positions(bits: int) -> list[int]:
+    found = []
+    while bits:
+        low = bits & -bits
+        found.append(low.bit_length() - 1)
+        bits ^= low
+    return found
 
 
 def _card_set(deck: Deck, canonical: Callable[[str], str]) -> set[str]:

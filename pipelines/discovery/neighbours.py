@@ -30,7 +30,7 @@ def top_k(vectors: DeckVectors, k: int, rows: Sequence[int] | None = None) -> li
     """The ``k`` most similar other decks of each row in ``rows`` (default: every row)."""
     matrix = vectors.matrix
     wanted = np.arange(matrix.shape[0]) if rows is None else np.asarray(rows, dtype=np.int64)
-    transposed = matrix.T.tocsc()
+    transposed = matrix.T.tocsr()
     found: list[Neighbour] = []
     k = min(k, matrix.shape[0] - 1)
     if k <= 0:
@@ -40,16 +40,15 @@ def top_k(vectors: DeckVectors, k: int, rows: Sequence[int] | None = None) -> li
         sims = (matrix[block] @ transposed).toarray()
         sims[np.arange(len(block)), block] = -1.0  # never its own neighbour
         best = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-        for r, row in enumerate(block):
-            order = best[r][np.argsort(-sims[r, best[r]], kind="stable")]
-            for rank, col in enumerate(order, start=1):
+        values = np.take_along_axis(sims, best, axis=1)
+        order = np.argsort(-values, axis=1, kind="stable")
+        best = np.take_along_axis(best, order, axis=1)
+        values = np.take_along_axis(values, order, axis=1).round(4)
+        deck_ids, neighbour_ids = vectors.ids[block].tolist(), vectors.ids[best].tolist()
+        for r, deck_id in enumerate(deck_ids):
+            for rank in range(k):
                 found.append(
-                    Neighbour(
-                        int(vectors.ids[row]),
-                        int(vectors.ids[col]),
-                        rank,
-                        round(float(sims[r, col]), 4),
-                    )
+                    Neighbour(deck_id, neighbour_ids[r][rank], rank + 1, float(values[r, rank]))
                 )
     return found
 

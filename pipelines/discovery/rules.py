@@ -19,7 +19,8 @@ written exactly as the decks spell them: the classifier matches names exactly.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,28 +66,46 @@ class Draft:
 @dataclass
 class _Candidate:
     condition: DraftCondition
-    cluster: int  # bitsets of the decks for which the condition holds
-    other: int
-    loose: int
+    holds: int  # bitset (over the index) of the decks for which the condition holds
 
 
-class _Bits:
-    """Per card, which decks of a group have it in the main / side board (bitsets)."""
+class DeckIndex:
+    """Which decks have each card in the main / side board, as bitsets over the decks'
+    positions; built once per window and shared by every cluster's draft."""
 
     def __init__(self, decks: Sequence[Deck]) -> None:
-        self.n = len(decks)
+        self.decks = list(decks)
+        self.position = {deck.id: i for i, deck in enumerate(self.decks)}
         self.main: dict[str, int] = {}
         self.side: dict[str, int] = {}
-        for i, deck in enumerate(decks):
+        for i, deck in enumerate(self.decks):
             bit = 1 << i
             for name, _count in deck.main:
                 self.main[name] = self.main.get(name, 0) | bit
             for name, _count in deck.side:
                 self.side[name] = self.side.get(name, 0) | bit
-        self.all = (1 << self.n) - 1
+        self.all = (1 << len(self.decks)) - 1
+        self._holds: dict[DraftCondition, int] = {}
+
+    def mask(self, ids: Iterable[int]) -> int:
+        """The bitset of these deck ids."""
+        bits = 0
+        for deck_id in ids:
+            bits |= 1 << self.position[deck_id]
+        return bits
+
+    def ids(self, bits: int) -> list[int]:
+        """The deck ids of a bitset."""
+        return [self.decks[i].id for i in range(len(self.decks)) if bits >> i & 1]
 
     def holds(self, cond: DraftCondition) -> int:
-        """Decks of the group for which ``cond`` holds (reference semantics, §3.7.1)."""
+        """Decks for which ``cond`` holds (reference semantics, DOMAIN.md §3.7.1)."""
+        found = self._holds.get(cond)
+        if found is None:
+            found = self._holds[cond] = self._evaluate(cond)
+        return found
+
+    def _evaluate(self, cond: DraftCondition) -> int:
         card = cond.cards[0]
         main, side = self.main.get(card, 0), self.side.get(card, 0)
         if cond.type == "InMainboard":
@@ -102,6 +121,13 @@ class _Bits:
             return self.all & ~main
         raise ValueError(f"unsupported draft condition {cond.type}")
 
+    def passing(self, conditions: Sequence[DraftCondition]) -> int:
+        """Decks for which every condition holds."""
+        bits = self.all
+        for cond in conditions:
+            bits &= self.holds(cond)
+        return bits
+
 
 def draft_rule(
     name: str,
@@ -111,98 +137,106 @@ def draft_rule(
     canonical: Callable[[str], str] = str,
 ) -> Draft:
     """The fewest conditions separating ``cluster`` from ``others`` (and ``loose``)."""
-    c_bits, o_bits, l_bits = _Bits(cluster), _Bits(others), _Bits(loose)
-    candidates = _candidates(c_bits, o_bits, l_bits, canonical)
-    need = max(1, -(-int(MIN_COVERAGE * 1000) * c_bits.n // 1000))
+    index = DeckIndex([*cluster, *others, *loose])
+    groups = (cluster, others, loose)
+    masks = [index.mask(d.id for d in group) for group in groups]
+    return draft_in(index, name, masks[0], masks[1], masks[2], canonical)
+
+
+def draft_in(
+    index: DeckIndex,
+    name: str,
+    cluster: int,
+    other: int,
+    loose: int,
+    canonical: Callable[[str], str] = str,
+) -> Draft:
+    """:func:`draft_rule` on bitsets of one :class:`DeckIndex` (cluster, other, loose)."""
+    size = cluster.bit_count()
+    candidates = _candidates(index, cluster, other | loose, canonical)
+    need = max(1, math.ceil(MIN_COVERAGE * size))
     chosen: list[_Candidate] = []
-    cover, other, free = c_bits.all, o_bits.all, l_bits.all
-    while len(chosen) < MAX_CONDITIONS and (other or free or not chosen):
+    passing = index.all
+    while len(chosen) < MAX_CONDITIONS and (passing & (other | loose) or not chosen):
         # The first condition must be positive (a rule of negatives matches almost anything);
         # it is taken even when it excludes nothing yet, later ones only when they help.
-        best, best_score = None, (0.0 if chosen else float("-inf"))
+        best, best_score, best_kept = None, (0.0 if chosen else float("-inf")), 0
         for cand in candidates:
-            kept = cover & cand.cluster
-            if kept.bit_count() < need:
-                continue
-            removed_other = (other & ~cand.other).bit_count()
-            removed_loose = (free & ~cand.loose).bit_count()
-            lost = (cover & ~cand.cluster).bit_count()
-            score = OTHER_WEIGHT * removed_other + removed_loose - LOST_WEIGHT * lost
             if not chosen and cand.condition.type.startswith("DoesNot"):
-                continue  # a rule needs a positive condition first
+                continue
+            after = passing & cand.holds
+            kept = (after & cluster).bit_count()
+            if kept < need:
+                continue
+            removed_other = (passing & other & ~cand.holds).bit_count()
+            removed_loose = (passing & loose & ~cand.holds).bit_count()
+            lost = (passing & cluster).bit_count() - kept
+            score = OTHER_WEIGHT * removed_other + removed_loose - LOST_WEIGHT * lost
             if score > best_score or (
-                best is not None and score == best_score and kept > cover & best.cluster
+                best is not None and score == best_score and kept > best_kept
             ):
-                best, best_score = cand, score
+                best, best_score, best_kept = cand, score, kept
         if best is None:
             break
         chosen.append(best)
-        cover, other, free = cover & best.cluster, other & best.other, free & best.loose
-    chosen = _pruned(chosen, c_bits, o_bits, l_bits)
-    cover, other, free = _apply(chosen, c_bits, o_bits, l_bits)
+        passing &= best.holds
+    chosen = _pruned(index, chosen)
+    passing = index.passing([c.condition for c in chosen])
     notes = []
-    if other:
-        notes.append(f"{other.bit_count()} decks of other archetypes still match")
+    if passing & other:
+        notes.append(f"{(passing & other).bit_count()} decks of other archetypes still match")
     return Draft(
         name,
         tuple(c.condition for c in chosen),
-        exclusive=not other,
-        covered=cover.bit_count(),
-        loose=free.bit_count(),
+        exclusive=not passing & other,
+        covered=(passing & cluster).bit_count(),
+        loose=(passing & loose).bit_count(),
         notes=tuple(notes),
     )
 
 
 def _candidates(
-    c_bits: _Bits, o_bits: _Bits, l_bits: _Bits, canonical: Callable[[str], str]
+    index: DeckIndex, cluster: int, outside: int, canonical: Callable[[str], str]
 ) -> list[_Candidate]:
-    n = max(c_bits.n, 1)
+    n = max(cluster.bit_count(), 1)
     found: list[DraftCondition] = []
     spellings: dict[str, list[str]] = {}
-    for card, bits in c_bits.main.items():
+    for card, bits in index.main.items():
+        inside = (bits & cluster).bit_count()
+        if not inside:
+            continue
         spellings.setdefault(canonical(card), []).append(card)
-        if bits.bit_count() >= MIN_SIGNATURE * n:
+        if inside >= MIN_SIGNATURE * n:
             found.append(DraftCondition("InMainboard", (card,)))
     for names in spellings.values():
         if len(names) > 1:  # one card written several ways: any of them
             union = 0
             for card in names:
-                union |= c_bits.main[card]
-            if union.bit_count() >= MIN_SIGNATURE * n:
+                union |= index.main[card]
+            if (union & cluster).bit_count() >= MIN_SIGNATURE * n:
                 found.append(DraftCondition("OneOrMoreInMainboard", tuple(sorted(names))))
     # Negative conditions: cards of decks that must not match, (almost) absent from the cluster.
-    outside = set(o_bits.main) | set(o_bits.side) | set(l_bits.main) | set(l_bits.side)
-    for card in sorted(outside):
-        either = c_bits.main.get(card, 0) | c_bits.side.get(card, 0)
-        if either.bit_count() <= MAX_NEGATIVE * n:
+    for card in sorted(set(index.main) | set(index.side)):
+        main, side = index.main.get(card, 0), index.side.get(card, 0)
+        if not (main | side) & outside:
+            continue
+        if ((main | side) & cluster).bit_count() <= MAX_NEGATIVE * n:
             found.append(DraftCondition("DoesNotContain", (card,)))
-        elif c_bits.main.get(card, 0).bit_count() <= MAX_NEGATIVE * n:
+        elif (main & cluster).bit_count() <= MAX_NEGATIVE * n:
             found.append(DraftCondition("DoesNotContainMainboard", (card,)))
-    return [_Candidate(c, c_bits.holds(c), o_bits.holds(c), l_bits.holds(c)) for c in found]
+    return [_Candidate(c, index.holds(c)) for c in found]
 
 
-def _apply(chosen: Sequence[_Candidate], *groups: _Bits) -> tuple[int, ...]:
-    result = []
-    for index, group in enumerate(groups):
-        bits = group.all
-        for cand in chosen:
-            bits &= (cand.cluster, cand.other, cand.loose)[index]
-        result.append(bits)
-    return tuple(result)
-
-
-def _pruned(
-    chosen: list[_Candidate], c_bits: _Bits, o_bits: _Bits, l_bits: _Bits
-) -> list[_Candidate]:
+def _pruned(index: DeckIndex, chosen: list[_Candidate]) -> list[_Candidate]:
     """Drop conditions the others make redundant (same decks matched without them)."""
-    target = _apply(chosen, c_bits, o_bits, l_bits)
+    target = index.passing([c.condition for c in chosen])
     kept = list(chosen)
     for cand in reversed(chosen):
         trial = [c for c in kept if c is not cand]
         positive = any(not c.condition.type.startswith("DoesNot") for c in trial)
-        if positive and _apply(trial, c_bits, o_bits, l_bits) == target:
+        if positive and index.passing([c.condition for c in trial]) == target:
             kept = trial
     return kept
 
 
-__all__ = ["MIN_COVERAGE", "Draft", "DraftCondition", "draft_rule"]
+__all__ = ["MIN_COVERAGE", "DeckIndex", "Draft", "DraftCondition", "draft_in", "draft_rule"]
