@@ -28,7 +28,7 @@ import re
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -136,7 +136,11 @@ class ApiMetrics:
         """Count one cache lookup result."""
         self._children[(result, layer)].inc()
 
-    def render(self, generation: tuple[int, datetime | None] | None) -> tuple[bytes, str]:
+    def render(
+        self,
+        generation: tuple[int, datetime | None] | None,
+        rates: Sequence[tuple[str, str, float, float, int]] = (),
+    ) -> tuple[bytes, str]:
         """The exposition text: request metrics (all workers in multiprocess mode) and the
         business gauges. ``generation`` is the latest refresh (``None`` if unknown)."""
         if self.multiprocess:
@@ -145,7 +149,7 @@ class ApiMetrics:
         else:
             source = self.registry
         extra = CollectorRegistry()
-        extra.register(_BusinessCollector(source, generation))
+        extra.register(_BusinessCollector(source, generation, rates))
         return generate_latest(source) + generate_latest(extra), (
             "text/plain; version=0.0.4; charset=utf-8"
         )
@@ -155,10 +159,14 @@ class _BusinessCollector(Collector):
     """Gauges computed at scrape time from the collected counters and the database."""
 
     def __init__(
-        self, source: CollectorRegistry, generation: tuple[int, datetime | None] | None
+        self,
+        source: CollectorRegistry,
+        generation: tuple[int, datetime | None] | None,
+        rates: Sequence[tuple[str, str, float, float, int]] = (),
     ) -> None:
         self.source = source
         self.generation = generation
+        self.rates = rates  # latest discovery run per (format, window)
 
     def collect(self) -> Iterator[Metric]:
         counts = {"hit": 0.0, "miss": 0.0}  # bypass (Redis down) is neither
@@ -175,6 +183,7 @@ class _BusinessCollector(Collector):
             "Share of public reads answered from the response cache (either layer) since start.",
             value=counts["hit"] / looked_up if looked_up else 0.0,
         )
+        yield from self._discovery_rates()
         if self.generation is None:
             return
         number, finished = self.generation
@@ -189,6 +198,27 @@ class _BusinessCollector(Collector):
                 "Seconds since the latest succeeded statistics refresh finished.",
                 value=max(0.0, time.time() - finished.timestamp()),
             )
+
+    def _discovery_rates(self) -> Iterator[Metric]:
+        """Unknown and fallback shares per format and window (alert on a rising Unknown)."""
+        if not self.rates:
+            return
+        labels = ["format", "window"]
+        unknown = GaugeMetricFamily(
+            "manalytics_unknown_rate",
+            "Share of decks no archetype rule or fallback names, per format and window.",
+            labels=labels,
+        )
+        fallback = GaugeMetricFamily(
+            "manalytics_fallback_rate",
+            "Share of decks labelled by a generic fallback, per format and window.",
+            labels=labels,
+        )
+        for fmt, window, unknown_rate, fallback_rate, _decks in self.rates:
+            unknown.add_metric([fmt, window], unknown_rate)
+            fallback.add_metric([fmt, window], fallback_rate)
+        yield unknown
+        yield fallback
 
 
 # --------------------------------------------------------------------------- request hooks

@@ -624,7 +624,54 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             },
             "explanation": s_str(True),
             "explanation_error": s_str(True),
+            "nearest_archetype": {
+                "oneOf": [
+                    {"type": "null"},
+                    s_obj({"archetype": s_str(), "similarity": s_num()}),
+                ]
+            },
         }
+    ),
+    "SimilarDecks": s_obj(
+        {
+            "deck_id": s_int(),
+            "format": s_str(),
+            "items": s_arr(
+                s_obj(
+                    {
+                        "rank": s_int(),
+                        "id": s_int(),
+                        "similarity": s_num(),
+                        "event_date": s_date(),
+                        "tournament": s_str(),
+                        "player": s_str(),
+                        "archetype": s_str(),
+                    }
+                )
+            ),
+        }
+    ),
+    "DiscoveryList": _page(
+        s_obj(
+            {
+                "run_id": s_int(),
+                "format": s_str(),
+                "window": s_str(),
+                "start_date": s_date(True),
+                "end_date": s_date(True),
+                "created_at": s_datetime(),
+                "cluster_id": s_int(),
+                "name": s_str(),
+                "cards": s_arr(s_str()),
+                "decks": s_int(),
+                "definition": {"type": "object"},
+                "exclusive": s_bool(),
+                "precision": s_num(),
+                "recall": s_num(),
+                "relabel": s_arr(s_obj({"from": s_str(), "to": s_str(), "decks": s_int()})),
+                "notes": s_arr(s_str()),
+            }
+        )
     ),
     "Tokens": s_obj(
         {

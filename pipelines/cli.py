@@ -148,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     from pipelines.auth.cli import register as register_users
     from pipelines.classify.cli import register as register_classify
     from pipelines.demo.cli import register as register_demo
+    from pipelines.discovery.cli import register as register_discover
 
     parser = argparse.ArgumentParser(
         prog="manalytics", description="Magic: The Gathering metagame analysis."
@@ -162,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_classify(sub)
     register_demo(sub)
     register_users(sub)
+    register_discover(sub)
     settings = sub.add_parser("settings", help="show the effective settings")
     settings.add_argument("--markdown", action="store_true", help="the README table")
     settings.set_defaults(func=_settings)

@@ -38,6 +38,7 @@ TASK_MODULES = (
     "workers.tasks.classify",
     "workers.tasks.refresh",
     "workers.tasks.maintenance",
+    "workers.tasks.discovery",
 )
 SCHEDULE_FILE = REPO_ROOT / "celerybeat-schedule.py"
 
@@ -132,6 +133,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "classify.*": {"queue": "classify"},
             "refresh.*": {"queue": "refresh"},
             "maintenance.*": {"queue": DEFAULT_QUEUE},
+            "discovery.*": {"queue": DEFAULT_QUEUE},
         },
         "beat_schedule": load_beat_schedule(settings),
         "beat_schedule_filename": str(schedule_file),

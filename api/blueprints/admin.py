@@ -29,6 +29,7 @@ from pipelines.auth import users as accounts
 from pipelines.auth.passwords import PasswordRuleError
 from pipelines.classify.definitions import definitions_scope
 from pipelines.core.settings import Settings
+from pipelines.discovery.store import WINDOWS, list_suggestions
 
 log = logging.getLogger("manalytics.api.admin")
 blueprint = Blueprint("admin", __name__)
@@ -195,6 +196,31 @@ def task(task_id: str) -> ResponseReturnValue:
     """One operator request with Celery's state."""
     res = resources()
     return res.tasks.status(res.db, task_uuid(task_id))
+
+
+# --------------------------------------------------------------------------- discovery
+
+
+@blueprint.get("/admin/discoveries")
+@endpoint(
+    summary="Suggested archetype definitions of the latest discovery runs (never applied)",
+    tags=["operators"],
+    auth="operator",
+    params=(
+        Param("format", description="only this format", max_length=100),
+        Param("window", description="only this window", enum=WINDOWS),
+        *PAGE,
+    ),
+    response="DiscoveryList",
+    errors=(401, 403),
+)
+def discoveries(q: Query) -> ResponseReturnValue:
+    """Each cluster of Unknown / fallback decks with its drafted MTGOFormatData definition
+    (``definition``: download it as ``Archetypes/<name>.json``), precision, recall and the
+    label moves it would cause."""
+    with resources().db.read() as conn:
+        rows, total = list_suggestions(conn, q["format"], q["window"], q["limit"], q["offset"])
+    return page(rows, total, q)
 
 
 # --------------------------------------------------------------------------- users

@@ -17,6 +17,7 @@ from api.errors import ApiError
 from api.resources import resources
 from api.schemas import MAX_ID, PAGE, Param, Query, endpoint, id_param, page
 from pipelines.classify.explain_stored import explain_stored_deck
+from pipelines.discovery.store import NEIGHBOURS
 
 log = logging.getLogger("manalytics.api.decks")
 blueprint = Blueprint("decks", __name__)
@@ -24,6 +25,9 @@ blueprint = Blueprint("decks", __name__)
 DECK_ID = id_param("deck_id", "deck")
 ARCHETYPE_FILTER = Param("archetype", description="only this archetype label", max_length=200)
 PLAYER_FILTER = Param("player", description="only this player (case-insensitive)", max_length=200)
+K_PARAM = Param(
+    "k", "integer", "how many similar decks", minimum=1, maximum=NEIGHBOURS, default=NEIGHBOURS
+)
 TOURNAMENT_FILTER = Param(
     "tournament", "integer", "only decks of this tournament id", minimum=1, maximum=MAX_ID
 )
@@ -92,6 +96,20 @@ SELECT a.archetype, a.definition, a.variant, a.color, a.companion, a.method, a.s
   FROM current_deck_archetypes a JOIN definition_versions v ON v.id = a.version_id
  WHERE a.deck_id = %s
  ORDER BY a.version_id DESC LIMIT 1
+"""
+# Precomputed by the discovery worker (pipelines.discovery.store): primary-key reads only.
+_NEAREST_SQL = """
+SELECT archetype, similarity FROM deck_nearest_archetype WHERE deck_id = %s
+"""
+_SIMILAR_SQL = """
+SELECT n.rank, n.neighbour_id AS id, n.similarity, t.event_date, t.name AS tournament, d.player,
+       coalesce((SELECT a.archetype FROM current_deck_archetypes a WHERE a.deck_id = d.id
+                  ORDER BY a.version_id DESC LIMIT 1), 'Unknown') AS archetype
+  FROM deck_neighbours n
+  JOIN decks d ON d.id = n.neighbour_id
+  JOIN tournaments t ON t.id = d.tournament_id
+ WHERE n.deck_id = %(id)s AND n.rank <= %(k)s
+ ORDER BY n.rank
 """
 
 
@@ -174,6 +192,7 @@ def deck(deck_id: int) -> ResponseReturnValue:
                 raise ApiError(404, f"no deck {deck_id}")
             cards = cur.execute(_CARDS_SQL, {"id": deck_id}).fetchall()
             label = cur.execute(_LABEL_SQL, (deck_id,)).fetchone()
+            nearest = cur.execute(_NEAREST_SQL, (deck_id,)).fetchone()
         boards: dict[str, list[dict[str, Any]]] = {"main": [], "side": []}
         for line in cards:
             boards[line["board"]].append(
@@ -187,6 +206,34 @@ def deck(deck_id: int) -> ResponseReturnValue:
             "classification": label,
             "explanation": explanation,
             "explanation_error": problem,
+            "nearest_archetype": nearest,  # Unknown decks only (issue 17)
         }
+
+    return serve_cached(build)
+
+
+@blueprint.get("/decks/<int:deck_id>/similar")
+@endpoint(
+    summary="The decks most like this one across its format's history",
+    tags=["decks"],
+    params=(DECK_ID, K_PARAM),
+    response="SimilarDecks",
+    errors=(404,),
+    cached=True,
+)
+def similar(deck_id: int, q: Query) -> ResponseReturnValue:
+    """k nearest decks by weighted card-set cosine similarity (precomputed by discovery)."""
+
+    def build(conn: psycopg.Connection[Any]) -> dict[str, Any]:
+        with conn.cursor(row_factory=dict_row) as cur:
+            row = cur.execute(
+                "SELECT t.format FROM decks d JOIN tournaments t ON t.id = d.tournament_id "
+                "WHERE d.id = %s",
+                (deck_id,),
+            ).fetchone()
+            if row is None:
+                raise ApiError(404, f"no deck {deck_id}")
+            items = cur.execute(_SIMILAR_SQL, {"id": deck_id, "k": q["k"]}).fetchall()
+        return {"deck_id": deck_id, "format": row["format"], "items": items}
 
     return serve_cached(build)

@@ -26,6 +26,7 @@ from api.resources import redis_url, resources
 from api.security import allow_plain_http
 from pipelines.core import db
 from pipelines.core.settings import Settings
+from pipelines.discovery.store import latest_rates
 from pipelines.stats.refresh import latest_generation
 
 blueprint = Blueprint("health", __name__)
@@ -167,13 +168,19 @@ def metrics() -> ResponseReturnValue:
     """Prometheus exposition of every worker's metrics plus the business gauges."""
     res = resources()
     generation: tuple[int, Any] | None
+    rates: list[tuple[str, str, float, float, int]] = []
     try:
         with res.db.read(timeout=1.0) as conn:
             latest = latest_generation(conn)
         generation = (latest.generation, latest.finished_at) if latest else (0, None)
     except Exception:  # a scrape must not fail because the database does
         generation = None
-    body, content_type = res.metrics.render(generation)
+    try:
+        with res.db.read(timeout=1.0) as conn:
+            rates = latest_rates(conn)
+    except Exception:  # nor because discovery has not run yet
+        rates = []
+    body, content_type = res.metrics.render(generation, rates)
     response = Response(body, mimetype=content_type.split(";")[0])
     response.headers["Content-Type"] = content_type
     response.headers["Cache-Control"] = "no-store"

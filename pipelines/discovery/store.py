@@ -22,7 +22,7 @@ import psycopg
 
 from pipelines.classify.definitions import FormatDefinitions
 from pipelines.classify.result import Method
-from pipelines.classify.store import load_definitions
+from pipelines.classify.versions import load_definitions
 from pipelines.discovery.engine import Label, WindowDiscovery, discover
 from pipelines.discovery.neighbours import nearest_archetypes, top_k
 from pipelines.discovery.vectors import Deck, build_vectors
@@ -297,11 +297,44 @@ def latest_rates(conn: psycopg.Connection[Any]) -> list[tuple[str, str, float, f
     return [(f, w, u / d if d else 0.0, fb / d if d else 0.0, int(d)) for f, w, u, fb, d in rows]
 
 
+def discover_all(
+    dsn: str, formats_dir: Path, windows: tuple[str, ...] = ("last30",)
+) -> dict[str, Any]:
+    """Discovery for every format that has decks and definitions (the worker's job after a
+    statistics refresh). A format that fails is reported and the others still run."""
+    from pipelines.core.db import connect
+
+    done: dict[str, Any] = {}
+    with connect(dsn, application_name="manalytics-discover") as conn:
+        formats = [r[0] for r in conn.execute("SELECT DISTINCT format FROM tournaments")]
+        for format_name in sorted(formats):
+            if not (formats_dir / format_name / "Archetypes").is_dir():
+                continue
+            for index, window in enumerate(windows):
+                try:
+                    # Neighbours span the whole history: once per format is enough.
+                    run = run_discovery(
+                        conn, formats_dir, format_name, window, "worker", neighbours=index == 0
+                    )
+                    conn.commit()
+                    done[f"{format_name}/{window}"] = {
+                        "run_id": run.run_id,
+                        "clusters": len(run.result.suggestions),
+                        "unknown": run.result.unknown,
+                        "fallback": run.result.fallback,
+                    }
+                except Exception as exc:  # one bad format must not stop the others
+                    conn.rollback()
+                    done[f"{format_name}/{window}"] = {"error": f"{type(exc).__name__}: {exc}"}
+    return done
+
+
 __all__ = [
     "NEIGHBOURS",
     "WINDOWS",
     "DiscoveryError",
     "StoredRun",
+    "discover_all",
     "latest_rates",
     "list_suggestions",
     "load_decks",

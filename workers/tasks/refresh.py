@@ -50,4 +50,6 @@ def meta_views(self: ManalyticsTask, confidence: float = 0.95) -> dict[str, Any]
     result = refresh_all(dsn, periods=periods, confidence=confidence, rules=rules)
     if result.status == "skipped":
         log.info("statistics refresh skipped: another refresh is running")
+    else:  # archetype discovery follows every refresh (issue 17)
+        app.send_task("discovery.run", queue="refresh")
     return result.as_dict()
