@@ -2,7 +2,9 @@
 
 Exact rather than MinHash LSH: on the sample the exact sparse product is both faster and
 exact (``python -m ops.bench.discovery`` measures both; the figures are in the README). Rows
-are processed in blocks so memory stays ``block x decks`` whatever the history's size.
+are processed in blocks so memory stays ``block x decks`` whatever the history's size, and
+a nightly run only computes the lists of new decks and of the old decks a new one enters
+(:func:`beaten`): work grows with what is new times the history, not with history squared.
 """
 
 from __future__ import annotations
@@ -53,6 +55,21 @@ def top_k(vectors: DeckVectors, k: int, rows: Sequence[int] | None = None) -> li
     return found
 
 
+def beaten(vectors: DeckVectors, new_rows: Sequence[int], kth: np.ndarray) -> list[int]:
+    """Rows (not in ``new_rows``) whose k-th neighbour similarity ``kth[row]`` some new row
+    beats: only their lists change when ``new_rows`` join the history."""
+    matrix = vectors.matrix
+    hit = np.zeros(matrix.shape[0], dtype=bool)
+    transposed = matrix.T.tocsr()
+    new = np.asarray(new_rows, dtype=np.int64)
+    for start in range(0, len(new), BLOCK):
+        block = new[start : start + BLOCK]
+        sims = (matrix[block] @ transposed).toarray()
+        hit |= (sims > kth[None, :]).any(axis=0)
+    hit[new] = False
+    return [int(r) for r in np.flatnonzero(hit)]
+
+
 @dataclass(frozen=True, slots=True)
 class NearestArchetype:
     deck_id: int
@@ -95,4 +112,4 @@ def nearest_archetypes(
     return result
 
 
-__all__ = ["BLOCK", "NearestArchetype", "Neighbour", "nearest_archetypes", "top_k"]
+__all__ = ["BLOCK", "NearestArchetype", "Neighbour", "beaten", "nearest_archetypes", "top_k"]

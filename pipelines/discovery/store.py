@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 import psycopg
 
@@ -24,8 +25,8 @@ from pipelines.classify.definitions import FormatDefinitions
 from pipelines.classify.result import Method
 from pipelines.classify.versions import load_definitions
 from pipelines.discovery.engine import Label, WindowDiscovery, discover
-from pipelines.discovery.neighbours import nearest_archetypes, top_k
-from pipelines.discovery.vectors import Deck, build_vectors
+from pipelines.discovery.neighbours import beaten, nearest_archetypes, top_k
+from pipelines.discovery.vectors import Deck, DeckVectors, build_vectors
 
 NEIGHBOURS = 10
 WINDOWS = ("all", "last7", "last14", "last30", "last90", "current")
@@ -213,28 +214,53 @@ def store_similarity(
     fmt: FormatDefinitions,
     decks: list[Deck],
     canonical: dict[str, str],
-) -> None:
-    """Replace the format's nearest decks and the nearest archetypes of its Unknown decks."""
+    full: bool = False,
+) -> int:
+    """Nearest decks of the format's new decks (and of the old decks a new one enters), or of
+    every deck when ``full``; the nearest archetype of every Unknown deck. Returns the number
+    of neighbour lists written."""
     from pipelines.discovery.engine import Labeller
 
     vectors = build_vectors(decks, lambda n: canonical.get(n, n))
+    ids = [d.id for d in decks]
+    rows = _rows_to_update(conn, vectors, ids, full)
+    changed = [ids[r] for r in rows]
+    conn.execute("DELETE FROM deck_neighbours WHERE deck_id = ANY(%s)", (changed,))
+    with conn.cursor().copy(
+        "COPY deck_neighbours (deck_id, rank, neighbour_id, similarity) FROM STDIN"
+    ) as copy:
+        for n in top_k(vectors, NEIGHBOURS, rows):
+            copy.write_row((n.deck_id, n.rank, n.neighbour_id, n.similarity))
     labeller = Labeller(fmt)
     labels: dict[int, Label] = {d.id: labeller.label(d) for d in decks}
     ruled = {i: label.display for i, label in labels.items() if label.method is Method.RULE}
     unknown = [i for i, label in labels.items() if label.method is Method.UNKNOWN]
-    ids = [d.id for d in decks]
-    conn.execute("DELETE FROM deck_neighbours WHERE deck_id = ANY(%s)", (ids,))
     conn.execute("DELETE FROM deck_nearest_archetype WHERE deck_id = ANY(%s)", (ids,))
-    with conn.cursor().copy(
-        "COPY deck_neighbours (deck_id, rank, neighbour_id, similarity) FROM STDIN"
-    ) as copy:
-        for n in top_k(vectors, NEIGHBOURS):
-            copy.write_row((n.deck_id, n.rank, n.neighbour_id, n.similarity))
     with conn.cursor().copy(
         "COPY deck_nearest_archetype (deck_id, archetype, similarity) FROM STDIN"
     ) as copy:
         for a in nearest_archetypes(vectors, ruled, unknown):
             copy.write_row((a.deck_id, a.archetype, a.similarity))
+    return len(rows)
+
+
+def _rows_to_update(
+    conn: psycopg.Connection[Any], vectors: DeckVectors, ids: list[int], full: bool
+) -> list[int]:
+    """Rows without a complete list (new decks), plus the old rows one of them enters."""
+    if full:
+        return list(range(len(ids)))
+    kth = dict(
+        conn.execute(
+            "SELECT deck_id, similarity FROM deck_neighbours WHERE rank = %s AND deck_id = ANY(%s)",
+            (min(NEIGHBOURS, len(ids) - 1), ids),
+        ).fetchall()
+    )
+    new = [r for r, deck_id in enumerate(ids) if deck_id not in kth]
+    if not new:
+        return []
+    floor = np.array([kth.get(deck_id, np.inf) for deck_id in ids], dtype=np.float64)
+    return sorted({*new, *beaten(vectors, new, floor)})
 
 
 # -- readers ------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import date
 from pathlib import Path
 
 import psycopg
@@ -205,3 +206,31 @@ def test_a_worker_runs_discovery_after_each_refresh(worker: Worker, pg_dsn: str)
         (f, w) for f in ("Legacy", "Modern", "Pioneer") for w in ("current", "last30")
     ], worker.output()
     assert all(n > 0 for _f, _w, n in runs)
+
+
+def test_neighbour_lists_are_only_recomputed_for_what_is_new(
+    seeded: tuple[str, Path, set[str]], tmp_path: Path
+) -> None:
+    dsn, formats, _gamma = seeded
+    from pipelines.classify.versions import load_definitions
+    from pipelines.discovery.store import load_decks, store_similarity
+
+    fmt = load_definitions(formats, FORMAT)
+    with connect(dsn) as conn:
+        decks, _days, canonical = load_decks(conn, FORMAT)
+        assert store_similarity(conn, fmt, decks, canonical) == 41  # all new
+        conn.commit()
+        assert store_similarity(conn, fmt, decks, canonical) == 0  # nothing new
+        assert store_similarity(conn, fmt, decks, canonical, full=True) == 41
+        conn.commit()
+    later, _ = write_cache(tmp_path / "later", seed=2, new_size=6, first=date(2025, 4, 1))
+    ingest_cache(dsn, later)
+    with connect(dsn) as conn:
+        decks, _days, canonical = load_decks(conn, FORMAT)
+        written = store_similarity(conn, fmt, decks, canonical)
+        conn.commit()
+        counts = conn.execute(
+            "SELECT count(DISTINCT deck_id), count(*) FROM deck_neighbours"
+        ).fetchone()
+    assert 35 <= written <= len(decks)  # 35 new decks and the old lists they entered
+    assert counts == (len(decks), len(decks) * 10)
