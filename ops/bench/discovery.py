@@ -16,6 +16,11 @@ Run ``python -m ops.bench.discovery`` from the repository root (one core). Four 
 4. Headline ``key=value`` lines at the end.
 
 ``--method hdbscan`` runs the same evaluation with HDBSCAN instead of average linkage.
+``--api`` instead ingests the sample into a scratch database (``manalytics_bench_discovery``
+on the benchmark server), runs discovery for every format (neighbour lists of every deck)
+and times ``GET /api/v1/decks/{id}/similar`` for 300 random decks through the app — the
+server time of each first (uncached) request, from its ``Server-Timing`` header; target
+< 50 ms. Needs ``REDIS_URL`` (the app's cache and limiter).
 """
 
 from __future__ import annotations
@@ -139,15 +144,81 @@ def leave_one_out(
     return cases
 
 
+def api_timing(data_dir: Path, requests: int = 300) -> int:
+    """Server time of ``/decks/{id}/similar`` on the sample (see the module docstring)."""
+    import random
+    from dataclasses import replace
+
+    from api import close_app, create_app
+    from api.blueprints.decks import _SIMILAR_SQL
+    from ops.bench.common import fresh_database
+    from pipelines.classify.labels import classify_new_decks
+    from pipelines.core.db import connect
+    from pipelines.core.settings import load_settings
+    from pipelines.discovery.store import discover_all
+    from pipelines.ingest.cache import ingest_cache
+
+    settings = get_settings()
+    if not settings.redis_url:
+        print("set REDIS_URL (the app's cache and limiter)", file=sys.stderr)
+        return 2
+    dsn = fresh_database("manalytics_bench_discovery")
+    formats = data_dir / "formats"
+    start = time.perf_counter()
+    ingest_cache(dsn, data_dir / "tournaments")
+    classify_new_decks(dsn, formats)
+    prepare_s = time.perf_counter() - start
+    start = time.perf_counter()
+    discover_all(dsn, formats, ("all",))
+    discover_s = time.perf_counter() - start
+    with connect(dsn) as conn:
+        ids = [r[0] for r in conn.execute("SELECT DISTINCT deck_id FROM deck_neighbours")]
+    base = load_settings({"MANALYTICS_ENV": "test", "MANALYTICS_FORMATS_DIR": str(formats)})
+    app_settings = replace(base, database_url=dsn, redis_url=settings.redis_url)
+    app = create_app({"MANALYTICS_SETTINGS": app_settings, "RATELIMIT_ENABLED": False})
+    client = app.test_client()
+    chosen = random.Random(17).sample(ids, min(requests, len(ids)))
+    timings, baseline = [], []
+    for deck_id in chosen:
+        answer = client.get(f"/api/v1/decks/{deck_id}/similar")
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+        timings.append(float(answer.headers["Server-Timing"].split("dur=")[1]))
+        # Baseline in the same run: the cheapest route (no database, no cache).
+        ping = client.get("/api/v1/ping")
+        baseline.append(float(ping.headers["Server-Timing"].split("dur=")[1]))
+    close_app(app)
+    with connect(dsn) as conn:
+        plan = conn.execute(
+            "EXPLAIN (ANALYZE, FORMAT JSON) " + _SIMILAR_SQL, {"id": chosen[0], "k": 10}
+        ).fetchone()
+    sql_ms = float(plan[0][0]["Execution Time"]) if plan else float("nan")
+    timings.sort()
+    baseline.sort()
+    p50, p95 = timings[len(timings) // 2], timings[int(len(timings) * 0.95)]
+    print(f"{len(ids)} decks with neighbour lists; ingest + classify {prepare_s:.0f} s, ")
+    print(f"discovery (all formats, window all, every neighbour list) {discover_s:.1f} s")
+    print(f"GET /decks/{{id}}/similar, {len(timings)} uncached requests: server time ms")
+    print(f"similar_p50_ms={p50:.2f}")
+    print(f"similar_p95_ms={p95:.2f}")
+    print(f"similar_max_ms={timings[-1]:.2f}")
+    print(f"similar_sql_ms={sql_ms:.2f}")
+    print(f"baseline_ping_p50_ms={baseline[len(baseline) // 2]:.2f}")
+    print(f"discovery_db_all_formats_s={discover_s:.1f}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=get_settings().data_dir)
     parser.add_argument("--method", choices=METHODS, default="agglomerative")
     parser.add_argument("--skip-loo", action="store_true", help="timings only")
+    parser.add_argument("--api", action="store_true", help="time GET /decks/{id}/similar")
     args = parser.parse_args(argv)
     if not (args.data_dir / "tournaments").is_dir():
         print(f"no sample at {args.data_dir}", file=sys.stderr)
         return 2
+    if args.api:
+        return api_timing(args.data_dir)
     core = pin_to_one_core()
     definitions, decks = load(args.data_dir)
     canon = {name: canonicaliser(fmt) for name, fmt in definitions.items()}
