@@ -214,11 +214,19 @@ class _BusinessCollector(Collector):
             "Share of decks labelled by a generic fallback, per format and window.",
             labels=labels,
         )
+        share = GaugeMetricFamily(
+            "manalytics_unknown_share",
+            "Share of Unknown decks over the last 30 days, per format (alert rules).",
+            labels=["format"],
+        )
         for fmt, window, unknown_rate, fallback_rate, _decks in self.rates:
             unknown.add_metric([fmt, window], unknown_rate)
             fallback.add_metric([fmt, window], fallback_rate)
+            if window == "last30":
+                share.add_metric([fmt], unknown_rate)
         yield unknown
         yield fallback
+        yield share
 
 
 # --------------------------------------------------------------------------- request hooks

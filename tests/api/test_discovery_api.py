@@ -101,9 +101,14 @@ def test_discoveries_need_an_operator(
 
 
 def test_metrics_export_unknown_and_fallback_rates(
-    client: FlaskClient, discovered: dict[str, int]
+    client: FlaskClient, discovered: dict[str, int], api_dsn: str, tmp_path: Path
 ) -> None:
+    with connect(api_dsn) as conn:  # the window the alert rule watches
+        run_discovery(conn, write_definitions(tmp_path / "again"), FORMAT, "last30")
+        conn.commit()
     text = client.get("/metrics").get_data(as_text=True)
+    assert f'manalytics_unknown_share{{format="{FORMAT}"}} ' in text
+    assert f'manalytics_unknown_rate{{format="{FORMAT}",window="last30"}} ' in text
     assert f'manalytics_unknown_rate{{format="{FORMAT}",window="all"}} 0.39' in text
     assert f'manalytics_fallback_rate{{format="{FORMAT}",window="all"}} 0.0' in text
 
