@@ -70,8 +70,6 @@ def flask_config(settings: Settings) -> dict[str, Any]:
         "API_LOCAL_CACHE_BYTES": 32 * 1024 * 1024,
         # Tests lower it to keep the suite fast; production refuses anything below 12.
         "BCRYPT_ROUNDS": BCRYPT_ROUNDS,
-        # Tests: every Redis purpose in the one logical database their fixture flushes.
-        "REDIS_SINGLE_DB": False,
         **jwt_config(settings),
     }
 

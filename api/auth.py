@@ -13,6 +13,13 @@
 * Key rotation: tokens carry a ``kid`` header (digest of the signing key). The key named by
   ``kid`` verifies the token: ``JWT_SECRET_KEY`` or, while rotating, ``JWT_PREVIOUS_SECRET_KEY``
   (ops/runbooks/api.md).
+* Account state: every token carries the account's ``token_version`` (claim ``ver``, see
+  :mod:`pipelines.auth.stamps`). Each authenticated request checks that the account still
+  exists, is enabled and has that version, and takes the roles from the account as it is
+  now — deleting, disabling, demoting an account or changing its password cuts its tokens at
+  once. Like the revocation list, the check fails closed (503) when Redis cannot answer.
+* Claims: ``exp``, ``iat``, ``nbf``, ``jti``, ``type``, ``sub``, ``ver``, ``iss`` and ``aud``
+  are required; a token signed with the right key but missing one is refused.
 * Every failure is a 401 problem response; a valid token without the role is a 403.
 """
 
@@ -34,14 +41,18 @@ from flask_jwt_extended import (
     get_jwt,
     verify_jwt_in_request,
 )
+from jwt.exceptions import InvalidTokenError, MissingRequiredClaimError
 
 from api.errors import ApiError, problem
+from pipelines.auth.stamps import AccountState, load_state
 from pipelines.auth.users import User, has_role
 from pipelines.core.settings import Settings
 
 ISSUER = "manalytics"
 AUDIENCE = "manalytics-api"
 ALGORITHM = "HS256"
+# Claims a token must carry (PyJWT checks presence; the values are checked as usual).
+REQUIRED_CLAIMS = ("exp", "iat", "nbf", "jti", "type", "sub", "ver", "iss", "aud")
 
 
 def key_id(key: str) -> str:
@@ -103,6 +114,22 @@ class Blocklist:
             self._client = None
 
 
+def require_claims(payload: dict[str, Any]) -> None:
+    """Raise ``MissingRequiredClaimError`` (a 401) unless every required claim is there with
+    a sensible type."""
+    for claim in REQUIRED_CLAIMS:
+        if claim not in payload:
+            raise MissingRequiredClaimError(claim)
+    for claim in ("exp", "iat", "nbf", "ver"):
+        value = payload[claim]
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InvalidTokenError(f"claim {claim!r} must be an integer")
+    if payload["type"] not in {"access", "refresh"}:
+        raise InvalidTokenError("claim 'type' must be access or refresh")
+    if not isinstance(payload["jti"], str) or not payload["jti"]:
+        raise InvalidTokenError("claim 'jti' must be a non-empty string")
+
+
 def _unauthorized(detail: str) -> ResponseReturnValue:
     return problem(401, detail, code="invalid_token")
 
@@ -118,6 +145,10 @@ def init_jwt(app: Flask) -> JWTManager:
 
     @manager.decode_key_loader
     def _decode_key(header: dict[str, Any], payload: dict[str, Any]) -> str:
+        # flask-jwt-extended fills a missing "type" with "access" and a missing "jti" with
+        # None, and PyJWT accepts a token without "exp" (it never expires): refuse them here,
+        # on the raw claims, before the signature is even checked.
+        require_claims(payload)
         # kid is unverified input: it only chooses among our own keys; the signature check
         # that follows decides. An unknown kid gets the current key (and fails to verify).
         current = current_app.config["JWT_SECRET_KEY"]
@@ -142,15 +173,43 @@ def init_jwt(app: Flask) -> JWTManager:
     return manager
 
 
-def authorize(kind: str) -> None:
+def authorize(kind: str) -> AccountState:
     """Enforce an endpoint's ``auth``: ``token`` (any access token), ``refresh`` (a refresh
-    token), or a role (``operator``/``admin``). Raises the 401/403."""
+    token), or a role (``operator``/``admin``). Raises the 401/403; returns the account's
+    current state."""
     verify_jwt_in_request(refresh=kind == "refresh")
-    if kind in {"token", "refresh"}:
-        return
-    roles = get_jwt().get("roles") or []
-    if not isinstance(roles, list) or not has_role([str(r) for r in roles], kind):
+    state = current_account()
+    if kind not in {"token", "refresh"} and not has_role(state.roles, kind):
         raise ApiError(403, f"this operation needs the {kind!r} role", code="forbidden")
+    return state
+
+
+def current_account() -> AccountState:
+    """The state of the verified token's account, checked against the token (401 when the
+    account is gone, disabled, or changed since the token was issued)."""
+    from api.resources import resources
+
+    claims = get_jwt()
+    try:
+        user_id = int(claims["sub"])
+        version = int(claims["ver"])
+    except (KeyError, TypeError, ValueError):
+        raise ApiError(401, "invalid token: bad subject or version", code="invalid_token") from None
+    res = resources()
+
+    def load() -> AccountState | None:
+        with res.db.read() as conn:
+            return load_state(conn, user_id)
+
+    state = res.accounts.get(user_id, load)
+    if state is None or state.disabled:
+        raise ApiError(401, "the account is disabled or gone", code="invalid_token")
+    if state.version != version:
+        raise ApiError(
+            401, "the account changed since this token was issued; log in again",
+            code="invalid_token",
+        )  # fmt: skip
+    return state
 
 
 def request_identity() -> str | None:
@@ -174,9 +233,9 @@ def request_identity() -> str | None:
     return identity
 
 
-def issue_tokens(user: User) -> dict[str, Any]:
-    """A fresh access/refresh token pair for ``user``."""
-    claims = {"roles": list(user.roles), "username": user.username}
+def issue_tokens(user: User, version: int) -> dict[str, Any]:
+    """A fresh access/refresh token pair for ``user`` at account version ``version``."""
+    claims = {"roles": list(user.roles), "username": user.username, "ver": version}
     access = create_access_token(identity=str(user.id), additional_claims=claims)
     refresh = create_refresh_token(identity=str(user.id), additional_claims=claims)
     config = current_app.config
@@ -194,11 +253,14 @@ __all__ = [
     "ALGORITHM",
     "AUDIENCE",
     "ISSUER",
+    "REQUIRED_CLAIMS",
     "Blocklist",
     "authorize",
+    "current_account",
     "init_jwt",
     "issue_tokens",
     "jwt_config",
     "key_id",
     "request_identity",
+    "require_claims",
 ]

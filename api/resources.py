@@ -1,11 +1,11 @@
-"""Per-app resources (database pool, caches, blocklist, task queue, metrics) and the Redis
-database of each purpose.
+"""Per-app resources (database pool, caches, blocklist, account states, task queue,
+metrics) and the Redis database of each purpose.
 
-Redis is one server split into logical databases per purpose (``REDIS_DBS``: limiter 2,
-blocklist 3, cache 5, broker 0, results 1), so a FLUSHDB or an eviction policy on the cache
-never touches revocations or queued tasks. Tests pass ``REDIS_SINGLE_DB=True`` to put every
-purpose in the one logical database their fixture flushes; the keys are prefixed per purpose
-(``manalytics:<env>:<purpose>:…``), so they still cannot collide.
+``REDIS_URL`` without a database number: one logical database per purpose (``REDIS_DBS``:
+limiter 2, blocklist 3, cache 5, broker 0, results 1), so a FLUSHDB of the cache never touches
+revocations or queued tasks. With a number (``redis://host/7``): every purpose in that one
+database (see :meth:`pipelines.core.settings.Settings.redis_db_url`). Keys are prefixed per
+purpose (``manalytics:<env>:<purpose>:…``) either way, so they cannot collide.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from api.cache import GenerationTracker, ResponseCache
 from api.db import Database
 from api.observability import ApiMetrics
 from api.tasks import TaskQueue
+from pipelines.auth.stamps import StateCache, accounts_prefix
 from pipelines.core.settings import Settings
 
 EXTENSION_KEY = "manalytics"
@@ -27,9 +28,6 @@ EXTENSION_KEY = "manalytics"
 
 def redis_url(app: Flask, settings: Settings, purpose: str) -> str:
     """URL of the logical Redis database for ``purpose``."""
-    if app.config.get("REDIS_SINGLE_DB"):
-        assert settings.redis_url
-        return settings.redis_url
     return settings.redis_db_url(purpose)
 
 
@@ -47,6 +45,7 @@ class Resources:
     cache: ResponseCache
     generations: GenerationTracker
     blocklist: Blocklist
+    accounts: StateCache
     tasks: TaskQueue
     metrics: ApiMetrics
     extra: dict[str, Any] = field(default_factory=dict)
@@ -62,6 +61,7 @@ class Resources:
 def init_resources(app: Flask, settings: Settings, metrics: ApiMetrics) -> Resources:
     """Create the resources of ``app`` (nothing connects until first use)."""
     db = Database(settings)
+    blocklist = Blocklist(redis_url(app, settings, "blocklist"), key_prefix(settings, "revoked"))
     res = Resources(
         settings=settings,
         db=db,
@@ -71,7 +71,9 @@ def init_resources(app: Flask, settings: Settings, metrics: ApiMetrics) -> Resou
             local_bytes=int(app.config["API_LOCAL_CACHE_BYTES"]),
         ),
         generations=GenerationTracker(db, float(app.config["API_GENERATION_CHECK_SECONDS"])),
-        blocklist=Blocklist(redis_url(app, settings, "blocklist"), key_prefix(settings, "revoked")),
+        blocklist=blocklist,
+        # Same Redis database and client as the revocation list: both are checked together.
+        accounts=StateCache(lambda: blocklist.client, accounts_prefix(settings)),
         tasks=TaskQueue(
             settings, redis_url(app, settings, "broker"), redis_url(app, settings, "results")
         ),

@@ -8,7 +8,10 @@ Operators (role ``operator``; ``admin`` implies it) queue work and follow it:
 * ``GET /admin/tasks`` and ``/admin/tasks/{id}`` — the request row and Celery's state.
 
 Each POST answers 202 with the task id and a ``Location`` of its status. Admins manage users
-and API keys (``/admin/users…``, ``/admin/api-keys/{id}``).
+and API keys (``/admin/users…``, ``/admin/api-keys/{id}``). A change of roles, disabled flag
+or password, and a deletion, cut the account's tokens at once: the database bumps the
+account's token version and the new state is published to the cache every authenticated
+request reads (:mod:`pipelines.auth.stamps`).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from api.schemas import PAGE, Field, Param, Query, endpoint, id_param, page
 from api.tasks import INGEST_TASK, RECLASSIFY_TASK, REFRESH_TASK, task_uuid
 from pipelines.auth import users as accounts
 from pipelines.auth.passwords import PasswordRuleError
+from pipelines.auth.stamps import publish_from_database
 from pipelines.classify.definitions import definitions_scope
 from pipelines.core.settings import Settings
 from pipelines.discovery.store import WINDOWS, list_suggestions
@@ -252,6 +256,13 @@ def _account_error(exc: Exception) -> ApiError:
 _ACCOUNT_ERRORS = (PasswordRuleError, accounts.AuthError)
 
 
+def _publish(user_id: int) -> None:
+    """Publish the committed state of an account (its old tokens stop working now)."""
+    res = resources()
+    with res.db.read() as conn:
+        publish_from_database(res.accounts, conn, user_id)
+
+
 @blueprint.get("/admin/users")
 @endpoint(
     summary="Users",
@@ -345,7 +356,31 @@ def update_user(user_id: int, body: dict[str, Any]) -> ResponseReturnValue:
             )
     except _ACCOUNT_ERRORS as exc:
         raise _account_error(exc) from exc
+    _publish(user_id)
     log.info("user %s updated by %s: %s", user.username, _requester(), sorted(body))
+    return user.as_dict()
+
+
+@blueprint.delete("/admin/users/<int:user_id>")
+@endpoint(
+    summary="Delete a user and its API keys (its tokens stop working at once)",
+    tags=["admin"],
+    auth="admin",
+    params=(USER_ID,),
+    response="User",
+    errors=(401, 403, 404, 409),
+)
+def delete_user(user_id: int) -> ResponseReturnValue:
+    """Delete a user. Admins cannot delete themselves."""
+    if str(user_id) == str(get_jwt()["sub"]):
+        raise ApiError(409, "an admin cannot delete themselves")
+    try:
+        with resources().db.write() as conn:
+            user = accounts.delete_user(conn, user_id)
+    except _ACCOUNT_ERRORS as exc:
+        raise _account_error(exc) from exc
+    _publish(user_id)
+    log.info("user %s deleted by %s", user.username, _requester())
     return user.as_dict()
 
 

@@ -19,6 +19,7 @@ from api.auth import issue_tokens
 from api.errors import ApiError
 from api.resources import resources
 from api.schemas import Field, endpoint
+from pipelines.auth.stamps import load_state
 from pipelines.auth.users import UserNotFound, authenticate, authenticate_api_key, get_user
 
 log = logging.getLogger("manalytics.api.auth")
@@ -56,6 +57,7 @@ def token(body: dict[str, Any]) -> ResponseReturnValue:
             )
         with res.db.write() as conn:
             user = authenticate_api_key(conn, body["api_key"])
+            state = load_state(conn, user.id) if user else None
         method = "api_key"
     else:
         missing = [name for name in ("username", "password") if name not in body]
@@ -68,12 +70,13 @@ def token(body: dict[str, Any]) -> ResponseReturnValue:
             )
         with res.db.write() as conn:
             user = authenticate(conn, body["username"], body["password"], rounds=_rounds())
+            state = load_state(conn, user.id) if user else None
         method = "password"
-    if user is None:
+    if user is None or state is None:
         log.info("login failed (%s)", method)
         raise ApiError(401, _BAD_CREDENTIALS, code="invalid_credentials")
     log.info("login of user %s (%s)", user.id, method, extra={"user": str(user.id)})
-    return issue_tokens(user)
+    return issue_tokens(user, state.version)
 
 
 @blueprint.post("/auth/refresh")
@@ -84,19 +87,17 @@ def token(body: dict[str, Any]) -> ResponseReturnValue:
     response="Tokens",
 )
 def refresh() -> ResponseReturnValue:
-    """Rotate: the presented refresh token is revoked, a new pair is issued; the user is
-    re-read, so a disabled account or changed roles take effect here."""
+    """Rotate: the presented refresh token is revoked, a new pair is issued. The account
+    was checked by ``@endpoint`` (exists, enabled, unchanged since the token was issued)."""
     claims = get_jwt()
     res = resources()
     try:
         with res.db.read() as conn:
             user = get_user(conn, int(claims["sub"]))
     except (UserNotFound, ValueError):
-        user = None
-    if user is None or user.disabled:
-        raise ApiError(401, "the account is disabled or gone", code="invalid_token")
+        raise ApiError(401, "the account is disabled or gone", code="invalid_token") from None
     res.blocklist.revoke(str(claims["jti"]), int(claims["exp"]))
-    return issue_tokens(user)
+    return issue_tokens(user, int(claims["ver"]))
 
 
 @blueprint.post("/auth/logout")

@@ -76,12 +76,49 @@ def _create(args: argparse.Namespace) -> int:
     return 0
 
 
+def _publish(user_id: int) -> None:
+    """Tell running APIs at once that an account changed (its old tokens stop working).
+
+    Without a reachable Redis the APIs notice within ``STATE_TTL_SECONDS`` anyway (the
+    database bumped the account's token version).
+    """
+    import redis
+
+    from pipelines.auth.stamps import (
+        STATE_TTL_SECONDS,
+        StateCache,
+        accounts_prefix,
+        publish_from_database,
+        redis_client,
+    )
+    from pipelines.core.settings import get_settings
+
+    settings = get_settings()
+    if not settings.redis_url:
+        return
+    client = redis_client(settings)
+    try:
+        with _connect() as conn:
+            publish_from_database(
+                StateCache(lambda: client, accounts_prefix(settings)), conn, user_id
+            )
+    except redis.RedisError as exc:
+        print(
+            f"manalytics: warning: Redis unreachable ({exc}); running APIs refuse the old "
+            f"tokens within {STATE_TTL_SECONDS} s",
+            file=sys.stderr,
+        )
+    finally:
+        client.close()
+
+
 def _set_role(args: argparse.Namespace) -> int:
     try:
         with _connect() as conn:
             user = set_roles(conn, args.username, args.role or ())
     except (AuthError, ValueError) as exc:
         return _fail(exc)
+    _publish(user.id)
     print(f"{user.username}: roles {', '.join(user.roles) or '-'}")
     return 0
 

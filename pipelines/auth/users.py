@@ -310,6 +310,13 @@ def update_user(
     return _user(row)
 
 
+def delete_user(conn: psycopg.Connection[Any], user_id: int) -> User:
+    """Delete a user and its API keys (:class:`UserNotFound` if there is none)."""
+    user = get_user(conn, user_id)
+    conn.execute("DELETE FROM users WHERE id = %s", (user_id,))
+    return user
+
+
 def set_roles(conn: psycopg.Connection[Any], username: str, roles: Iterable[str]) -> User:
     """Replace the roles of ``username``."""
     return update_user(conn, find_user(conn, username).id, roles=roles)
@@ -407,6 +414,7 @@ __all__ = [
     "authenticate_api_key",
     "create_api_key",
     "create_user",
+    "delete_user",
     "effective_roles",
     "find_user",
     "get_user",

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEMO_DEFINITIONS_DIR = REPO_ROOT / "pipelines" / "demo" / "definitions"
@@ -385,19 +386,33 @@ class Settings:
         return self.data_dir / "formats"
 
     def redis_db_url(self, purpose: str) -> str:
-        """URL of the logical Redis database reserved for ``purpose``.
+        """URL of the Redis database that holds ``purpose``'s keys.
 
-        One Redis, split per purpose so a FLUSHDB or eviction in one never touches another.
+        ``REDIS_URL`` with a database number (``redis://host:6379/7``) is honoured: every
+        purpose lives in that one database, kept apart by key prefixes
+        (``manalytics:<env>:<purpose>:…``; Celery's own keys are its queue names), so two
+        deployments — or a deployment and a test run — sharing one server never touch each
+        other's data as long as each has its own number. Without a number
+        (``redis://host:6379``) each purpose gets its own logical database (:data:`REDIS_DBS`),
+        so a FLUSHDB of the cache never touches queued tasks or revocations.
         """
         if self.redis_url is None:
             raise SettingsError("REDIS_URL is not resolved yet (embedded Redis not started)")
         index = REDIS_DBS[purpose]
+        if redis_url_db(self.redis_url) is not None:
+            return self.redis_url
         base = self.redis_url.split("?", 1)[0].rstrip("/")
-        # Strip an explicit db number from the base URL before adding ours.
-        head, _, tail = base.rpartition("/")
-        if tail.isdigit() and head.count("/") >= 2:
-            base = head
         return f"{base}/{index}"
+
+
+def redis_url_db(url: str) -> int | None:
+    """The database number written in a Redis URL (path ``/N`` or ``?db=N``), else None."""
+    parts = urlsplit(url)
+    path = parts.path.strip("/")
+    if path.isdigit():
+        return int(path)
+    db = parse_qs(parts.query).get("db")
+    return int(db[0]) if db and db[0].isdigit() else None
 
 
 REDIS_DBS = {"broker": 0, "results": 1, "limiter": 2, "blocklist": 3, "locks": 4, "cache": 5}
@@ -457,6 +472,14 @@ def _check_production(settings: Settings, env: Mapping[str, str]) -> None:
             problems.append(f"{var} is weak (use at least {MIN_SECRET_LENGTH} random characters)")
         elif len(set(value)) < 10:
             problems.append(f"{var} is weak (too few distinct characters)")
+    # The development defaults are in this public repository: as good as no secret.
+    published = {Settings.secret_key, Settings.jwt_secret_key}
+    for var in ("SECRET_KEY", "JWT_SECRET_KEY", "JWT_PREVIOUS_SECRET_KEY"):
+        if env.get(var) in published:
+            problems.append(f"{var} is the published development default")
+    if env.get("SECRET_KEY") and env.get("SECRET_KEY") == env.get("JWT_SECRET_KEY"):
+        # One leaked key must not give away the other (session signing vs token signing).
+        problems.append("SECRET_KEY and JWT_SECRET_KEY must differ")
     previous = env.get("JWT_PREVIOUS_SECRET_KEY", "")
     if previous and (len(previous) < MIN_SECRET_LENGTH or len(set(previous)) < 10):
         problems.append("JWT_PREVIOUS_SECRET_KEY is weak")
@@ -515,6 +538,7 @@ __all__ = [
     "SettingsError",
     "get_settings",
     "load_settings",
+    "redis_url_db",
     "require_services",
     "settings_environment",
     "settings_markdown",

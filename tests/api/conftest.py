@@ -8,8 +8,9 @@ own flushed logical Redis database). On top of them:
 * ``seeded_template`` (session): a migrated database holding ``tests/fixtures/cache``
   ingested, classified with ``tests/fixtures/definitions`` and refreshed (generation 1);
 * ``api_dsn``: a copy of it for one test (``CREATE DATABASE … TEMPLATE``, ~0.2 s);
-* ``make_app``: ``create_app`` against ``api_dsn`` and ``redis_url`` with every Redis purpose
-  in that one logical database, bcrypt at cost 4 (speed; production refuses < 12);
+* ``make_app``: ``create_app`` against ``api_dsn`` and ``redis_url`` (a URL with a database
+  number: every Redis purpose in that one database), bcrypt at cost 4 (speed; production
+  refuses < 12);
 * ``accounts``: an admin, an operator and a plain user; ``tokens(name)`` logs one in.
 """
 
@@ -115,7 +116,6 @@ def make_app(api_dsn: str, redis_url: str) -> Iterator[AppFactory]:  # noqa: F81
     def factory(settings: dict[str, Any] | None = None, **config: Any) -> Flask:
         overrides: dict[str, Any] = {
             "MANALYTICS_SETTINGS": settings_for(api_dsn, redis_url, **(settings or {})),
-            "REDIS_SINGLE_DB": True,
             "BCRYPT_ROUNDS": 4,
         }
         overrides.update(config)

@@ -179,7 +179,7 @@ def test_disabled_users_cannot_log_in_or_refresh(
 def _token(app: Flask, kind: str = "access", **kwargs: Any) -> str:
     with app.app_context():
         maker = create_access_token if kind == "access" else create_refresh_token
-        return maker(identity="1", additional_claims={"roles": ["admin"]}, **kwargs)
+        return maker(identity="1", additional_claims={"roles": ["admin"], "ver": 1}, **kwargs)
 
 
 def test_expired_tokens_are_401(app: Flask, client: FlaskClient) -> None:
@@ -260,16 +260,14 @@ def test_roles_missing_role_is_403(client: FlaskClient, accounts: dict[str, int]
 
 
 def test_refresh_rotates_and_revokes_the_old_refresh_token(
-    client: FlaskClient, accounts: dict[str, int], api_dsn: str
+    client: FlaskClient, accounts: dict[str, int]
 ) -> None:
     first = login(client, "oper")
-    with psycopg.connect(api_dsn) as conn:  # roles changed since login: refresh picks it up
-        conn.execute("UPDATE users SET roles = '{admin}' WHERE username = 'oper'")
     second = client.post("/api/v1/auth/refresh", headers=bearer(first["refresh_token"]))
     assert second.status_code == 200
     renewed = second.get_json()
-    assert renewed["refresh_token"] != first["refresh_token"] and renewed["roles"] == ["admin"]
-    assert client.get(ADMIN_ONLY, headers=bearer(renewed["access_token"])).status_code == 200
+    assert renewed["refresh_token"] != first["refresh_token"] and renewed["roles"] == ["operator"]
+    assert client.get(OPERATOR_ONLY, headers=bearer(renewed["access_token"])).status_code == 200
     reused = client.post("/api/v1/auth/refresh", headers=bearer(first["refresh_token"]))
     body = assert_problem(reused, 401)
     assert "revoked" in body["detail"]
@@ -277,6 +275,19 @@ def test_refresh_rotates_and_revokes_the_old_refresh_token(
         client.post("/api/v1/auth/refresh", headers=bearer(renewed["refresh_token"])).status_code
         == 200
     )
+
+
+def test_a_role_change_in_the_database_cuts_refresh_tokens_too(
+    client: FlaskClient, accounts: dict[str, int], api_dsn: str
+) -> None:
+    first = login(client, "oper")
+    with psycopg.connect(api_dsn) as conn:  # plain SQL: the trigger bumps the version
+        conn.execute("UPDATE users SET roles = '{admin}' WHERE username = 'oper'")
+    stale = client.post("/api/v1/auth/refresh", headers=bearer(first["refresh_token"]))
+    assert "changed" in assert_problem(stale, 401)["detail"]
+    again = login(client, "oper")  # a new login carries the new roles
+    assert again["roles"] == ["admin"]
+    assert client.get(ADMIN_ONLY, headers=bearer(again["access_token"])).status_code == 200
 
 
 def test_logout_revokes_access_and_refresh_tokens(

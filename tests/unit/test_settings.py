@@ -192,16 +192,8 @@ def test_development_keeps_its_dev_secrets() -> None:
     assert settings.secret_key == Settings().secret_key
 
 
-@pytest.mark.parametrize(
-    "base",
-    [
-        "redis://cache:6379",
-        "redis://cache:6379/",
-        "redis://cache:6379/7",
-        "redis://cache:6379/7?health_check_interval=10",
-    ],
-)
-def test_redis_db_url_uses_one_logical_db_per_purpose(base: str) -> None:
+@pytest.mark.parametrize("base", ["redis://cache:6379", "redis://cache:6379/"])
+def test_redis_db_url_without_a_number_uses_one_logical_db_per_purpose(base: str) -> None:
     settings = Settings(redis_url=base)
     for purpose, index in REDIS_DBS.items():
         assert settings.redis_db_url(purpose) == f"redis://cache:6379/{index}"
@@ -209,8 +201,23 @@ def test_redis_db_url_uses_one_logical_db_per_purpose(base: str) -> None:
     assert len(urls) == len(REDIS_DBS)
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis://cache:6379/7",
+        "redis://cache:6379/7?health_check_interval=10",
+        "redis://:s3cret@cache:6379/0",
+        "redis://cache:6379?db=7",
+    ],
+)
+def test_redis_db_url_honours_the_database_number(url: str) -> None:
+    # Issue 12 (13): the number in REDIS_URL is the deployment's one database.
+    settings = Settings(redis_url=url)
+    assert {settings.redis_db_url(purpose) for purpose in REDIS_DBS} == {url}
+
+
 def test_redis_db_url_keeps_credentials() -> None:
-    settings = Settings(redis_url="redis://:s3cret@cache:6379/2")
+    settings = Settings(redis_url="redis://:s3cret@cache:6379")
     assert settings.redis_db_url("broker") == "redis://:s3cret@cache:6379/0"
     assert settings.redis_db_url("limiter") == "redis://:s3cret@cache:6379/2"
 
