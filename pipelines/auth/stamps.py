@@ -91,7 +91,7 @@ class StateCache:
         """
         client = self._client()
         key = state_key(self.prefix, user_id)
-        raw = client.get(key)
+        raw: bytes | None = client.get(key)  # type: ignore[assignment]  # sync client
         if raw is not None:
             return None if raw == _GONE else AccountState.decode(raw)
         state = load()
