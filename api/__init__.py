@@ -5,8 +5,9 @@ Extensions are initialised in this fixed order (ENGINEERING.md §3.3), because F
 
 1. observability — request id first, so every later hook, log line and error has it;
    JSON logs; Prometheus metrics;
-2. security — ``ProxyFix`` for the trusted proxies (the client address everything else
-   sees), Talisman (HTTPS redirect before any work is done, security headers), CORS;
+2. security — the edge (:mod:`api.edge`: ``ProxyFix`` for exactly the trusted proxies, then
+   no forwarded header survives; host check and HTTPS redirect before any work is done),
+   Talisman (security headers), CORS;
 3. error handlers — one problem+json shape for every failure;
 4. JWT — token parsing, key rotation, revocation list;
 5. limiter — per-client budgets keyed by the address/identity from steps 2 and 4;
@@ -57,6 +58,7 @@ def flask_config(settings: Settings) -> dict[str, Any]:
         "CORS_ORIGINS": settings.cors_origins,
         "TRUSTED_PROXY_COUNT": settings.trusted_proxy_count,
         "FORCE_HTTPS": settings.force_https,
+        "ALLOWED_HOSTS": settings.allowed_hosts,
         # API_ prefix: flask-limiter reads RATELIMIT_* keys itself (RATELIMIT_DEFAULT would
         # add a per-route limit next to our application-wide one).
         "API_RATELIMIT_DEFAULT": settings.ratelimit_default,

@@ -101,6 +101,10 @@ def problem(
     response.headers["Cache-Control"] = "no-store"
     for name, value in (headers or {}).items():
         response.headers[name] = value
+    if "Retry-After" in response.headers:
+        # flask-limiter's after_request rewrites Retry-After to its own window; the
+        # observability hook (which runs after it) puts this value back.
+        g.retry_after = response.headers["Retry-After"]
     if status == 401:
         response.headers.setdefault("WWW-Authenticate", 'Bearer realm="manalytics"')
     return response

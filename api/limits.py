@@ -5,7 +5,11 @@
   access token) for authenticated ones — so clients behind one NAT can authenticate to get
   their own budget. The IP is the one :mod:`api.security` derived behind the trusted proxies.
 * ``/auth/*`` additionally allows ``RATELIMIT_AUTH`` per client IP (password guessing).
-* ``/health``, ``/ready``, ``/metrics`` are exempt.
+* ``/health``, ``/ready``, ``/metrics`` are exempt. Everything else counts, answers of no
+  route (404, 405) included: they are limited as one ``unmatched`` endpoint.
+* Reads are priced by what they cost: an endpoint's ``cost`` (``@endpoint(cost=…)``, default
+  1) is taken from the budget per request — the filtered base-table lists (decks,
+  tournaments) cost more than a cached statistics read.
 * A limited request gets 429 with the JSON problem body, ``Retry-After`` and
   ``X-RateLimit-Limit/-Remaining/-Reset``; every limited route sends the X-RateLimit headers.
 
@@ -69,12 +73,28 @@ def _auth_limit() -> str:
     return str(current_app.config["API_RATELIMIT_AUTH"])
 
 
+UNMATCHED = "unmatched"
+
+
+def _request_identifier() -> str:
+    # flask-limiter exempts requests without an endpoint (404/405): name them instead.
+    return request.endpoint or UNMATCHED
+
+
+def _cost() -> int:
+    view = current_app.view_functions.get(request.endpoint or "")
+    spec = getattr(view, "endpoint_spec", None)
+    return int(getattr(spec, "cost", 1))
+
+
 def init_limiter(app: Flask, storage_uri: str, key_prefix: str) -> Limiter:
     """The app's limiter (configuration from ``app.config``, see the module docstring)."""
     fail_open = bool(app.config["API_RATELIMIT_FAIL_OPEN"])
     limiter = Limiter(
         key_func=rate_limit_key,
         application_limits=[_application_limit],
+        application_limits_cost=_cost,
+        request_identifier=_request_identifier,
         storage_uri=storage_uri,
         storage_options=dict(STORAGE_OPTIONS),
         strategy=STRATEGY,

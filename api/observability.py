@@ -244,6 +244,8 @@ def _after(response: Response) -> Response:
     # 429 and 503 (and confuses clients and caches elsewhere).
     if response.status_code not in (429, 503):
         response.headers.pop("Retry-After", None)
+    elif g.get("retry_after"):  # the value the error chose, not the limiter's window
+        response.headers["Retry-After"] = g.retry_after
     elapsed_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
     response.headers["Server-Timing"] = f"app;dur={elapsed_ms:.2f}"
     # Anything that did not choose a caching policy (errors, operator and auth routes) must

@@ -35,7 +35,10 @@ _STATUS_TEXT = {
     405: "Method not allowed",
     409: "Conflict",
     422: "Semantically invalid body (`errors` lists each field and reason)",
+    413: "The request body is larger than 64 KiB",
+    414: "The request line (URL) is too long (answered by the server, before the app)",
     429: "Rate limit exceeded (Retry-After and X-RateLimit-* headers)",
+    431: "The request headers are too large (answered by the server, before the app)",
     503: "A backing service is unavailable",
 }
 
@@ -527,7 +530,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         card=s_str(),
         card_weeks=s_obj({"start": s_date(), "end": s_date()}),
     ),
-    "TournamentList": _page(s_obj(_TOURNAMENT_SUMMARY)),
+    "TournamentList": _page(s_obj(_TOURNAMENT_SUMMARY), total_exact=s_bool()),
     "Tournament": s_obj(
         {
             **_TOURNAMENT_SUMMARY,
@@ -592,7 +595,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             ),
         }
     ),
-    "DeckList": _page(s_obj(_DECK_SUMMARY)),
+    "DeckList": _page(s_obj(_DECK_SUMMARY), total_exact=s_bool()),
     "Deck": s_obj(
         {
             **{k: v for k, v in _DECK_SUMMARY.items() if k not in {"archetype", "color"}},
@@ -741,6 +744,9 @@ def operation(spec: EndpointSpec, operation_id: str, rate_limited: bool = True) 
             statuses.add(403)
     if rate_limited:
         statuses.add(429)
+    statuses |= {414, 431}  # gunicorn's limits, as problem documents (ops/gunicorn_errors.py)
+    if spec.body:
+        statuses.add(413)
     op: dict[str, Any] = {
         "operationId": operation_id,
         "summary": spec.summary,

@@ -20,6 +20,7 @@ from api.cache import GenerationTracker, ResponseCache
 from api.db import Database
 from api.observability import ApiMetrics
 from api.tasks import TaskQueue
+from pipelines.auth.backoff import LoginBackoff
 from pipelines.auth.stamps import StateCache, accounts_prefix
 from pipelines.core.settings import Settings
 
@@ -46,6 +47,7 @@ class Resources:
     generations: GenerationTracker
     blocklist: Blocklist
     accounts: StateCache
+    logins: LoginBackoff
     tasks: TaskQueue
     metrics: ApiMetrics
     extra: dict[str, Any] = field(default_factory=dict)
@@ -74,6 +76,7 @@ def init_resources(app: Flask, settings: Settings, metrics: ApiMetrics) -> Resou
         blocklist=blocklist,
         # Same Redis database and client as the revocation list: both are checked together.
         accounts=StateCache(lambda: blocklist.client, accounts_prefix(settings)),
+        logins=LoginBackoff(lambda: blocklist.client, key_prefix(settings, "logins")),
         tasks=TaskQueue(
             settings, redis_url(app, settings, "broker"), redis_url(app, settings, "results")
         ),

@@ -31,7 +31,8 @@ from api.errors import ApiError
 
 ParamType = Literal["string", "integer", "number", "boolean", "date"]
 FieldType = Literal["string", "integer", "boolean", "date", "string_array"]
-_INT_RE = re.compile(r"^[+-]?[0-9]{1,18}$")
+# ASCII digits only (int() would take "٣" and "1_000"); the range decides, not the length.
+_INT_RE = re.compile(r"[+-]?[0-9]{1,40}")
 _NUMBER_RE = re.compile(r"^[+-]?(?:[0-9]{1,18}(?:\.[0-9]{0,18})?|\.[0-9]{1,18})$")
 _DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _TRUE = {"true", "1", "yes"}
@@ -73,7 +74,7 @@ class Param:
         """The typed value of ``raw`` (raises :class:`Invalid` with the reason)."""
         value: Any
         if self.type == "integer":
-            if not _INT_RE.match(raw):
+            if not _INT_RE.fullmatch(raw):
                 raise Invalid("must be an integer")
             value = int(raw)
         elif self.type == "number":
@@ -98,11 +99,20 @@ class Param:
                 raise Invalid("must not be blank")
             if self.enum is not None and value not in self.enum:
                 raise Invalid(f"must be one of {list(self.enum)}")
-        if self.minimum is not None and value < self.minimum:
-            raise Invalid(f"must be >= {_num(self.minimum)}")
-        if self.maximum is not None and value > self.maximum:
-            raise Invalid(f"must be <= {_num(self.maximum)}")
+        minimum, maximum = self.bounds()
+        if minimum is not None and value < minimum:
+            raise Invalid(f"must be >= {_num(minimum)}")
+        if maximum is not None and value > maximum:
+            raise Invalid(f"must be <= {_num(maximum)}")
         return value
+
+    def bounds(self) -> tuple[float | None, float | None]:
+        """The declared range; integers are bounded by PostgreSQL's bigint at least."""
+        if self.type != "integer":
+            return self.minimum, self.maximum
+        low = -MAX_ID if self.minimum is None else self.minimum
+        high = MAX_ID if self.maximum is None else self.maximum
+        return low, high
 
     def schema(self) -> dict[str, Any]:
         """JSON Schema of the parameter (OpenAPI 3.1)."""
@@ -118,10 +128,11 @@ class Param:
             schema = {"type": self.type}
         if self.enum is not None:
             schema = {"type": "string", "enum": list(self.enum)}
-        if self.minimum is not None:
-            schema["minimum"] = self.minimum
-        if self.maximum is not None:
-            schema["maximum"] = self.maximum
+        minimum, maximum = self.bounds()
+        if minimum is not None:
+            schema["minimum"] = minimum
+        if maximum is not None:
+            schema["maximum"] = maximum
         if self.default is not None:
             schema["default"] = (
                 self.default.isoformat() if isinstance(self.default, date) else (self.default)
@@ -279,14 +290,27 @@ def check_path(params: Sequence[Param], values: Mapping[str, Any]) -> None:
         raise ApiError(400, "invalid path parameters", code="invalid_parameter", errors=errors)
 
 
-def parse_body(fields: Sequence[Field]) -> dict[str, Any]:
-    """Validate the JSON object body against ``fields`` (400 listing every problem)."""
+def _json_body() -> Any:
+    """The decoded body (``{}`` when there is none; ``None`` when it is not JSON).
+
+    Reads ``Content-Length`` and chunked bodies alike (gunicorn de-chunks and marks the input
+    terminated; werkzeug then stops at ``MAX_CONTENT_LENGTH``), so a chunked body beyond the
+    limit is a 413 like any other, never silently "empty".
+    """
     limit = request.max_content_length
     if request.content_length and limit is not None and request.content_length > limit:
         raise RequestEntityTooLarge()
-    data = request.get_json(silent=True) if request.content_length else {}
-    if request.content_length and not request.is_json:
-        data = None
+    raw = request.get_data(cache=True)  # raises RequestEntityTooLarge past the limit
+    if not raw:
+        return {}
+    if not request.is_json:
+        return None
+    return request.get_json(silent=True)
+
+
+def parse_body(fields: Sequence[Field]) -> dict[str, Any]:
+    """Validate the JSON object body against ``fields`` (400 listing every problem)."""
+    data = _json_body()
     if not isinstance(data, dict):
         raise ApiError(
             400,
@@ -333,6 +357,7 @@ class EndpointSpec:
     errors: tuple[int, ...] = ()
     description: str = ""
     cached: bool = False
+    cost: int = 1
 
 
 def endpoint(
@@ -347,11 +372,13 @@ def endpoint(
     errors: Iterable[int] = (),
     description: str = "",
     cached: bool = False,
+    cost: int = 1,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a view's contract; the wrapper enforces it before calling the view.
 
     The view receives its path values as keyword arguments, plus ``q`` (a :class:`Query`)
-    when it declares query parameters and ``body`` when it declares body fields.
+    when it declares query parameters and ``body`` when it declares body fields. ``cost`` is
+    what one request takes from the client's rate-limit budget (:mod:`api.limits`).
     """
     spec = EndpointSpec(
         summary=summary,
@@ -364,6 +391,7 @@ def endpoint(
         errors=tuple(errors),
         description=description,
         cached=cached,
+        cost=cost,
     )
     has_query = any(p.location == "query" for p in spec.params)
 

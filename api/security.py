@@ -6,14 +6,16 @@ own outermost proxy appended — and the scheme from ``X-Forwarded-Proto`` the s
 Entries a client adds itself are further left and ignored, so the rate-limit key cannot be
 spoofed. With ``n = 0`` (default) forwarded headers are ignored entirely: the socket peer is
 the client. Set ``n`` to exactly the number of proxies: too high lets clients spoof, too low
-puts every client behind one proxy address.
+puts every client behind one proxy address. The headers themselves are then removed, and the
+HTTPS redirect is done to allowed host names only (:mod:`api.edge`).
 
 **Headers** (every response): ``Strict-Transport-Security: max-age=31536000`` on HTTPS
 requests, ``Content-Security-Policy: default-src 'none'; frame-ancestors 'none'; base-uri
 'none'; form-action 'none'`` (a JSON API loads nothing), ``X-Frame-Options: DENY``,
 ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer``. With ``FORCE_HTTPS``
-(default in production) plain-HTTP requests are redirected to HTTPS, except ``/health``,
-``/ready`` and ``/metrics`` (probes and scrapers inside the network speak plain HTTP).
+(default in production) plain-HTTP requests are redirected to HTTPS (:mod:`api.edge`), except
+``/health``, ``/ready`` and ``/metrics`` (probes and scrapers inside the network speak plain
+HTTP): views marked :func:`allow_plain_http`.
 
 **CORS**: only for origins listed in ``CORS_ORIGINS`` (``'*'`` is refused in production by
 the settings module). Allowed origins get ``Access-Control-Allow-Origin: <origin>`` and the
@@ -29,8 +31,8 @@ from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, request
 from flask_talisman import DENY, Talisman
-from werkzeug.middleware.proxy_fix import ProxyFix
 
+from api.edge import init_edge
 from pipelines.core.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -59,19 +61,15 @@ def allow_plain_http(view: F) -> F:
     return _view_options(force_https=False)(view)
 
 
-def install_proxy_fix(app: Flask, trusted_proxies: int) -> None:
-    """Trust exactly ``trusted_proxies`` hops of X-Forwarded-For/-Proto (none when 0)."""
-    if trusted_proxies > 0:
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=trusted_proxies, x_proto=trusted_proxies
-        )
+def init_talisman(app: Flask) -> Talisman:
+    """Security headers for every response (one Talisman per app: it keeps the app).
 
-
-def init_talisman(app: Flask, force_https: bool) -> Talisman:
-    """Security headers for every response (one Talisman per app: it keeps the app)."""
+    Its own HTTPS redirect stays off: it trusts a raw ``X-Forwarded-Proto`` and redirects to
+    whatever ``Host`` says (:mod:`api.edge` does it right).
+    """
     return Talisman(
         app,
-        force_https=force_https,
+        force_https=False,
         force_https_permanent=True,
         strict_transport_security=True,
         strict_transport_security_max_age=HSTS_MAX_AGE,
@@ -110,10 +108,10 @@ def _cors(response: Response) -> Response:
 
 def init_security(app: Flask, settings: Settings) -> Talisman:
     """Proxy trust, Talisman and CORS, from settings (config overrides win)."""
-    install_proxy_fix(app, app.config["TRUSTED_PROXY_COUNT"])
-    talisman = init_talisman(app, app.config["FORCE_HTTPS"])
+    init_edge(app)
+    talisman = init_talisman(app)
     app.after_request(_cors)
     return talisman
 
 
-__all__ = ["CSP", "allow_plain_http", "init_security", "install_proxy_fix"]
+__all__ = ["CSP", "allow_plain_http", "init_security"]

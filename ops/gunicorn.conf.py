@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ops.gunicorn_errors import install as install_problem_errors
 from pipelines.core.settings import get_settings
 
 # Loading settings here makes a misconfigured production container fail at start-up with
@@ -39,6 +40,17 @@ accesslog = None  # the app writes one JSON access line per request, with its re
 errorlog = "-"
 loglevel = _settings.log_level.lower()
 proc_name = "manalytics-api"
+# Requests gunicorn refuses itself (request line > 4094 bytes: 414; more than 100 headers or
+# one > 8190 bytes: 431; malformed: 400) are answered as JSON problem documents, like the
+# app's own errors (ops/gunicorn_errors.py; documented in the OpenAPI document).
+limit_request_line = 4094
+limit_request_fields = 100
+limit_request_field_size = 8190
+install_problem_errors()
+# The scheme is decided by the app alone, from exactly TRUSTED_PROXY_COUNT proxies
+# (api/edge.py): gunicorn must not turn a client's X-Forwarded-Proto into https itself (it
+# trusts it from FORWARDED_ALLOW_IPS, 127.0.0.1 by default, i.e. any local client).
+secure_scheme_headers: dict[str, str] = {}
 # gunicorn >= 25 opens a control socket under $HOME by default: not wanted in containers
 # (read-only home, deploys replace containers) nor by ``manalytics run`` (one per machine).
 control_socket_disable = True

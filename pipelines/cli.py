@@ -69,6 +69,17 @@ def _db_status(args: argparse.Namespace) -> int:
     return 0 if all(r.checksum_ok for r in rows) else 1
 
 
+def _db_grant(args: argparse.Namespace) -> int:
+    import psycopg
+
+    from pipelines.storage.roles import grant
+
+    with psycopg.connect(database_url(), autocommit=True) as conn:
+        grant(conn, api=args.api_role, worker=args.worker_role)
+    print(f"granted: {args.api_role} (read, accounts and tasks), {args.worker_role} (all)")
+    return 0
+
+
 def _register_db(sub: SubParsers) -> None:
     db = sub.add_parser("db", help="database migrations")
     db_sub = db.add_subparsers(dest="db_command", required=True)
@@ -80,6 +91,35 @@ def _register_db(sub: SubParsers) -> None:
     down.set_defaults(func=_db_downgrade)
     status = db_sub.add_parser("status", help="applied and pending migrations")
     status.set_defaults(func=_db_status)
+    grants = db_sub.add_parser(
+        "grant", help="grant the API and worker roles their privileges (run as the owner)"
+    )
+    grants.add_argument("--api-role", default="manalytics_api", help="the API's login role")
+    grants.add_argument(
+        "--worker-role", default="manalytics_worker", help="the workers' login role"
+    )
+    grants.set_defaults(func=_db_grant)
+
+
+# -- stats --------------------------------------------------------------------------------
+
+
+def _stats_refresh(args: argparse.Namespace) -> int:
+    from pipelines.stats.refresh import load_periods, refresh_all
+
+    periods = load_periods(get_settings().definitions_dir)
+    result = refresh_all(database_url(), periods=periods)
+    print(json.dumps(result.as_dict(), default=str))
+    return 0
+
+
+def _register_stats(sub: SubParsers) -> None:
+    stats = sub.add_parser("stats", help="statistics views")
+    stats_sub = stats.add_subparsers(dest="stats_command", required=True)
+    refresh = stats_sub.add_parser(
+        "refresh", help="refresh the statistics views now (what the nightly task does)"
+    )
+    refresh.set_defaults(func=_stats_refresh)
 
 
 # -- ingest -------------------------------------------------------------------------------
@@ -160,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=_run)
     _register_db(sub)
     _register_ingest(sub)
+    _register_stats(sub)
     register_classify(sub)
     register_demo(sub)
     register_users(sub)

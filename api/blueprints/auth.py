@@ -1,9 +1,11 @@
 """Tokens: ``POST /api/v1/auth/token``, ``/auth/refresh``, ``/auth/logout``.
 
 Rate limited per client IP by ``RATELIMIT_AUTH`` on top of the global budget (see
-:mod:`api.limits`). A failed login answers the same 401 whether the user is unknown, the
-password wrong or the account disabled, and takes the same time (one bcrypt verification in
-every case).
+:mod:`api.limits`), and per account name by a capped back-off that spares the addresses the
+account logged in from before (:mod:`pipelines.auth.backoff`). A failed login answers the
+same 401 whether the user is unknown, the password wrong or the account disabled, and takes
+the same time (one bcrypt verification in every case); the back-off treats unknown names
+like known ones.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from flask_jwt_extended import decode_token, get_jwt
 
 from api.auth import issue_tokens
 from api.errors import ApiError
+from api.limits import client_ip
 from api.resources import resources
 from api.schemas import Field, endpoint
 from pipelines.auth.stamps import load_state
@@ -42,7 +45,7 @@ def _rounds() -> int:
         Field("api_key", description="API key (instead of user name and password)", max_length=100),
     ),
     response="Tokens",
-    errors=(401,),
+    errors=(401, 429),
 )
 def token(body: dict[str, Any]) -> ResponseReturnValue:
     """Exchange credentials for tokens."""
@@ -68,9 +71,22 @@ def token(body: dict[str, Any]) -> ResponseReturnValue:
                 code="invalid_body",
                 errors=[{"field": name, "reason": "is required"} for name in missing],
             )
+        address = client_ip()
+        verdict = res.logins.check(body["username"], address)
+        if not verdict.allowed:
+            raise ApiError(
+                429,
+                "too many failed logins for this account; retry later",
+                code="login_backoff",
+                headers={"Retry-After": str(verdict.retry_after)},
+            )
         with res.db.write() as conn:
             user = authenticate(conn, body["username"], body["password"], rounds=_rounds())
             state = load_state(conn, user.id) if user else None
+        if user is None:
+            res.logins.failed(body["username"])
+        else:
+            res.logins.succeeded(body["username"], address)
         method = "password"
     if user is None or state is None:
         log.info("login failed (%s)", method)

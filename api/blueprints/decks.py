@@ -11,11 +11,19 @@ from flask import Blueprint
 from flask.typing import ResponseReturnValue
 from psycopg.rows import dict_row
 
-from api.blueprints.events import FORMAT_FILTER, FROM_FILTER, TO_FILTER
+from api.blueprints.events import (
+    FORMAT_FILTER,
+    FROM_FILTER,
+    LIST_COST,
+    LIST_DESCRIPTION,
+    LIST_PAGE,
+    TO_FILTER,
+)
 from api.cache import serve_cached
 from api.errors import ApiError
+from api.listing import deck_page
 from api.resources import resources
-from api.schemas import MAX_ID, PAGE, Param, Query, endpoint, id_param, page
+from api.schemas import MAX_ID, Param, Query, endpoint, id_param, page
 from pipelines.classify.explain_stored import explain_stored_deck
 from pipelines.discovery.store import NEIGHBOURS
 
@@ -32,39 +40,6 @@ TOURNAMENT_FILTER = Param(
     "tournament", "integer", "only decks of this tournament id", minimum=1, maximum=MAX_ID
 )
 
-_LIST_SQL = """
-SELECT d.id, d.tournament_id, t.name AS tournament, t.event_date, t.format, t.event_kind,
-       d.player, d.rank, d.result, d.record_wins AS wins, d.record_losses AS losses,
-       d.record_draws AS draws, coalesce(l.archetype, 'Unknown') AS archetype, l.color,
-       count(*) OVER () AS total
-  FROM decks d
-  JOIN tournaments t ON t.id = d.tournament_id
-  LEFT JOIN LATERAL (
-        SELECT a.archetype, a.color FROM current_deck_archetypes a
-         WHERE a.deck_id = d.id ORDER BY a.version_id DESC LIMIT 1) l ON true
- WHERE (%(format)s::text IS NULL OR t.format = %(format)s)
-   AND (%(archetype)s::text IS NULL OR coalesce(l.archetype, 'Unknown') = %(archetype)s)
-   AND (%(player)s::text IS NULL OR lower(d.player) = lower(%(player)s))
-   AND (%(tournament)s::bigint IS NULL OR d.tournament_id = %(tournament)s)
-   AND (%(from)s::date IS NULL OR t.event_date >= %(from)s)
-   AND (%(to)s::date IS NULL OR t.event_date <= %(to)s)
- ORDER BY t.event_date DESC, d.id DESC
- LIMIT %(limit)s OFFSET %(offset)s
-"""
-_COUNT_SQL = """
-SELECT count(*) AS total
-  FROM decks d
-  JOIN tournaments t ON t.id = d.tournament_id
-  LEFT JOIN LATERAL (
-        SELECT a.archetype FROM current_deck_archetypes a
-         WHERE a.deck_id = d.id ORDER BY a.version_id DESC LIMIT 1) l ON true
- WHERE (%(format)s::text IS NULL OR t.format = %(format)s)
-   AND (%(archetype)s::text IS NULL OR coalesce(l.archetype, 'Unknown') = %(archetype)s)
-   AND (%(player)s::text IS NULL OR lower(d.player) = lower(%(player)s))
-   AND (%(tournament)s::bigint IS NULL OR d.tournament_id = %(tournament)s)
-   AND (%(from)s::date IS NULL OR t.event_date >= %(from)s)
-   AND (%(to)s::date IS NULL OR t.event_date <= %(to)s)
-"""
 _DECK_SQL = """
 SELECT d.id, d.tournament_id, t.name AS tournament, t.event_date, t.format, t.event_kind,
        t.uri AS tournament_uri, d.position, d.player, d.rank, d.result,
@@ -126,34 +101,21 @@ SELECT n.rank, n.neighbour_id AS id, n.similarity, t.event_date, t.name AS tourn
         TOURNAMENT_FILTER,
         FROM_FILTER,
         TO_FILTER,
-        *PAGE,
+        *LIST_PAGE,
     ),
     response="DeckList",
     cached=True,
+    cost=LIST_COST,
+    description=LIST_DESCRIPTION,
 )
 def decks(q: Query) -> ResponseReturnValue:
     """A page of decks (ordered by event date, then id, both descending)."""
-    if q["from"] is not None and q["to"] is not None and q["from"] > q["to"]:
-        raise ApiError(
-            400,
-            "invalid date range",
-            code="invalid_parameter",
-            errors=[{"field": "from", "reason": "must be on or before to"}],
-        )
-    params = {key: q[key] for key in ("format", "archetype", "player", "tournament", "from", "to")}
-    params.update(limit=q["limit"], offset=q["offset"])
+    values = {key: q[key] for key in ("format", "archetype", "player", "tournament", "from", "to")}
+    values.update(limit=q["limit"], offset=q["offset"])
 
     def build(conn: psycopg.Connection[Any]) -> dict[str, Any]:
-        with conn.cursor(row_factory=dict_row) as cur:
-            rows = cur.execute(_LIST_SQL, params).fetchall()
-            if rows:
-                total = rows[0]["total"]
-            else:
-                counted = cur.execute(_COUNT_SQL, params).fetchone()
-                total = counted["total"] if counted else 0
-        for row in rows:
-            del row["total"]
-        return page(rows, int(total), q)
+        rows, total, exact = deck_page(conn, values)
+        return {**page(rows, total, q), "total_exact": exact}
 
     return serve_cached(build)
 

@@ -13,7 +13,8 @@ from psycopg.rows import dict_row
 
 from api.cache import serve_cached
 from api.errors import ApiError
-from api.schemas import PAGE, Param, Query, endpoint, id_param, page
+from api.listing import MAX_LIST_OFFSET, TOTAL_CAP, tournament_page
+from api.schemas import LIMIT, Param, Query, endpoint, id_param, page
 
 blueprint = Blueprint("events", __name__)
 
@@ -36,27 +37,6 @@ SOURCE_FILTER = Param("source", description="only this source (MTGO, MTGmelee…
 FROM_FILTER = Param("from", "date", "events on or after this day")
 TO_FILTER = Param("to", "date", "events on or before this day")
 
-_LIST_SQL = """
-SELECT t.id, t.name, t.event_date, t.format, t.event_kind, s.name AS source, t.uri,
-       t.player_count, t.deck_count, t.match_count, count(*) OVER () AS total
-  FROM tournaments t JOIN sources s ON s.id = t.source_id
- WHERE (%(format)s::text IS NULL OR t.format = %(format)s)
-   AND (%(kind)s::text IS NULL OR t.event_kind = %(kind)s)
-   AND (%(source)s::text IS NULL OR s.name = %(source)s)
-   AND (%(from)s::date IS NULL OR t.event_date >= %(from)s)
-   AND (%(to)s::date IS NULL OR t.event_date <= %(to)s)
- ORDER BY t.event_date DESC, t.id DESC
- LIMIT %(limit)s OFFSET %(offset)s
-"""
-_COUNT_SQL = """
-SELECT count(*) AS total
-  FROM tournaments t JOIN sources s ON s.id = t.source_id
- WHERE (%(format)s::text IS NULL OR t.format = %(format)s)
-   AND (%(kind)s::text IS NULL OR t.event_kind = %(kind)s)
-   AND (%(source)s::text IS NULL OR s.name = %(source)s)
-   AND (%(from)s::date IS NULL OR t.event_date >= %(from)s)
-   AND (%(to)s::date IS NULL OR t.event_date <= %(to)s)
-"""
 _ONE_SQL = """
 SELECT t.id, t.name, t.event_date, t.starts_at, t.format, t.format_inferred, t.event_kind,
        s.name AS source, t.uri, t.player_count, t.deck_count, t.match_count, t.updated_at
@@ -87,49 +67,44 @@ SELECT d.id, d.position, d.player, d.rank, d.result, d.record_wins AS wins,
 """
 
 
-def list_filters(q: Query) -> dict[str, Any]:
-    """Bound parameters of the list queries."""
-    if q["from"] is not None and q["to"] is not None and q["from"] > q["to"]:
-        raise ApiError(
-            400,
-            "invalid date range",
-            code="invalid_parameter",
-            errors=[{"field": "from", "reason": "must be on or before to"}],
-        )
-    return {
-        "format": q["format"],
-        "kind": q["kind"],
-        "source": q["source"],
-        "from": q["from"],
-        "to": q["to"],
-        "limit": q["limit"],
-        "offset": q["offset"],
-    }
+# Base-table lists (api.listing): bounded work, bounded total, priced higher by the limiter.
+LIST_COST = 5
+LIST_PAGE = (
+    LIMIT,
+    Param(
+        "offset",
+        "integer",
+        f"items to skip (at most {MAX_LIST_OFFSET}: narrow the filters for older items)",
+        default=0,
+        minimum=0,
+        maximum=MAX_LIST_OFFSET,
+    ),
+)
+LIST_DESCRIPTION = (
+    f"`total` counts matching items exactly up to {TOTAL_CAP}; beyond, it is {TOTAL_CAP} and "
+    "`total_exact` is false (a lower bound). A `from` after `to` matches nothing. Each request "
+    f"costs {LIST_COST} from the client's rate-limit budget."
+)
 
 
 @blueprint.get("/tournaments")
 @endpoint(
     summary="Tournaments, most recent first",
     tags=["tournaments"],
-    params=(FORMAT_FILTER, KIND_FILTER, SOURCE_FILTER, FROM_FILTER, TO_FILTER, *PAGE),
+    params=(FORMAT_FILTER, KIND_FILTER, SOURCE_FILTER, FROM_FILTER, TO_FILTER, *LIST_PAGE),
     response="TournamentList",
     cached=True,
+    cost=LIST_COST,
+    description=LIST_DESCRIPTION,
 )
 def tournaments(q: Query) -> ResponseReturnValue:
     """A page of tournaments (ordered by date, then id, both descending)."""
-    params = list_filters(q)
+    values = {key: q[key] for key in ("format", "kind", "source", "from", "to")}
+    values.update(limit=q["limit"], offset=q["offset"])
 
     def build(conn: psycopg.Connection[Any]) -> dict[str, Any]:
-        with conn.cursor(row_factory=dict_row) as cur:
-            rows = cur.execute(_LIST_SQL, params).fetchall()
-            if rows:
-                total = rows[0]["total"]
-            else:
-                counted = cur.execute(_COUNT_SQL, params).fetchone()
-                total = counted["total"] if counted else 0
-        for row in rows:
-            del row["total"]
-        return page(rows, int(total), q)
+        rows, total, exact = tournament_page(conn, values)
+        return {**page(rows, total, q), "total_exact": exact}
 
     return serve_cached(build)
 

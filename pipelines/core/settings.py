@@ -83,6 +83,18 @@ def _origins(name: str, raw: str) -> tuple[str, ...]:
     return origins
 
 
+def _hosts(name: str, raw: str) -> tuple[str, ...]:
+    hosts = tuple(item.strip().lower().rstrip(".") for item in raw.split(",") if item.strip())
+    for host in hosts:
+        if not re.fullmatch(
+            r"(\[[0-9a-f:.]+\]|[a-z0-9]([a-z0-9.-]*[a-z0-9])?)(:[0-9]{1,5})?", host
+        ):
+            raise SettingsError(
+                f"{name} entries must be host names like api.example.org, got {host!r}"
+            )
+    return hosts
+
+
 @dataclass(frozen=True)
 class Setting:
     """One environment variable: how it is read, its default, and its documentation.
@@ -316,6 +328,14 @@ class Settings:
         0,
         _at_least(0),
         "reverse proxies in front of the API whose X-Forwarded-For/-Proto are trusted",
+    )
+    allowed_hosts: tuple[str, ...] = setting(
+        "ALLOWED_HOSTS",
+        (),
+        _hosts,
+        "comma-separated host names the API answers for (others get 400); the only targets "
+        "of the HTTPS redirect",
+        shown="(any)",
     )
     # Unset: on in production only (the proxy should redirect too; this is a second line).
     force_https: bool = setting(

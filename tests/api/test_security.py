@@ -16,7 +16,7 @@ EXPECTED_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; for
 
 @pytest.mark.parametrize("path", [META, "/api/v1/ping", "/health", "/api/v1/formats/Nope/meta"])
 def test_every_security_header_on_https(client: FlaskClient, path: str) -> None:
-    response = client.get(path, headers=HTTPS)
+    response = client.get(path, base_url="https://localhost")
     headers = response.headers
     assert headers["Strict-Transport-Security"] == "max-age=31536000"
     assert headers["Content-Security-Policy"] == EXPECTED_CSP
@@ -35,11 +35,12 @@ def test_hsts_only_over_https(client: FlaskClient) -> None:
 
 
 def test_https_is_enforced_except_for_health_endpoints(make_app: AppFactory) -> None:
-    client = make_app(FORCE_HTTPS=True).test_client()
+    client = make_app(FORCE_HTTPS=True, ALLOWED_HOSTS=("localhost", "api.example")).test_client()
     redirected = client.get(META)
     assert redirected.status_code == 301
-    assert redirected.headers["Location"].startswith("https://")
-    assert client.get(META, headers=HTTPS).status_code == 200
+    assert redirected.headers["Location"] == f"https://localhost{META}"
+    proxied = make_app(FORCE_HTTPS=True, TRUSTED_PROXY_COUNT=1).test_client()
+    assert proxied.get(META, headers=HTTPS).status_code == 200
     assert client.get(META, base_url="https://api.example").status_code == 200
     for path in ("/health", "/ready", "/metrics"):
         assert client.get(path).status_code == 200, path  # probes speak plain HTTP
