@@ -70,11 +70,10 @@ def _db_status(args: argparse.Namespace) -> int:
 
 
 def _db_grant(args: argparse.Namespace) -> int:
-    import psycopg
-
+    from pipelines.core.db import connect
     from pipelines.storage.roles import grant
 
-    with psycopg.connect(database_url(), autocommit=True) as conn:
+    with connect(database_url(), autocommit=True) as conn:
         grant(conn, api=args.api_role, worker=args.worker_role)
     print(f"granted: {args.api_role} (read, accounts and tasks), {args.worker_role} (all)")
     return 0

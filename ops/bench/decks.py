@@ -27,6 +27,7 @@ from psycopg.rows import dict_row
 from api.listing import deck_page, tournament_page
 from ops.bench.common import headline, server_dsn
 from ops.bench.refresh import label_decks, recreate_database
+from pipelines.core.db import connect
 
 BENCH_DB = "manalytics_bench_decks"
 DECKS_PER_DAY = 450
@@ -77,7 +78,7 @@ def load(dsn: str, decks: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-decks-") as tmp:
         generate(Path(tmp), decks, 1, days=max(28, decks // DECKS_PER_DAY), indent=False)
         ingest_cache(dsn, Path(tmp))
-    with psycopg.connect(dsn) as conn:
+    with connect(dsn) as conn:
         label_decks(conn)
         conn.commit()
         conn.execute("ANALYZE")
@@ -135,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ops.bench.refresh import with_database
 
         dsn = with_database(admin, BENCH_DB)
-        with psycopg.connect(dsn) as conn:
+        with connect(dsn) as conn:
             row = conn.execute("SELECT count(*) FROM decks").fetchone()
         if not row or not row[0]:
             print("no bench database to reuse", file=sys.stderr)
@@ -147,7 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"database: {pick['decks']} decks, loaded in {time.perf_counter() - started:.0f} s")
     figures: dict[str, object] = {"decks": pick["decks"]}
     worst_new = worst_old = 0.0
-    with psycopg.connect(dsn, row_factory=dict_row) as conn:
+    with connect(dsn, row_factory=dict_row) as conn:
         conn.read_only = True
         for name, (kind, filters) in shapes(pick).items():
             values = _values(kind, filters)
@@ -171,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def load_pick(dsn: str) -> dict[str, Any]:
     """The shape values of an existing bench database."""
-    with psycopg.connect(dsn, row_factory=dict_row) as conn:
+    with connect(dsn, row_factory=dict_row) as conn:
         pick = conn.execute(
             """SELECT (SELECT count(*) FROM decks) AS decks,
                       (SELECT format FROM tournaments GROUP BY 1 ORDER BY count(*) DESC LIMIT 1)

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from pipelines.core.settings import REPO_ROOT
-from tests.api.test_gunicorn import gunicorn as gunicorn  # noqa: F401  (fixture)
-from tests.api.test_gunicorn import private_redis as private_redis  # noqa: F401  (fixture)
+from tests.api.test_gunicorn import gunicorn as gunicorn
+from tests.api.test_gunicorn import private_redis as private_redis
 
 README_HOST = "127.0.0.1:8000"
 
@@ -30,7 +30,7 @@ def test_the_readme_has_curl_examples() -> None:
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
-def test_every_readme_curl_example_answers(gunicorn: tuple[str, Path]) -> None:  # noqa: F811
+def test_every_readme_curl_example_answers(gunicorn: tuple[str, Path]) -> None:
     base, _ = gunicorn
     host = base.removeprefix("http://")
     for line in curl_examples():
