@@ -19,6 +19,11 @@ case "$role" in
     exec gunicorn -c /app/ops/gunicorn.conf.py "$@" "api:create_app()"
     ;;
   migrate)
+    if [ -n "${DB_GRANT_ROLES:-}" ]; then
+      # As the owner role: migrate, then grant the api/worker roles their privileges.
+      manalytics db upgrade "$@"
+      exec manalytics db grant
+    fi
     exec manalytics db upgrade "$@"
     ;;
   *)
