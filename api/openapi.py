@@ -775,18 +775,24 @@ def operation(spec: EndpointSpec, operation_id: str, rate_limited: bool = True) 
         op["security"] = []
     if spec.body:
         properties = {f.name: {**f.schema(), "description": f.description} for f in spec.body}
-        op["requestBody"] = {
-            "required": any(f.required for f in spec.body),
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "type": "object",
-                        "properties": properties,
-                        "required": [f.name for f in spec.body if f.required],
-                        "additionalProperties": False,
-                    }
+        body_schema: dict[str, Any] = {
+            "type": "object",
+            "properties": properties,
+            "required": [f.name for f in spec.body if f.required],
+            "additionalProperties": False,
+        }
+        if spec.body_alternatives:
+            named = {name for group in spec.body_alternatives for name in group}
+            body_schema["oneOf"] = [
+                {
+                    "required": list(group),
+                    "not": {"anyOf": [{"required": [n]} for n in sorted(named - set(group))]},
                 }
-            },
+                for group in spec.body_alternatives
+            ]
+        op["requestBody"] = {
+            "required": any(f.required for f in spec.body) or bool(spec.body_alternatives),
+            "content": {"application/json": {"schema": body_schema}},
         }
     return op
 

@@ -24,6 +24,7 @@ from datetime import date
 from functools import wraps
 from typing import Any, Literal
 
+import orjson
 from flask import g, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -41,6 +42,15 @@ MAX_PAGE = 1000
 DEFAULT_PAGE = 50
 MAX_OFFSET = 100_000_000
 MAX_ID = 2**63 - 1  # bigint
+MAX_BODY_FALLBACK = 64 * 1024  # when the app sets no MAX_CONTENT_LENGTH
+
+
+# What _text_ok refuses, as the OpenAPI documents it: no control character (Unicode Cc).
+NO_CONTROL_PATTERN = r"^[^\u0000-\u001f\u007f-\u009f]*$"
+# ... and, for path segments, not blank either.
+NOT_BLANK_PATTERN = (
+    r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+)
 
 
 class Invalid(ValueError):
@@ -121,9 +131,10 @@ class Param:
             schema = {"type": "string", "format": "date"}
         elif self.type == "string":
             schema = {"type": "string", "maxLength": self.max_length}
+            schema["pattern"] = NO_CONTROL_PATTERN
             if self.location == "path":
                 schema["minLength"] = 1
-                schema["pattern"] = r"\S"
+                schema["pattern"] = NOT_BLANK_PATTERN
         else:
             schema = {"type": self.type}
         if self.enum is not None:
@@ -166,6 +177,8 @@ class Field:
     min_length: int = 0
     enum: tuple[str, ...] | None = None
     max_items: int = 10
+    # A regular expression the whole value must match (same syntax in Python and ECMA-262).
+    pattern: str | None = None
 
     def parse(self, value: Any) -> Any:
         """The value, checked (raises :class:`Invalid`)."""
@@ -203,6 +216,8 @@ class Field:
             raise Invalid(f"must be at least {self.min_length} characters")
         if self.enum is not None and value not in self.enum:
             raise Invalid(f"must be one of {list(self.enum)}")
+        if self.pattern is not None and not re.search(self.pattern, value):
+            raise Invalid(f"must match {self.pattern}")
         return value
 
     def schema(self) -> dict[str, Any]:
@@ -223,6 +238,7 @@ class Field:
             schema["minLength"] = self.min_length
         if self.enum is not None:
             schema["enum"] = list(self.enum)
+        schema["pattern"] = self.pattern or NO_CONTROL_PATTERN
         return schema
 
 
@@ -297,18 +313,48 @@ def _json_body() -> Any:
     terminated; werkzeug then stops at ``MAX_CONTENT_LENGTH``), so a chunked body beyond the
     limit is a 413 like any other, never silently "empty".
     """
-    limit = request.max_content_length
-    if request.content_length and limit is not None and request.content_length > limit:
-        raise RequestEntityTooLarge()
-    raw = request.get_data(cache=True)  # raises RequestEntityTooLarge past the limit
+    limit = request.max_content_length or MAX_BODY_FALLBACK
+    if request.content_length is not None:
+        if request.content_length > limit:
+            raise RequestEntityTooLarge()
+        raw = request.get_data(cache=True)
+    elif request.environ.get("wsgi.input_terminated"):
+        # Chunked: read one byte past the limit ourselves (werkzeug's limited stream stops
+        # at the limit silently, which would turn a huge body into a truncated one).
+        raw = request.environ["wsgi.input"].read(limit + 1)
+        if len(raw) > limit:
+            raise RequestEntityTooLarge()
+    else:
+        raw = b""
     if not raw:
         return {}
     if not request.is_json:
         return None
-    return request.get_json(silent=True)
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
 
 
-def parse_body(fields: Sequence[Field]) -> dict[str, Any]:
+def check_alternatives(body: Mapping[str, Any], groups: Sequence[Sequence[str]]) -> None:
+    """400 unless ``body`` gives exactly the fields of one of ``groups`` (of those named)."""
+    if not groups:
+        return
+    named = {name for group in groups for name in group}
+    given = set(body) & named
+    if not any(given == set(group) for group in groups):
+        choices = " or ".join("+".join(group) for group in groups)
+        raise ApiError(
+            400,
+            f"give exactly one of: {choices}",
+            code="invalid_body",
+            errors=[{"field": "body", "reason": f"give exactly one of: {choices}"}],
+        )
+
+
+def parse_body(
+    fields: Sequence[Field], alternatives: Sequence[Sequence[str]] = ()
+) -> dict[str, Any]:
     """Validate the JSON object body against ``fields`` (400 listing every problem)."""
     data = _json_body()
     if not isinstance(data, dict):
@@ -335,6 +381,7 @@ def parse_body(fields: Sequence[Field]) -> dict[str, Any]:
             errors.append({"field": name, "reason": str(exc)})
     if errors:
         raise ApiError(400, "invalid request body", code="invalid_body", errors=errors)
+    check_alternatives(body, alternatives)
     return body
 
 
@@ -358,6 +405,8 @@ class EndpointSpec:
     description: str = ""
     cached: bool = False
     cost: int = 1
+    # Alternative sets of body fields, exactly one of which a body must give (OpenAPI oneOf).
+    body_alternatives: tuple[tuple[str, ...], ...] = ()
 
 
 def endpoint(
@@ -373,6 +422,7 @@ def endpoint(
     description: str = "",
     cached: bool = False,
     cost: int = 1,
+    body_alternatives: Iterable[Iterable[str]] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a view's contract; the wrapper enforces it before calling the view.
 
@@ -392,6 +442,7 @@ def endpoint(
         description=description,
         cached=cached,
         cost=cost,
+        body_alternatives=tuple(tuple(group) for group in body_alternatives),
     )
     has_query = any(p.location == "query" for p in spec.params)
 
@@ -409,7 +460,7 @@ def endpoint(
             elif request.args:
                 parse_query(())  # every parameter is unknown: 400
             if spec.body:
-                kwargs["body"] = parse_body(spec.body)
+                kwargs["body"] = parse_body(spec.body, spec.body_alternatives)
             return view(**kwargs)
 
         wrapper.endpoint_spec = spec  # type: ignore[attr-defined]

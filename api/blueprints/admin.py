@@ -38,6 +38,12 @@ from pipelines.discovery.store import WINDOWS, list_suggestions
 log = logging.getLogger("manalytics.api.admin")
 blueprint = Blueprint("admin", __name__)
 
+USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$"
+PASSWORD_RULE = (
+    "12-72 characters (at most 72 bytes in UTF-8), at least three of: lower-case, upper-case, "
+    "digit, other; at least 6 different characters; not built around the user name or a "
+    "common word (a password breaking the rule gets 422 weak_password)"
+)
 TASK_ID = Param("task_id", description="operator task id (UUID)", location="path", max_length=64)
 USER_ID = id_param("user_id", "user")
 KEY_ID = id_param("key_id", "API key")
@@ -285,8 +291,20 @@ def list_users(q: Query) -> ResponseReturnValue:
     tags=["admin"],
     auth="admin",
     body=(
-        Field("username", description="3-64 of a-z 0-9 . _ -", required=True, max_length=64),
-        Field("password", description="see the password rule", required=True, max_length=200),
+        Field(
+            "username",
+            description="3-64 of a-z 0-9 . _ - (stored lower-case)",
+            required=True,
+            max_length=64,
+            pattern=USERNAME_PATTERN,
+        ),
+        Field(
+            "password",
+            description=PASSWORD_RULE,
+            required=True,
+            max_length=72,
+            min_length=12,
+        ),
         Field("roles", "string_array", "roles to grant", enum=accounts.ROLES, max_items=2),
     ),
     response="User",
@@ -333,7 +351,7 @@ def get_user(user_id: int) -> ResponseReturnValue:
     body=(
         Field("roles", "string_array", "new roles (replaces)", enum=accounts.ROLES, max_items=2),
         Field("disabled", "boolean", "disable or enable the account"),
-        Field("password", description="new password", max_length=200),
+        Field("password", description=PASSWORD_RULE, max_length=72, min_length=12),
     ),
     response="User",
     errors=(401, 403, 404, 409, 422),

@@ -46,31 +46,17 @@ def _rounds() -> int:
     ),
     response="Tokens",
     errors=(401, 429),
+    body_alternatives=(("username", "password"), ("api_key",)),
 )
 def token(body: dict[str, Any]) -> ResponseReturnValue:
     """Exchange credentials for tokens."""
     res = resources()
-    if "api_key" in body:
-        if "username" in body or "password" in body:
-            raise ApiError(
-                400,
-                "give either api_key or username and password",
-                code="invalid_body",
-                errors=[{"field": "api_key", "reason": "exclusive with username/password"}],
-            )
+    if "api_key" in body:  # exactly one alternative: checked by @endpoint
         with res.db.write() as conn:
             user = authenticate_api_key(conn, body["api_key"])
             state = load_state(conn, user.id) if user else None
         method = "api_key"
     else:
-        missing = [name for name in ("username", "password") if name not in body]
-        if missing:
-            raise ApiError(
-                400,
-                "username and password are required",
-                code="invalid_body",
-                errors=[{"field": name, "reason": "is required"} for name in missing],
-            )
         address = client_ip()
         verdict = res.logins.check(body["username"], address)
         if not verdict.allowed:
