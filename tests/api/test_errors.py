@@ -51,7 +51,9 @@ def test_409_and_422(client: FlaskClient, accounts: dict[str, int]) -> None:
     )
     assert_problem(taken, 409, "conflict")
     weak = client.post(
-        "/api/v1/admin/users", headers=admin, json={"username": "zed", "password": "short"}
+        "/api/v1/admin/users",
+        headers=admin,
+        json={"username": "zed", "password": "lowercase-only-words"},
     )
     body = assert_problem(weak, 422)
     assert all(e["field"] == "password" and e["reason"] for e in body["errors"])
