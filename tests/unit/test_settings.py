@@ -23,6 +23,7 @@ STRONG_2 = "Zq8Lr2Vm5Xt9Bw3Nk7Jh1Fd6Gs0Pc4Ya8Ue2"
 # A valid non-default value for every documented variable (checked to change the result).
 EXAMPLES = {
     "CORS_ORIGINS": "https://a.example, https://b.example",
+    "ALLOWED_HOSTS": "api.example.org, 10.0.0.5:8000",
     "RATELIMIT_DEFAULT": "100/minute",
     "RATELIMIT_AUTHENTICATED": "1000 per hour",
     "RATELIMIT_AUTH": "5/minute",
