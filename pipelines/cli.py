@@ -185,6 +185,7 @@ def _settings(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The full command tree."""
     from pipelines.auth.cli import register as register_users
+    from pipelines.backup.cli import register as register_backup
     from pipelines.classify.cli import register as register_classify
     from pipelines.demo.cli import register as register_demo
     from pipelines.discovery.cli import register as register_discover
@@ -204,6 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_demo(sub)
     register_users(sub)
     register_discover(sub)
+    register_backup(sub)
     settings = sub.add_parser("settings", help="show the effective settings")
     settings.add_argument("--markdown", action="store_true", help="the README table")
     settings.set_defaults(func=_settings)

@@ -380,6 +380,20 @@ class Settings:
         _at_least(1),
         "decided matches an archetype needs to rank and tier (METHODOLOGY.md §6)",
     )
+    backup_dir: Path = setting(
+        "BACKUP_DIR",
+        REPO_ROOT / "var" / "backups",
+        _path_setting,
+        "where `manalytics backup` writes and looks for dumps",
+        shown="./var/backups",
+        derive=lambda values: values["var_dir"] / "backups",
+    )
+    backup_keep: int = setting(
+        "BACKUP_KEEP", 14, _at_least(1), "backups kept by `manalytics backup create`, newest first"
+    )
+    backup_max_age_hours: int = setting(
+        "BACKUP_MAX_AGE_HOURS", 26, _at_least(1), "`manalytics readiness` fails on an older backup"
+    )
 
     @property
     def is_production(self) -> bool:
