@@ -2,6 +2,7 @@
 # Entrypoint of the API image.
 #   api [gunicorn args...]  serve the API with gunicorn (default)
 #   migrate                 apply pending migrations and exit (the compose "migrate" job)
+#   manalytics ARGS...      the CLI (e.g. "manalytics backup create": the backup job)
 #   anything else           exec'd as given (e.g. "sh" for debugging)
 set -eu
 
@@ -21,10 +22,13 @@ case "$role" in
   migrate)
     if [ -n "${DB_GRANT_ROLES:-}" ]; then
       # As the owner role: migrate, then grant the api/worker roles their privileges.
-      manalytics db upgrade "$@"
-      exec manalytics db grant
+      python -m pipelines.cli db upgrade "$@"
+      exec python -m pipelines.cli db grant
     fi
-    exec manalytics db upgrade "$@"
+    exec python -m pipelines.cli db upgrade "$@"
+    ;;
+  manalytics)
+    exec python -m pipelines.cli "$@"
     ;;
   *)
     exec "$role" "$@"

@@ -25,7 +25,7 @@ case "$role" in
     exec celery -A workers.celery_app beat --loglevel "${LOG_LEVEL:-INFO}" "$@"
     ;;
   migrate)
-    exec manalytics db upgrade "$@"
+    exec python -m pipelines.cli db upgrade "$@"
     ;;
   *)
     exec "$role" "$@"

@@ -30,7 +30,7 @@ REQUIRED = {
     "ManalyticsIngestionStale": "> 36 * 3600",
     "ManalyticsTaskFailureRate": "manalytics_task_runs_total",
     "ManalyticsRefreshStale": "manalytics_refresh_generation_age_seconds",
-    "ManalyticsQuarantineGrowth": "manalytics_quarantine_documents",
+    "ManalyticsQuarantineGrowth": "manalytics_source_quarantined_pages",
     "ManalyticsUnknownRateJump": "offset 1d",
     "ManalyticsQueueBacklog": "redis_key_size",
     "ManalyticsApiLatencyP95": "histogram_quantile(0.95",
