@@ -7,6 +7,7 @@ import json
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,28 +74,42 @@ class Stack:
         return lines
 
 
+@contextmanager
+def launch_stack(
+    admin_dsn: str,
+    template: str,
+    directory: Path,
+    api_env: dict[str, str] | None = None,
+    proxy: dict[str, str] | None = None,
+) -> Iterator[Stack]:
+    """A copy of the seeded database, a private Redis, gunicorn and nginx; all torn down."""
+    tool("nginx", "nginx")
+    name = f"manalytics_ops_{uuid.uuid4().hex[:12]}"
+    dsn = create_database(admin_dsn, name, template=template)
+    redis_process, redis = start_redis(directory)
+    api = front = None
+    try:
+        env = api_environment(dsn, redis, directory / "var", LOG_LEVEL="INFO",
+                              MANALYTICS_FORMATS_DIR=str(FIXTURE_DEFINITIONS),
+                              **(api_env or {}))  # fmt: skip
+        api = start_api(env, directory)
+        values = proxy_values(directory, [f"127.0.0.1:{api.port}"], **(proxy or {}))
+        front = start_proxy(directory, values)
+        yield Stack(api, front, dsn, redis, directory)
+    finally:
+        for started in (front, api):
+            if started is not None:
+                stop(started.process)
+        stop(redis_process)
+        drop_database(admin_dsn, name)
+
+
 @pytest.fixture(scope="module")
 def live_stack(
     pg_admin_dsn: str,  # noqa: F811
     seeded_template: str,  # noqa: F811
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Stack]:
-    """A seeded database copy, a private Redis, gunicorn and nginx for one test module."""
-    tool("nginx", "nginx")
-    directory = tmp_path_factory.mktemp("stack")
-    name = f"manalytics_ops_{uuid.uuid4().hex[:12]}"
-    dsn = create_database(pg_admin_dsn, name, template=seeded_template)
-    redis_process, redis = start_redis(directory)
-    api = proxy = None
-    try:
-        env = api_environment(dsn, redis, directory / "var", LOG_LEVEL="INFO",
-                              MANALYTICS_FORMATS_DIR=str(FIXTURE_DEFINITIONS))  # fmt: skip
-        api = start_api(env, directory)
-        proxy = start_proxy(directory, proxy_values(directory, [f"127.0.0.1:{api.port}"]))
-        yield Stack(api, proxy, dsn, redis, directory)
-    finally:
-        for process in (proxy, api):
-            if process is not None:
-                stop(process.process)
-        stop(redis_process)
-        drop_database(pg_admin_dsn, name)
+    """The production stack on loopback for one test module."""
+    with launch_stack(pg_admin_dsn, seeded_template, tmp_path_factory.mktemp("stack")) as stack:
+        yield stack
