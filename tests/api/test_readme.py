@@ -7,11 +7,13 @@ import json
 import shlex
 import shutil
 import subprocess
+import urllib.request
 from pathlib import Path
 
 import pytest
 
 from pipelines.core.settings import REPO_ROOT
+from tests.api.conftest import PASSWORD
 from tests.api.test_gunicorn import gunicorn as gunicorn
 from tests.api.test_gunicorn import private_redis as private_redis
 
@@ -30,19 +32,30 @@ def test_the_readme_has_curl_examples() -> None:
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
-def test_every_readme_curl_example_answers(gunicorn: tuple[str, Path]) -> None:
+def test_every_readme_curl_example_answers(
+    gunicorn: tuple[str, Path], accounts: dict[str, int]
+) -> None:
     base, _ = gunicorn
     host = base.removeprefix("http://")
+    login = urllib.request.Request(
+        f"{base}/api/v1/auth/token",
+        data=json.dumps({"username": "admin", "password": PASSWORD}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(login, timeout=30) as answer:
+        token = json.loads(answer.read())["access_token"]
     for line in curl_examples():
-        argv = [arg.replace(README_HOST, host) for arg in shlex.split(line)]
+        argv = [
+            arg.replace(README_HOST, host).replace("$TOKEN", token) for arg in shlex.split(line)
+        ]
         argv[1:1] = ["--silent", "--show-error", "--write-out", "\n%{http_code}"]
         done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
         assert done.returncode == 0, (line, done.stderr)
         body, _, status = done.stdout.rpartition("\n")
         document = json.loads(body)
-        # The fixture data may lack the example's archetype (a 404 naming it); parameters
-        # and routes must be right: never a 400, never a 5xx.
-        if "/archetypes/" in line and status == "404":
+        # The fixture data may lack the example's archetype or deck (a 404 naming it);
+        # parameters and routes must be right: never a 400, never a 5xx.
+        if status == "404" and ("/archetypes/" in line or "/decks/" in line):
             assert document["code"] == "not_found", (line, document)
             continue
         assert status == "200", (line, status, document)
