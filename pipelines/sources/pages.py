@@ -1,0 +1,101 @@
+"""Raw pages kept in PostgreSQL (``source_pages`` + ``source_page_bodies``, migration 0007).
+
+Why PostgreSQL and not files on the data volume: pages are written in the same database
+as the run and event checkpoints that refer to them, so one backup (``pg_dump``) holds
+everything needed to re-derive documents, every worker on any host sees the same store
+(no shared volume between workers), and the newest page of a URL — what a conditional
+request needs — is one indexed lookup. Bodies are gzip-compressed and stored once per
+content hash, so a nightly re-fetch of an unchanged page costs one small row.
+
+Never stored: request headers or bodies (cookies, API keys, passwords) and the response
+headers that carry session secrets (``Set-Cookie``).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+# Response headers worth keeping (validators for conditional requests, content type for
+# decoding); everything else (Set-Cookie above all) is dropped.
+KEPT_HEADERS = ("content-type", "etag", "last-modified", "retry-after", "location")
+
+
+@dataclass(frozen=True)
+class StoredPage:
+    """One stored fetch of a URL."""
+
+    url: str
+    status: int
+    fetched_at: datetime
+    headers: Mapping[str, str]
+    body: bytes
+
+
+def kept_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """The subset of response headers stored with a page (lower-case names)."""
+    lowered = {key.lower(): value for key, value in headers.items()}
+    return {name: lowered[name] for name in KEPT_HEADERS if name in lowered}
+
+
+class PageStore:
+    """Writes and reads raw pages through the caller's connection (committed per page, so a
+    run that dies later keeps what it fetched)."""
+
+    def __init__(self, conn: psycopg.Connection, source: str, run_id: int | None = None):
+        self.conn = conn
+        self.source = source
+        self.run_id = run_id
+
+    def save(
+        self, method: str, url: str, status: int, headers: Mapping[str, str], body: bytes
+    ) -> None:
+        """Record one fetched page."""
+        digest = hashlib.sha256(body).digest()
+        self.conn.execute(
+            "INSERT INTO source_page_bodies (sha256, size, body) VALUES (%s, %s, %s) "
+            "ON CONFLICT (sha256) DO NOTHING",
+            (digest, len(body), gzip.compress(body, compresslevel=6)),
+        )
+        self.conn.execute(
+            "INSERT INTO source_pages (source, run_id, method, url, status, headers, body_sha256)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            (self.source, self.run_id, method, url, status, Jsonb(kept_headers(headers)), digest),
+        )
+        self.conn.commit()
+
+    def latest(self, url: str, *, status: int = 200) -> StoredPage | None:
+        """The newest stored page of ``url`` with ``status`` (for conditional requests)."""
+        row = self.conn.execute(
+            "SELECT p.url, p.status, p.fetched_at, p.headers, b.body FROM source_pages p "
+            "JOIN source_page_bodies b ON b.sha256 = p.body_sha256 "
+            "WHERE p.url = %s AND p.status = %s AND p.method = 'GET' "
+            "ORDER BY p.fetched_at DESC LIMIT 1",
+            (url, status),
+        ).fetchone()
+        self.conn.commit()
+        if row is None:
+            return None
+        return StoredPage(row[0], row[1], row[2], row[3], gzip.decompress(row[4]))
+
+
+def iter_pages(
+    conn: psycopg.Connection, source: str, *, since: datetime | None = None
+) -> Iterator[StoredPage]:
+    """Stored pages of ``source`` (oldest first): what a parser fix re-derives from."""
+    with conn.cursor(name="source_pages_scan") as cur:
+        cur.execute(
+            "SELECT p.url, p.status, p.fetched_at, p.headers, b.body FROM source_pages p "
+            "JOIN source_page_bodies b ON b.sha256 = p.body_sha256 "
+            "WHERE p.source = %s AND (%s::timestamptz IS NULL OR p.fetched_at >= %s) "
+            "ORDER BY p.fetched_at, p.id",
+            (source, since, since),
+        )
+        for url, status, fetched_at, headers, body in cur:
+            yield StoredPage(url, status, fetched_at, headers, gzip.decompress(body))
