@@ -176,7 +176,7 @@ def _settings(args: argparse.Namespace) -> int:
         return 0
     settings = get_settings()
     for key, value in sorted(vars(settings).items()):
-        if "secret" in key:
+        if any(word in key for word in ("secret", "password", "api_key")):
             value = "***"
         print(f"{key} = {value}")
     return 0

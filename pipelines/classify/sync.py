@@ -9,10 +9,11 @@ command fails at once with git's reason.
 from __future__ import annotations
 
 import json
-import subprocess
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+from pipelines.core.git import GitError, run_git
 
 DEFAULT_URL = "https://github.com/Badaro/MTGOFormatData.git"
 RECORD = ".manalytics-sync.json"
@@ -40,23 +41,9 @@ class SyncResult:
 
 def _git(*args: str, cwd: Path | None = None) -> str:
     try:
-        done = subprocess.run(
-            ["git", *args],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=GIT_TIMEOUT_S,
-            check=False,
-            env={"GIT_TERMINAL_PROMPT": "0", "PATH": "/usr/bin:/bin:/usr/local/bin"},
-        )
-    except FileNotFoundError:
-        raise SyncError("git is not installed") from None
-    except subprocess.TimeoutExpired:
-        raise SyncError(f"git {args[0]} timed out after {GIT_TIMEOUT_S} s") from None
-    if done.returncode != 0:
-        reason = (done.stderr or done.stdout).strip().splitlines()
-        raise SyncError(f"git {args[0]} failed: {reason[-1] if reason else done.returncode}")
-    return done.stdout.strip()
+        return run_git(*args, cwd=cwd, timeout=GIT_TIMEOUT_S)
+    except GitError as exc:
+        raise SyncError(str(exc)) from None
 
 
 def sync_formats(folder: Path, url: str = DEFAULT_URL) -> SyncResult:

@@ -170,6 +170,63 @@ def _between(low: int, high: int) -> Callable[[str, str], int]:
     return parse
 
 
+SOURCE_NAMES = ("gitcache", "mtgo", "melee", "topdeck", "cardsrealm", "manatraders")
+
+
+def _source_list(name: str, raw: str) -> tuple[str, ...]:
+    names = tuple(dict.fromkeys(item.strip().lower() for item in raw.split(",") if item.strip()))
+    unknown = [n for n in names if n not in SOURCE_NAMES]
+    if unknown:
+        raise SettingsError(
+            f"{name}: unknown source(s) {', '.join(unknown)} (known: {', '.join(SOURCE_NAMES)})"
+        )
+    return names
+
+
+def calls_per(name: str, raw: str) -> tuple[int, float]:
+    """``"200/60"`` -> (200, 60.0): calls per seconds (a rate-limit setting)."""
+    calls, sep, seconds = raw.strip().partition("/")
+    try:
+        value = (int(calls), float(seconds))
+    except ValueError:
+        value = (0, 0.0)
+    if not sep or value[0] < 1 or value[1] <= 0:
+        raise SettingsError(f"{name} must look like 200/60 (calls/seconds), got {raw!r}")
+    return value
+
+
+def host_limits(name: str, raw: str) -> tuple[tuple[str, int, float], ...]:
+    """``"topdeck.gg=200/60,melee.gg=5/1"`` -> ((host, calls, seconds), ...)."""
+    limits = []
+    for item in (i.strip() for i in raw.split(",")):
+        if not item:
+            continue
+        host, sep, rate = item.partition("=")
+        if not sep or not host.strip():
+            raise SettingsError(f"{name} entries must look like topdeck.gg=200/60, got {item!r}")
+        limits.append((host.strip().lower(), *calls_per(name, rate)))
+    return tuple(limits)
+
+
+def _host_limits(name: str, raw: str) -> str:
+    host_limits(name, raw)  # validated here, parsed where used (the text round-trips)
+    return raw.strip()
+
+
+def _default_limit(name: str, raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in NO_LIMIT:
+        calls_per(name, value)
+    return value
+
+
+NO_LIMIT = frozenset({"none", "off", "0"})
+
+
+def _subdir(name: str, raw: str) -> str:
+    return raw.strip().strip("/")
+
+
 DEFAULT_RATE = "600/minute"
 
 
@@ -394,6 +451,112 @@ class Settings:
     backup_max_age_hours: int = setting(
         "BACKUP_MAX_AGE_HOURS", 26, _at_least(1), "`manalytics readiness` fails on an older backup"
     )
+    # -- sources (issue 10) ---------------------------------------------------------------
+    sources_enabled: tuple[str, ...] = setting(
+        "SOURCES_ENABLED",
+        ("gitcache",),
+        _source_list,
+        "comma list of sources fetched nightly: gitcache, mtgo, melee, topdeck, cardsrealm, "
+        "manatraders",
+    )
+    sources_data_dir: Path = setting(
+        "SOURCES_DATA_DIR",
+        REPO_ROOT / "var" / "sources",
+        _path_setting,
+        "fetched cache files (cache/) and the cache repository clone (gitcache/)",
+        shown="<MANALYTICS_VAR_DIR>/sources",
+        derive=lambda values: values["var_dir"] / "sources",
+    )
+    sources_hour_utc: int = setting(
+        "SOURCES_HOUR_UTC", 1, _between(0, 23), "hour of the nightly source fetches"
+    )
+    sources_stagger_minutes: int = setting(
+        "SOURCES_STAGGER_MINUTES", 20, _at_least(0), "minutes between two sources' fetches"
+    )
+    sources_lookback_days: int = setting(
+        "SOURCES_LOOKBACK_DAYS", 7, _at_least(1), "days a nightly run lists (today - N .. today)"
+    )
+    sources_refetch_days: int = setting(
+        "SOURCES_REFETCH_DAYS", 3, _at_least(0), "events younger than N days are fetched again"
+    )
+    sources_user_agent: str = setting(
+        "SOURCES_USER_AGENT",
+        "Manalytics/0.1 (metagame statistics; +https://github.com/fbettega/MTG_decklistcache)",
+        _text,
+        "User-Agent of every request to a site",
+    )
+    sources_connect_timeout: float = setting(
+        "SOURCES_CONNECT_TIMEOUT", 10.0, _float, "seconds to connect to a site"
+    )
+    sources_read_timeout: float = setting(
+        "SOURCES_READ_TIMEOUT", 60.0, _float, "seconds without a byte from a site"
+    )
+    sources_max_attempts: int = setting(
+        "SOURCES_MAX_ATTEMPTS", 5, _at_least(1), "attempts per request (connection, 429, 5xx)"
+    )
+    sources_backoff_max: float = setting(
+        "SOURCES_BACKOFF_MAX", 60.0, _float, "longest back-off between two attempts (seconds)"
+    )
+    sources_retry_after_max: float = setting(
+        "SOURCES_RETRY_AFTER_MAX", 300.0, _float, "longest Retry-After honoured (seconds)"
+    )
+    sources_rate_limits: str = setting(
+        "SOURCES_RATE_LIMITS",
+        "topdeck.gg=200/60",
+        _host_limits,
+        "per-host limits host=calls/seconds, comma-separated (subdomains included)",
+    )
+    sources_default_rate_limit: str = setting(
+        "SOURCES_DEFAULT_RATE_LIMIT",
+        "60/60",
+        _default_limit,
+        "calls/seconds for every other host; 'none' lifts every limit (benchmarks)",
+    )
+    gitcache_url: str = setting(
+        "GITCACHE_URL",
+        "https://github.com/fbettega/MTG_decklistcache",
+        _text,
+        "the community decklist cache repository",
+    )
+    gitcache_branch: str = setting("GITCACHE_BRANCH", "main", _text, "its branch")
+    gitcache_subdir: str = setting(
+        "GITCACHE_SUBDIR",
+        "Tournaments",
+        _subdir,
+        "its folder holding <Source>/yyyy/mm/dd/*.json",
+    )
+    mtgo_base_url: str = setting("MTGO_BASE_URL", "https://www.mtgo.com", _text, "MTGO site")
+    melee_base_url: str = setting("MELEE_BASE_URL", "https://melee.gg", _text, "Melee site")
+    melee_email: str | None = setting(
+        "MELEE_EMAIL", None, _text, "Melee login (melee is disabled without it)", shown="(unset)"
+    )
+    melee_password: str | None = setting(
+        "MELEE_PASSWORD", None, _text, "Melee password", shown="(unset)"
+    )
+    topdeck_base_url: str = setting("TOPDECK_BASE_URL", "https://topdeck.gg", _text, "Topdeck site")
+    topdeck_api_key: str | None = setting(
+        "TOPDECK_API_KEY",
+        None,
+        _text,
+        "Topdeck API key (topdeck is disabled without it)",
+        shown="(unset)",
+    )
+    cardsrealm_base_url: str = setting(
+        "CARDSREALM_BASE_URL", "https://mtg.cardsrealm.com", _text, "CardsRealm site"
+    )
+    manatraders_base_url: str = setting(
+        "MANATRADERS_BASE_URL", "https://www.manatraders.com", _text, "Manatraders site"
+    )
+    formats_sync_hour_utc: int = setting(
+        "FORMATS_SYNC_HOUR_UTC", 0, _between(0, 23), "hour of the daily definitions sync"
+    )
+    api_base_url: str | None = setting(
+        "API_BASE_URL",
+        None,
+        _text,
+        "where workers reach the API to warm its cache after a refresh",
+        shown="http://<HTTP_HOST>:<HTTP_PORT>",
+    )
 
     @property
     def is_production(self) -> bool:
@@ -403,6 +566,16 @@ class Settings:
     def definitions_dir(self) -> Path:
         """Archetype definitions in use: MANALYTICS_FORMATS_DIR, else the shipped demo set."""
         return self.formats_dir or DEMO_DEFINITIONS_DIR
+
+    @property
+    def sources_dir(self) -> Path:
+        """Data directory of the sources (``SOURCES_DATA_DIR``)."""
+        return self.sources_data_dir
+
+    @property
+    def api_url(self) -> str:
+        """Base URL of the API for workers (``API_BASE_URL``, else the run command's)."""
+        return (self.api_base_url or f"http://{self.http_host}:{self.http_port}").rstrip("/")
 
     @property
     def demo_cache_dir(self) -> Path:
@@ -566,11 +739,15 @@ def settings_markdown() -> str:
 
 
 __all__ = [
+    "NO_LIMIT",
     "REDIS_DBS",
     "SETTINGS_DOC",
+    "SOURCE_NAMES",
     "Settings",
     "SettingsError",
+    "calls_per",
     "get_settings",
+    "host_limits",
     "load_settings",
     "redis_url_db",
     "require_services",

@@ -63,7 +63,72 @@ EXAMPLES = {
     "HTTP_PORT": "8080",
     "EMBEDDED_REDIS_PORT": "6499",
     "PROMETHEUS_MULTIPROC_DIR": "/tmp/prom",
+    # sources (issue 10)
+    "SOURCES_ENABLED": "gitcache, mtgo,topdeck",
+    "SOURCES_DATA_DIR": "/tmp/manalytics-sources",
+    "SOURCES_HOUR_UTC": "4",
+    "SOURCES_STAGGER_MINUTES": "5",
+    "SOURCES_LOOKBACK_DAYS": "14",
+    "SOURCES_REFETCH_DAYS": "5",
+    "SOURCES_USER_AGENT": "TestBot/1.0",
+    "SOURCES_CONNECT_TIMEOUT": "3",
+    "SOURCES_READ_TIMEOUT": "30",
+    "SOURCES_MAX_ATTEMPTS": "3",
+    "SOURCES_BACKOFF_MAX": "10",
+    "SOURCES_RETRY_AFTER_MAX": "60",
+    "SOURCES_RATE_LIMITS": "topdeck.gg=100/60, melee.gg=5/1",
+    "SOURCES_DEFAULT_RATE_LIMIT": "none",
+    "GITCACHE_URL": "file:///tmp/cache.git",
+    "GITCACHE_BRANCH": "master",
+    "GITCACHE_SUBDIR": "cache",
+    "MTGO_BASE_URL": "http://127.0.0.1:1/mtgo",
+    "MELEE_BASE_URL": "http://127.0.0.1:1/melee",
+    "MELEE_EMAIL": "ops@example.org",
+    "MELEE_PASSWORD": "hunter2",
+    "TOPDECK_BASE_URL": "http://127.0.0.1:1/topdeck",
+    "TOPDECK_API_KEY": "key",
+    "CARDSREALM_BASE_URL": "http://127.0.0.1:1/cr",
+    "MANATRADERS_BASE_URL": "http://127.0.0.1:1/mt",
+    "FORMATS_SYNC_HOUR_UTC": "2",
+    "API_BASE_URL": "http://api:8000",
 }
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"SOURCES_ENABLED": "gitcache,nope"}, "SOURCES_ENABLED"),
+        ({"SOURCES_RATE_LIMITS": "topdeck.gg"}, "SOURCES_RATE_LIMITS"),
+        ({"SOURCES_RATE_LIMITS": "topdeck.gg=0/60"}, "SOURCES_RATE_LIMITS"),
+        ({"SOURCES_DEFAULT_RATE_LIMIT": "fast"}, "SOURCES_DEFAULT_RATE_LIMIT"),
+        ({"SOURCES_HOUR_UTC": "24"}, "SOURCES_HOUR_UTC"),
+    ],
+)
+def test_invalid_source_settings_name_the_variable(env: dict[str, str], variable: str) -> None:
+    with pytest.raises(SettingsError, match=variable):
+        load_settings(env)
+
+
+def test_source_settings_are_parsed() -> None:
+    from pipelines.sources.http import RateLimit
+    from pipelines.sources.registry import client_config
+
+    settings = load_settings(EXAMPLES)
+    assert settings.sources_enabled == ("gitcache", "mtgo", "topdeck")
+    lifted = client_config(settings)  # 'none' lifts every limit, per-host ones too
+    assert lifted.default_rate is None and lifted.rate_limits == {}
+    limited = client_config(
+        load_settings({"SOURCES_RATE_LIMITS": "topdeck.gg=100/60, melee.gg=5/1"})
+    )
+    assert limited.rate_limits == {
+        "topdeck.gg": RateLimit(100, 60.0),
+        "melee.gg": RateLimit(5, 1.0),
+    }
+    assert limited.default_rate == RateLimit(60, 60.0)
+    defaults = load_settings({})
+    assert defaults.sources_enabled == ("gitcache",)
+    assert client_config(defaults).rate_limits == {"topdeck.gg": RateLimit(200, 60.0)}
+    assert defaults.sources_dir == defaults.var_dir / "sources"
 
 
 def production_env(**overrides: str) -> dict[str, str]:
