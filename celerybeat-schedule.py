@@ -20,4 +20,16 @@ SCHEDULE = {
         # A message still queued 6 hours later is dropped: the next night catches up anyway.
         "options": {"queue": "ingest", "expires": 6 * 3600},
     },
+    # Issue 10: each enabled source nightly (the task staggers them) and the archetype
+    # definitions daily, before the sources so a night's decks are labelled with the newest.
+    "sources-nightly": {
+        "task": "sources.nightly",
+        "schedule": {"crontab": {"minute": 0, "hour": {"setting": "sources_hour_utc"}}},
+        "options": {"queue": "ingest", "expires": 6 * 3600},
+    },
+    "formats-sync-daily": {
+        "task": "sources.sync_formats",
+        "schedule": {"crontab": {"minute": 30, "hour": {"setting": "formats_sync_hour_utc"}}},
+        "options": {"queue": "ingest", "expires": 6 * 3600},
+    },
 }

@@ -34,7 +34,8 @@ log = logging.getLogger("manalytics.api.tasks")
 INGEST_TASK = "ingest.cache_tree"
 RECLASSIFY_TASK = "classify.reclassify_format"
 REFRESH_TASK = "refresh.meta_views"
-OPERATOR_TASKS = (INGEST_TASK, RECLASSIFY_TASK, REFRESH_TASK)
+SOURCE_FETCH_TASK = "sources.fetch"
+OPERATOR_TASKS = (INGEST_TASK, RECLASSIFY_TASK, REFRESH_TASK, SOURCE_FETCH_TASK)
 
 _INSERT = """
 INSERT INTO operator_tasks (id, task_name, arguments, requested_by)

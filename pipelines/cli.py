@@ -190,6 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     from pipelines.demo.cli import register as register_demo
     from pipelines.discovery.cli import register as register_discover
     from pipelines.readiness.cli import register as register_readiness
+    from pipelines.sources.cli import register as register_sources
 
     parser = argparse.ArgumentParser(
         prog="manalytics", description="Magic: The Gathering metagame analysis."
@@ -208,6 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_discover(sub)
     register_backup(sub)
     register_readiness(sub)
+    register_sources(sub)
     settings = sub.add_parser("settings", help="show the effective settings")
     settings.add_argument("--markdown", action="store_true", help="the README table")
     settings.set_defaults(func=_settings)

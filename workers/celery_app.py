@@ -39,6 +39,7 @@ TASK_MODULES = (
     "workers.tasks.refresh",
     "workers.tasks.maintenance",
     "workers.tasks.discovery",
+    "workers.tasks.sources",
 )
 SCHEDULE_FILE = REPO_ROOT / "celerybeat-schedule.py"
 
@@ -134,6 +135,9 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "refresh.*": {"queue": "refresh"},
             "maintenance.*": {"queue": DEFAULT_QUEUE},
             "discovery.*": {"queue": DEFAULT_QUEUE},
+            # Fetching ends in ingestion: the ingest queue (warming is light: refresh).
+            "sources.warm_api_cache": {"queue": "refresh"},
+            "sources.*": {"queue": "ingest"},
         },
         "beat_schedule": load_beat_schedule(settings),
         "beat_schedule_filename": str(schedule_file),

@@ -5,6 +5,7 @@ Operators (role ``operator``; ``admin`` implies it) queue work and follow it:
 * ``POST /admin/ingest`` → ``ingest.cache_tree`` (root inside the configured cache folders);
 * ``POST /admin/reclassify`` → ``classify.reclassify_format``;
 * ``POST /admin/refresh`` → ``refresh.meta_views``;
+* ``POST /admin/sources/{name}/fetch`` → ``sources.fetch`` (fetch, ingest, then the chain);
 * ``GET /admin/tasks`` and ``/admin/tasks/{id}`` — the request row and Celery's state.
 
 Each POST answers 202 with the task id and a ``Location`` of its status. Admins manage users
@@ -27,12 +28,12 @@ from flask_jwt_extended import get_jwt
 from api.errors import ApiError
 from api.resources import resources
 from api.schemas import PAGE, Field, Param, Query, endpoint, id_param, page
-from api.tasks import INGEST_TASK, RECLASSIFY_TASK, REFRESH_TASK, task_uuid
+from api.tasks import INGEST_TASK, RECLASSIFY_TASK, REFRESH_TASK, SOURCE_FETCH_TASK, task_uuid
 from pipelines.auth import users as accounts
 from pipelines.auth.passwords import PasswordRuleError
 from pipelines.auth.stamps import publish_from_database
 from pipelines.classify.definitions import definitions_scope
-from pipelines.core.settings import Settings
+from pipelines.core.settings import SOURCE_NAMES, Settings
 from pipelines.discovery.store import WINDOWS, list_suggestions
 
 log = logging.getLogger("manalytics.api.admin")
@@ -160,6 +161,38 @@ def reclassify(body: dict[str, Any]) -> ResponseReturnValue:
     requester = _requester()
     kwargs = {"format_name": body["format"], "requested_by": requester}
     return _accepted(res.tasks.enqueue(res.db, RECLASSIFY_TASK, requester, kwargs=kwargs))
+
+
+SOURCE = Param("name", description="source name", location="path", enum=SOURCE_NAMES, max_length=20)
+
+
+@blueprint.post("/admin/sources/<name>/fetch")
+@endpoint(
+    summary="Queue a fetch of one source (new events only), then ingest, classify, refresh",
+    tags=["operators"],
+    auth="operator",
+    params=(SOURCE,),
+    body=(
+        Field("since", "date", "first event date (default: SOURCES_LOOKBACK_DAYS ago)"),
+        Field("until", "date", "last event date (default: today)"),
+    ),
+    response="OperatorTask",
+    status=202,
+    errors=(400, 401, 403, 422, 503),
+)
+def fetch_source(name: str, body: dict[str, Any]) -> ResponseReturnValue:
+    """Queue ``sources.fetch``."""
+    res = resources()
+    since, until = body.get("since"), body.get("until")
+    if since and until and since > until:
+        raise ApiError(
+            422, "since is after until", errors=[{"field": "since", "reason": "after until"}]
+        )
+    kwargs: dict[str, Any] = {"name": name, "trigger": "operator"}
+    for key, value in (("since", since), ("until", until)):
+        if value is not None:
+            kwargs[key] = value.isoformat()
+    return _accepted(res.tasks.enqueue(res.db, SOURCE_FETCH_TASK, _requester(), kwargs=kwargs))
 
 
 @blueprint.post("/admin/refresh")

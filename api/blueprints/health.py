@@ -162,6 +162,18 @@ def ready() -> ResponseReturnValue:
     return response
 
 
+def _source_metrics(res: Any) -> bytes:
+    """Per-source fetch metrics from the run records (empty if the database is down)."""
+    from pipelines.sources.metrics import render_source_metrics
+    from pipelines.sources.status import source_status
+
+    try:
+        with res.db.read(timeout=1.0) as conn:
+            return render_source_metrics(source_status(conn))
+    except Exception:  # a scrape must not fail because the database does
+        return b""
+
+
 @blueprint.get("/metrics")
 @allow_plain_http
 def metrics() -> ResponseReturnValue:
@@ -181,6 +193,7 @@ def metrics() -> ResponseReturnValue:
     except Exception:  # nor because discovery has not run yet
         rates = []
     body, content_type = res.metrics.render(generation, rates)
+    body += _source_metrics(res)
     response = Response(body, mimetype=content_type.split(";")[0])
     response.headers["Content-Type"] = content_type
     response.headers["Cache-Control"] = "no-store"
