@@ -1,0 +1,199 @@
+"""The nightly run end to end through a real Celery worker: ``sources.nightly`` (what beat
+sends) -> ``sources.fetch`` of the cache repository (a local bare git repository) -> ingest
+-> classify -> refresh -> warm the API cache. New events appear in the API's meta; a run
+with nothing new upstream fetches and ingests nothing and queues no chain."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from pytest_httpserver import HTTPServer
+
+from api import close_app, create_app
+from pipelines.core.settings import REPO_ROOT
+from tests.api.conftest import settings_for as api_settings
+from tests.integration.test_celery import Worker, settings_for
+from tests.integration.test_sources_gitcache import Upstream
+from workers.celery_app import create_celery_app
+
+FIXTURE_MTGO = REPO_ROOT / "tests" / "fixtures" / "cache" / "MTGO" / "2025" / "03" / "09"
+DEFINITIONS = REPO_ROOT / "tests" / "fixtures" / "definitions"
+
+
+@pytest.fixture
+def upstream(tmp_path: Path) -> Upstream:
+    repo = Upstream(tmp_path)
+    target = repo.work / "Tournaments" / "MTGO" / "2025" / "03" / "09"
+    target.mkdir(parents=True)
+    name = "modern-challenge-32-2025-03-0912345678.json"
+    (target / name).write_bytes((FIXTURE_MTGO / name).read_bytes())
+    repo.commit("one modern challenge")
+    return repo
+
+
+@pytest.fixture
+def warm_target() -> Iterator[HTTPServer]:
+    """Stands in for the API the worker warms: records the requests."""
+    server = HTTPServer(threaded=True)
+    server.expect_request("/api/v1/formats").respond_with_json({"items": [{"format": "Modern"}]})
+    server.expect_request("/api/v1/formats/Modern/meta").respond_with_json({})
+    server.expect_request("/api/v1/formats/Modern/matchups").respond_with_json({})
+    server.start()
+    yield server
+    server.clear()
+    server.stop()
+
+
+@pytest.fixture
+def worker(
+    pg_dsn: str, redis_url: str, tmp_path: Path, upstream: Upstream, warm_target: HTTPServer
+) -> Iterator[Worker]:
+    node = f"src-{uuid.uuid4().hex[:8]}@%h"
+    log = tmp_path / "worker.log"
+    env = dict(
+        os.environ,
+        DATABASE_URL=pg_dsn,
+        REDIS_URL=redis_url,
+        MANALYTICS_VAR_DIR=str(tmp_path / "var"),
+        MANALYTICS_FORMATS_DIR=str(DEFINITIONS),
+        SOURCES_ENABLED="gitcache,topdeck",  # topdeck without its key: disabled, one line
+        SOURCES_DATA_DIR=str(tmp_path / "data"),
+        GITCACHE_URL=upstream.url,
+        API_BASE_URL=warm_target.url_for("/").rstrip("/"),
+        PYTHONUNBUFFERED="1",
+    )
+    argv = [
+        sys.executable, "-m", "celery", "-A", "workers.celery_app", "-b", redis_url,
+        "--result-backend", redis_url, "worker", "-Q", "ingest,classify,refresh", "-c", "1",
+        "-n", node, "--without-mingle", "--without-gossip", "--loglevel", "INFO",
+    ]  # fmt: skip
+    with open(log, "wb") as handle:
+        process = subprocess.Popen(
+            argv, stdout=handle, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT,
+            start_new_session=True,
+        )  # fmt: skip
+    client = create_celery_app(settings_for(redis_url), set_as_current=False)
+    client.conf.update(broker_url=redis_url, result_backend=redis_url)
+    yield Worker(process, log, client)
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    client.close()
+
+
+def wait_for(check: Callable[[], bool], worker: Worker, timeout: float = 300.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.3)
+    pytest.fail(f"timed out; worker log:\n{worker.output()[-6000:]}")
+
+
+def scalar(dsn: str, sql: str) -> object:
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(sql).fetchone()
+    return row[0] if row else None
+
+
+def meta_decks(dsn: str, redis_url: str) -> int:
+    """Decks in the API's Modern meta (whole range of the data: a custom window)."""
+    app = create_app(
+        {
+            "MANALYTICS_SETTINGS": api_settings(dsn, redis_url),
+            "REDIS_SINGLE_DB": True,
+        }
+    )
+    try:
+        response = app.test_client().get(
+            "/api/v1/formats/Modern/meta?from=2025-03-01&to=2025-03-31"
+        )
+        assert response.status_code == 200, response.get_data(as_text=True)
+        body = response.get_json()
+        return sum(row["decks"] for row in body["items"])
+    finally:
+        close_app(app)
+
+
+def test_nightly_run_fills_the_meta_and_a_second_run_fetches_nothing(
+    worker: Worker,
+    pg_dsn: str,
+    redis_url: str,
+    upstream: Upstream,
+    warm_target: HTTPServer,
+) -> None:
+    def refreshes() -> int:
+        return int(scalar(pg_dsn, "SELECT count(*) FROM refresh_log WHERE status = 'succeeded'"))
+
+    def warmed() -> int:
+        return sum(1 for request, _ in warm_target.log if request.path == "/api/v1/formats")
+
+    def runs(status: str = "%") -> int:
+        sql = (
+            f"SELECT count(*) FROM source_runs WHERE source = 'gitcache' AND status LIKE '{status}'"
+        )
+        return int(scalar(pg_dsn, sql))
+
+    # Night 1: what beat sends at SOURCES_HOUR_UTC.
+    worker.client.send_task("sources.nightly", queue="ingest")
+    wait_for(lambda: warmed() == 1, worker)
+    assert runs("succeeded") == 1 and refreshes() == 1
+    assert scalar(pg_dsn, "SELECT status FROM source_runs WHERE source = 'topdeck'") == "disabled"
+    assert worker.output().count("source topdeck disabled: topdeck needs TOPDECK_API_KEY") == 1
+    first = meta_decks(pg_dsn, redis_url)
+    assert first == 4
+
+    # Night 2: the cache repository got a new event.
+    target = upstream.work / "Tournaments" / "MTGO" / "2025" / "03" / "16"
+    target.mkdir(parents=True)
+    document = json.loads(
+        (FIXTURE_MTGO / "modern-challenge-32-2025-03-0912345678.json").read_text()
+    )
+    document["Tournament"]["Date"] = "2025-03-16"
+    document["Tournament"]["Uri"] = (
+        "https://www.mtgo.com/decklist/modern-challenge-32-2025-03-1612399999"
+    )
+    (target / "modern-challenge-32-2025-03-1612399999.json").write_text(json.dumps(document))
+    upstream.commit("a new challenge")
+    worker.client.send_task("sources.nightly", queue="ingest")
+    wait_for(lambda: warmed() == 2, worker)
+    assert refreshes() == 2
+    last = json.loads(
+        json.dumps(
+            scalar(
+                pg_dsn,
+                "SELECT row_to_json(r) FROM (SELECT * FROM source_runs "
+                "WHERE source = 'gitcache' ORDER BY id DESC LIMIT 1) r",
+            )
+        )
+    )
+    assert last["fetched"] == 1 and last["newest_event"] == "2025-03-16"
+    assert meta_decks(pg_dsn, redis_url) == first + 4
+
+    # Night 3: nothing new upstream. The run fetches and ingests nothing, no chain follows.
+    ingestions = int(scalar(pg_dsn, "SELECT count(*) FROM ingestion_runs"))
+    worker.client.send_task("sources.nightly", queue="ingest")
+    wait_for(lambda: runs("succeeded") == 3, worker)
+    time.sleep(3)  # a chain, if one were queued, would have started by now
+    assert int(scalar(pg_dsn, "SELECT count(*) FROM ingestion_runs")) == ingestions
+    assert refreshes() == 2 and warmed() == 2
+    assert (
+        scalar(
+            pg_dsn,
+            "SELECT fetched FROM source_runs WHERE source = 'gitcache' ORDER BY id DESC LIMIT 1",
+        )
+        == 0
+    )
