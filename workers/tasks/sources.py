@@ -98,7 +98,8 @@ def fetch(
 def nightly(self: ManalyticsTask) -> dict[str, Any]:
     """Queue each enabled source's fetch, staggered."""
     settings = self.settings
-    queued, disabled = [], []
+    queued: list[str] = []
+    disabled: list[str] = []
     states = {s.name: s for s in source_states(settings)}
     with self.db_pool.connection() as conn:
         for name in settings.sources_enabled:
