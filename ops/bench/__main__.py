@@ -7,6 +7,7 @@ BENCHMARKS = {
     "ops.bench.refresh": "materialized views refresh (--scale N)",
     "ops.bench.api": "HTTP throughput and latency under gunicorn",
     "ops.bench.sources_parse": "site parsers (MTGO pages/s) on pages rendered from the sample",
+    "ops.bench.sources": "sources: fetch+parse rate, nightly chain for one new day",
 }
 
 if __name__ == "__main__":
