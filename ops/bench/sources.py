@@ -151,7 +151,7 @@ def bench_mtgo(dsn: str, settings: Settings, sample: Path) -> dict[str, Any]:
     except ImportError as exc:
         print(f"mtgo: skipped ({exc})")
         return {}
-    pages: ClassVar[dict[str, bytes]] = {}
+    pages: dict[str, bytes] = {}
     months: dict[tuple[int, int], list[tuple[str, str, date]]] = {}
     for rel, day in sample_files(sample, "MTGO"):
         document = json.loads((sample / rel).read_bytes())
@@ -213,7 +213,10 @@ def bench_gitcache_and_chain(
     print(f"nightly chain, {new_files} new files of {new_day} ({ingested.get('decks', 0)} decks):")
     for step, value in steps.items():
         print(f"  {step:10s} {value:8.3f} s")
-    print(f"  warm requests: {warm.requested} ({len(warm.errors)} failed)")
+    print(
+        f"  warm requests: {warm.requested} ({warm.absent} absent windows, "
+        f"{len(warm.errors)} failed)"
+    )
     return {
         "gitcache_files": files,
         "gitcache_first_run_seconds": seconds,
@@ -222,7 +225,7 @@ def bench_gitcache_and_chain(
         "initial_refresh_seconds": initial_refresh,
         "nightly_new_files": new_files,
         "nightly_new_decks": ingested.get("decks", 0),
-        "nightly_labelled": labelled,
+        "nightly_labelled": sum(labelled.values()),
         **{f"nightly_{step}_seconds": value for step, value in steps.items()},
         "nightly_total_seconds": total,
         "nightly_warm_requests": warm.requested,
@@ -232,9 +235,15 @@ def bench_gitcache_and_chain(
 
 def _warm(dsn: str, settings: Settings) -> Any:
     """Warm the API cache against the API served in this process (werkzeug, one thread)."""
+    import logging
+
     from werkzeug.serving import make_server
 
     from api import close_app, create_app
+
+    # One access-log line per warming request would drown the figures.
+    logging.getLogger("manalytics.api.access").setLevel(logging.WARNING)
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
     redis_url = settings.redis_url or "redis://127.0.0.1:6379/0"
     app_settings = replace(settings, database_url=dsn, redis_url=redis_url, env="test")

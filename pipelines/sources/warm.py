@@ -28,6 +28,7 @@ class WarmReport:
 
     requested: int = 0
     ok: int = 0
+    absent: int = 0  # 404: a window the format does not have (no meta period: no "current")
     errors: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -46,6 +47,9 @@ def warm_api_cache(base_url: str, *, timeout: float = 30.0, user_agent: str) -> 
             report.requested += 1
             try:
                 response = session.get(base + path, params=params, timeout=timeout)
+                if response.status_code == 404:
+                    report.absent += 1
+                    return None
                 response.raise_for_status()
             except requests.RequestException as exc:
                 report.errors.append(f"{path}: {exc}")
