@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ops.bench.common import fresh_database, headline, timed
-from pipelines.classify.store import classify_new_decks
+from pipelines.classify.labels import classify_new_decks
 from pipelines.core.settings import Settings, get_settings, load_settings
 from pipelines.ingest.parse import path_info
 from pipelines.sources.fetch import run_source

@@ -94,7 +94,7 @@ def run_fetch(args: argparse.Namespace) -> int:
 
 def _chain(dsn: str, settings: Any) -> dict[str, Any]:
     """classify -> refresh, as the nightly chain does after a fetch."""
-    from pipelines.classify.store import classify_new_decks
+    from pipelines.classify.labels import classify_new_decks
     from pipelines.stats.refresh import load_periods, refresh_all
 
     labelled = classify_new_decks(dsn, settings.definitions_dir)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -13,10 +14,12 @@ from prometheus_client.parser import text_string_to_metric_families
 import pipelines.cli
 import pipelines.sources.cli
 from pipelines.cli import main
-from pipelines.core.settings import Settings
+from pipelines.core.settings import REPO_ROOT, Settings
 from pipelines.sources.metrics import render_source_metrics
 from pipelines.sources.status import SourceStatus, source_status
 from tests.integration.test_sources_gitcache import Upstream, settings_for
+
+DEFINITIONS = REPO_ROOT / "tests" / "fixtures" / "definitions"
 
 
 def use(monkeypatch: pytest.MonkeyPatch, settings: Settings, dsn: str) -> None:
@@ -31,13 +34,16 @@ def test_cli_fetch_status_and_list(
     upstream.put(10000001, "2025-03-01", ["alice", "bob"])
     upstream.put(10000002, "2025-03-02", ["carol"])
     upstream.commit("two events")
-    settings = settings_for(tmp_path, upstream.url)
+    settings = replace(settings_for(tmp_path, upstream.url), formats_dir=DEFINITIONS)
     use(monkeypatch, settings, pg_dsn)
 
-    assert main(["sources", "fetch", "gitcache", "--no-chain", "--json"]) == 0
+    # The chain follows in-process: classify the new decks, refresh the statistics.
+    assert main(["sources", "fetch", "gitcache", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["status"] == "succeeded" and report["mode"] == "full"
     assert report["ingest"]["files_new"] == 2 and report["newest_event"] == "2025-03-02"
+    assert report["chain"]["classified"] == {"Modern": 3}
+    assert report["chain"]["refresh"] == "succeeded"
 
     assert main(["sources", "fetch", "gitcache", "--no-chain"]) == 0
     text = capsys.readouterr().out
