@@ -154,12 +154,15 @@ def bench_mtgo(dsn: str, settings: Settings, sample: Path) -> dict[str, Any]:
     pages: dict[str, bytes] = {}
     months: dict[tuple[int, int], list[tuple[str, str, date]]] = {}
     for rel, day in sample_files(sample, "MTGO"):
-        document = json.loads((sample / rel).read_bytes())
         stem = rel.rsplit("/", 1)[-1].removesuffix(".json")
         path = f"/decklist/{stem}"
         if path in pages:  # a league republished under another date: one URL, one page
             continue
-        pages[path] = render_mtgo.event_page(document).encode()
+        try:
+            document = json.loads((sample / rel).read_bytes())
+            pages[path] = render_mtgo.event_page(document).encode()
+        except (ValueError, KeyError, TypeError, AttributeError):
+            continue  # the sample's broken files (ingestion quarantines them): no page
         months.setdefault((day.year, day.month), []).append(
             (path, document["Tournament"]["Name"], day)
         )

@@ -397,6 +397,15 @@ def _run_site(
         report.ingest = summary.as_dict()
 
 
+def _keep_what_was_fetched(conn: psycopg.Connection) -> None:
+    """Commit the pages stored since the last event (the failing listing's error page...);
+    a transaction the failure broke is rolled back instead."""
+    try:
+        conn.commit()
+    except psycopg.Error:
+        conn.rollback()
+
+
 def run_source(
     dsn: str,
     settings: Settings,
@@ -437,6 +446,7 @@ def run_source(
             except Exception as exc:  # one failing source never blocks the others
                 log.exception("source %s failed", name)
                 report.status, report.error = "failed", f"{type(exc).__name__}: {exc}"
+                _keep_what_was_fetched(conn)
             runs.finish_run(conn, report.run_id, report.status, report.counts, report.error)
         finally:
             _unlock(conn, name)

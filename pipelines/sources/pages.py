@@ -45,8 +45,9 @@ def kept_headers(headers: Mapping[str, str]) -> dict[str, str]:
 
 
 class PageStore:
-    """Writes and reads raw pages through the caller's connection (committed per page, so a
-    run that dies later keeps what it fetched)."""
+    """Writes and reads raw pages through the caller's connection, in the caller's
+    transaction: the fetch run commits once per event (pages and checkpoint together), and
+    commits what it has before recording a failure."""
 
     def __init__(self, conn: psycopg.Connection, source: str, run_id: int | None = None):
         self.conn = conn
@@ -64,11 +65,11 @@ class PageStore:
             (digest, len(body), gzip.compress(body, compresslevel=6)),
         )
         self.conn.execute(
-            "INSERT INTO source_pages (source, run_id, method, url, status, headers, body_sha256)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            # clock_timestamp(): the time of this fetch, not of the run's open transaction.
+            "INSERT INTO source_pages (source, run_id, method, url, status, headers, "
+            "body_sha256, fetched_at) VALUES (%s, %s, %s, %s, %s, %s, %s, clock_timestamp())",
             (self.source, self.run_id, method, url, status, Jsonb(kept_headers(headers)), digest),
         )
-        self.conn.commit()
 
     def latest(self, url: str, *, status: int = 200) -> StoredPage | None:
         """The newest stored page of ``url`` with ``status`` (for conditional requests)."""
@@ -76,10 +77,9 @@ class PageStore:
             "SELECT p.url, p.status, p.fetched_at, p.headers, b.body FROM source_pages p "
             "JOIN source_page_bodies b ON b.sha256 = p.body_sha256 "
             "WHERE p.url = %s AND p.status = %s AND p.method = 'GET' "
-            "ORDER BY p.fetched_at DESC LIMIT 1",
+            "ORDER BY p.fetched_at DESC, p.id DESC LIMIT 1",
             (url, status),
         ).fetchone()
-        self.conn.commit()
         if row is None:
             return None
         return StoredPage(row[0], row[1], row[2], row[3], gzip.decompress(row[4]))

@@ -177,6 +177,8 @@ def test_a_failing_listing_fails_this_source_only(
     report = fetch(pg_dsn, settings_for(tmp_path), httpserver)
     assert report.status == "failed" and "HTTP 500" in (report.error or "")
     assert query(pg_dsn, "SELECT status FROM source_runs") == [("failed",)]
+    # The error pages are kept like any other (all attempts, the last one included).
+    assert query(pg_dsn, "SELECT count(*), min(status) FROM source_pages") == [(1, 500)]
 
 
 def test_missing_credentials_disable_the_source_with_one_line(

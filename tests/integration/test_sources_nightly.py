@@ -13,6 +13,8 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -54,23 +56,20 @@ def warm_target() -> Iterator[HTTPServer]:
     server.stop()
 
 
-@pytest.fixture
-def worker(
-    pg_dsn: str, redis_url: str, tmp_path: Path, upstream: Upstream, warm_target: HTTPServer
-) -> Iterator[Worker]:
+@contextmanager
+def running_worker(pg_dsn: str, redis_url: str, tmp_path: Path, **env: str) -> Iterator[Worker]:
+    """A real Celery worker (prefork, concurrency 1) on the three queues with ``env``."""
     node = f"src-{uuid.uuid4().hex[:8]}@%h"
     log = tmp_path / "worker.log"
-    env = dict(
+    environment = dict(
         os.environ,
         DATABASE_URL=pg_dsn,
         REDIS_URL=redis_url,
         MANALYTICS_VAR_DIR=str(tmp_path / "var"),
         MANALYTICS_FORMATS_DIR=str(DEFINITIONS),
-        SOURCES_ENABLED="gitcache,topdeck",  # topdeck without its key: disabled, one line
         SOURCES_DATA_DIR=str(tmp_path / "data"),
-        GITCACHE_URL=upstream.url,
-        API_BASE_URL=warm_target.url_for("/").rstrip("/"),
         PYTHONUNBUFFERED="1",
+        **env,
     )
     argv = [
         sys.executable, "-m", "celery", "-A", "workers.celery_app", "-b", redis_url,
@@ -79,19 +78,36 @@ def worker(
     ]  # fmt: skip
     with open(log, "wb") as handle:
         process = subprocess.Popen(
-            argv, stdout=handle, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT,
+            argv, stdout=handle, stderr=subprocess.STDOUT, env=environment, cwd=REPO_ROOT,
             start_new_session=True,
         )  # fmt: skip
     client = create_celery_app(settings_for(redis_url), set_as_current=False)
     client.conf.update(broker_url=redis_url, result_backend=redis_url)
-    yield Worker(process, log, client)
-    process.send_signal(signal.SIGTERM)
     try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-    client.close()
+        yield Worker(process, log, client)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+        client.close()
+
+
+@pytest.fixture
+def worker(
+    pg_dsn: str, redis_url: str, tmp_path: Path, upstream: Upstream, warm_target: HTTPServer
+) -> Iterator[Worker]:
+    with running_worker(
+        pg_dsn,
+        redis_url,
+        tmp_path,
+        SOURCES_ENABLED="gitcache,topdeck",  # topdeck without its key: disabled, one line
+        GITCACHE_URL=upstream.url,
+        API_BASE_URL=warm_target.url_for("/").rstrip("/"),
+    ) as started:
+        yield started
 
 
 def wait_for(check: Callable[[], bool], worker: Worker, timeout: float = 300.0) -> None:
@@ -109,8 +125,8 @@ def scalar(dsn: str, sql: str) -> object:
     return row[0] if row else None
 
 
-def meta_decks(dsn: str, redis_url: str) -> int:
-    """Decks in the API's Modern meta (whole range of the data: a custom window)."""
+def meta_decks(dsn: str, redis_url: str, start: str = "2025-03-01", end: str = "2025-03-31") -> int:
+    """Decks in the API's Modern meta over a custom window."""
     app = create_app(
         {
             "MANALYTICS_SETTINGS": api_settings(dsn, redis_url),
@@ -118,9 +134,7 @@ def meta_decks(dsn: str, redis_url: str) -> int:
         }
     )
     try:
-        response = app.test_client().get(
-            "/api/v1/formats/Modern/meta?from=2025-03-01&to=2025-03-31"
-        )
+        response = app.test_client().get(f"/api/v1/formats/Modern/meta?from={start}&to={end}")
         assert response.status_code == 200, response.get_data(as_text=True)
         body = response.get_json()
         return sum(row["decks"] for row in body["items"])
@@ -197,3 +211,55 @@ def test_nightly_run_fills_the_meta_and_a_second_run_fetches_nothing(
         )
         == 0
     )
+
+
+def test_nightly_run_of_the_mtgo_adapter_against_the_fixture_site(
+    pg_dsn: str, redis_url: str, tmp_path: Path, warm_target: HTTPServer
+) -> None:
+    """The same through the MTGO adapter: month index and event page served by a local
+    server (the worker lists the real last 7 days, so the event is dated two days ago)."""
+    from tests.sources import render_mtgo
+
+    day = datetime.now(UTC).date() - timedelta(days=2)
+    stem = f"modern-challenge-32-{day.isoformat()}12399999"
+    document = json.loads(
+        (FIXTURE_MTGO / "modern-challenge-32-2025-03-0912345678.json").read_text()
+    )
+    document["Tournament"]["Date"] = day.isoformat()
+    site = HTTPServer(threaded=True)
+    site.start()
+    try:
+        site.expect_request(f"/decklist/{stem}").respond_with_data(render_mtgo.event_page(document))
+        index = render_mtgo.month_index([(f"/decklist/{stem}", "Modern Challenge 32", day)])
+        today = datetime.now(UTC).date()
+        # Every month the worker's window (today - SOURCES_LOOKBACK_DAYS .. today) touches.
+        for month in {today.replace(day=1), (today - timedelta(days=7)).replace(day=1)}:
+            body = index if month == day.replace(day=1) else render_mtgo.month_index([])
+            site.expect_request(f"/decklists/{month:%Y/%m}").respond_with_data(body)
+        with running_worker(
+            pg_dsn,
+            redis_url,
+            tmp_path,
+            SOURCES_ENABLED="mtgo",
+            MTGO_BASE_URL=site.url_for("/").rstrip("/"),
+            API_BASE_URL=warm_target.url_for("/").rstrip("/"),
+        ) as worker:
+            worker.client.send_task("sources.nightly", queue="ingest")
+            wait_for(lambda: any(r.path == "/api/v1/formats" for r, _ in warm_target.log), worker)
+            window = ((day - timedelta(days=1)).isoformat(), (day + timedelta(days=1)).isoformat())
+            assert meta_decks(pg_dsn, redis_url, *window) == 4
+            # Second night: the event is young, so it is fetched again, but its page did not
+            # change: nothing is rewritten, ingested or chained.
+            fetches = sum(1 for r, _ in site.log if r.path == f"/decklist/{stem}")
+            worker.client.send_task("sources.nightly", queue="ingest")
+            sql = "SELECT count(*) FROM source_runs WHERE source = 'mtgo' AND status = 'succeeded'"
+            wait_for(lambda: scalar(pg_dsn, sql) == 2, worker)
+            assert sum(1 for r, _ in site.log if r.path == f"/decklist/{stem}") == fetches + 1
+            last = (
+                "SELECT documents FROM source_runs WHERE source = 'mtgo' ORDER BY id DESC LIMIT 1"
+            )
+            assert scalar(pg_dsn, last) == 0
+            assert sum(1 for r, _ in warm_target.log if r.path == "/api/v1/formats") == 1
+    finally:
+        site.clear()
+        site.stop()
