@@ -32,4 +32,10 @@ SCHEDULE = {
         "schedule": {"crontab": {"minute": 30, "hour": {"setting": "formats_sync_hour_utc"}}},
         "options": {"queue": "ingest", "expires": 6 * 3600},
     },
+    # Runs whose worker vanished (heartbeat too old, lock free) go back to the queue.
+    "reap-runs": {
+        "task": "maintenance.reap_runs",
+        "schedule": {"every": {"setting": "reaper_interval_seconds"}},
+        "options": {"queue": "refresh", "expires": 300},
+    },
 }

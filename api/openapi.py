@@ -191,14 +191,34 @@ _DECK_SUMMARY = {
     "color": s_str(True),
 }
 
+# A run record (task_runs, migration 0008): what operators follow.
 _TASK_ROW = {
     "id": s_str(),
+    "kind": s_str(),
     "task": s_str(),
     "arguments": s_obj({"args": s_arr({}), "kwargs": {"type": "object"}}),
-    "requested_by": s_str(),
+    "dedup_key": s_str(),
+    "state": {
+        "type": "string",
+        "enum": ["queued", "running", "retrying", "succeeded", "failed", "abandoned"],
+    },
+    "attempt": s_int(),
+    "max_attempts": s_int(),
+    "progress": {"type": "object"},
+    "result": {},
+    "error": s_str(True),
+    "requested_by": s_str(True),
     "requested_at": s_datetime(),
     "enqueued_at": s_datetime(True),
     "enqueue_error": s_str(True),
+    "started_at": s_datetime(True),
+    "finished_at": s_datetime(True),
+    "heartbeat_at": s_datetime(True),
+    "next_attempt_at": s_datetime(True),
+    "worker": s_str(True),
+    "pending_requests": s_int(),
+    "follow_up_of": s_str(True),
+    "history": s_arr({"type": "object"}),
 }
 
 _USER = {
@@ -690,11 +710,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "OperatorTask": s_obj(
         {
             **_TASK_ROW,
-            "state": s_str(),
-            "result": {},
-            "error": s_str(True),
-            "finished_at": s_datetime(True),
-        }
+            # How this request was served: created (a new run), queued (joined the waiting
+            # run), pending (runs once after the running one), running (joined it).
+            "request": {"type": "string", "enum": ["created", "queued", "pending", "running"]},
+        },
+        optional=("request",),
     ),
     "OperatorTaskList": _page(s_obj(_TASK_ROW)),
     "User": s_obj(_USER),

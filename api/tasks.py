@@ -1,14 +1,19 @@
-"""Operator requests: a row in ``operator_tasks``, then a Celery message sent by task name.
+"""Operator requests: a run record (``task_runs``), then a Celery message sent by task name.
 
 The API never imports ``workers.tasks`` (the worker graph and its dependencies stay out of
 web processes): it builds a client Celery app with the worker's configuration
 (:func:`workers.celery_app.create_celery_app` — queues, routes, JSON serializer) and calls
-``send_task(name, …)``. The row is committed *before* the message is published (a task can
-never run without its row); a failed publish is recorded on the row and answered with 503.
+``send_task(name, …, task_id=<run id>)``.
 
-Status (``GET /admin/tasks/{id}``) combines the row with Celery's result state (the tasks
-store results: ``ignore_result=False``); with the result backend unreachable the state is
-``UNKNOWN`` and the row alone is returned.
+A request is recorded with :func:`pipelines.runs.store.request_run`: an identical request
+(same task, same arguments) joins the run already queued, or becomes the pending follow-up
+of the one running — the answer is that run (202, its id), never a second one. Each request
+is also kept in ``operator_tasks`` (who asked, when) pointing at its run. The run row is
+committed *before* the message is published; when the broker refuses it, the request is
+answered 503 and the run stays ``queued`` until the reaper publishes it again.
+
+Status (``GET /admin/tasks/{id}``) is the run row — state, progress, attempt, heartbeat,
+error, result — written by the workers, not Celery's result backend.
 """
 
 from __future__ import annotations
@@ -21,12 +26,12 @@ from typing import Any
 import kombu.exceptions
 import redis
 from celery import Celery
-from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from api.db import Database
 from api.errors import ApiError
 from pipelines.core.settings import Settings
+from pipelines.runs import store
 
 log = logging.getLogger("manalytics.api.tasks")
 
@@ -36,23 +41,15 @@ RECLASSIFY_TASK = "classify.reclassify_format"
 REFRESH_TASK = "refresh.meta_views"
 SOURCE_FETCH_TASK = "sources.fetch"
 OPERATOR_TASKS = (INGEST_TASK, RECLASSIFY_TASK, REFRESH_TASK, SOURCE_FETCH_TASK)
+# The same definitions again would relabel every deck for nothing: no follow-up run.
+NO_FOLLOW_UP = frozenset({RECLASSIFY_TASK})
 
-_INSERT = """
-INSERT INTO operator_tasks (id, task_name, arguments, requested_by)
-VALUES (%(id)s, %(task)s, %(arguments)s, %(requested_by)s)
+_REQUEST = """
+INSERT INTO operator_tasks (id, task_name, arguments, requested_by, run_id, enqueued_at)
+VALUES (%(id)s, %(task)s, %(arguments)s, %(requested_by)s, %(run)s, %(enqueued)s)
 """
-_ENQUEUED = "UPDATE operator_tasks SET enqueued_at = now() WHERE id = %s"
 _FAILED = "UPDATE operator_tasks SET enqueue_error = %s WHERE id = %s"
-_ONE = """
-SELECT id, task_name, arguments, requested_by, requested_at, enqueued_at, enqueue_error
-  FROM operator_tasks WHERE id = %s
-"""
-_PAGE = """
-SELECT id, task_name, arguments, requested_by, requested_at, enqueued_at, enqueue_error,
-       count(*) OVER () AS total
-  FROM operator_tasks ORDER BY requested_at DESC, id LIMIT %s OFFSET %s
-"""
-_COUNT = "SELECT count(*) FROM operator_tasks"
+_RUN_OF_REQUEST = "SELECT run_id FROM operator_tasks WHERE id = %s"
 
 
 class TaskQueue:
@@ -96,99 +93,103 @@ class TaskQueue:
         args: tuple[Any, ...] = (),
         kwargs: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Record the request, publish the message; the row as JSON-ready dict."""
+        """Record the request (coalesced with identical ones), publish when it made a new
+        run; the run as a JSON-ready dict with ``request`` saying how it was served."""
         if task_name not in OPERATOR_TASKS:
             raise ValueError(f"not an operator task: {task_name}")
-        task_id = uuid.uuid4()
-        arguments = {"args": list(args), "kwargs": dict(kwargs or {})}
+        request_id = uuid.uuid4()
         with db.write() as conn:
+            requested = store.request_run(
+                conn,
+                task_name,
+                args,
+                kwargs or {},
+                requested_by=requested_by,
+                follow_up=task_name not in NO_FOLLOW_UP,
+                max_attempts=self.settings.run_max_attempts,
+            )
             conn.execute(
-                _INSERT,
+                _REQUEST,
                 {
-                    "id": task_id,
+                    "id": request_id,
                     "task": task_name,
-                    "arguments": Jsonb(arguments),
+                    "arguments": Jsonb({"args": list(args), "kwargs": dict(kwargs or {})}),
                     "requested_by": requested_by,
+                    "run": requested.run.id,
+                    "enqueued": None if requested.publish else requested.run.enqueued_at,
                 },
             )
+        run = requested.run
+        if requested.publish:
+            self._publish(db, run, request_id)
+        log.info(
+            "operator %s asked for %s: run %s (%s)", requested_by, task_name, run.id,
+            requested.outcome,
+        )  # fmt: skip
+        out = self.status(db, run.id)
+        out["request"] = requested.outcome
+        return out
+
+    def _publish(self, db: Database, run: store.Run, request_id: uuid.UUID) -> None:
         try:
             self.celery.send_task(
-                task_name, args=args, kwargs=kwargs or {}, task_id=str(task_id), retry=True
+                run.task_name, args=run.args, kwargs=run.kwargs, task_id=str(run.id), retry=True
             )
         except (kombu.exceptions.KombuError, redis.RedisError, OSError) as exc:
-            log.error("could not enqueue %s %s: %s", task_name, task_id, type(exc).__name__)
+            log.error("could not enqueue run %s: %s", run.id, type(exc).__name__)
             with db.write() as conn:
-                conn.execute(_FAILED, (f"{type(exc).__name__}: broker unavailable", task_id))
+                conn.execute(_FAILED, (f"{type(exc).__name__}: broker unavailable", request_id))
             raise ApiError(
                 503,
-                "the task queue is unavailable; the request was recorded but not queued",
+                "the task queue is unavailable; the run was recorded and will be queued when "
+                "the broker is back",
                 code="queue_unavailable",
                 headers={"Retry-After": "10"},
             ) from exc
         with db.write() as conn:
-            conn.execute(_ENQUEUED, (task_id,))
-        log.info("operator %s queued %s as %s", requested_by, task_name, task_id)
-        return self.status(db, task_id)
+            store.mark_enqueued(conn, run.id)
+            conn.execute(
+                "UPDATE operator_tasks SET enqueued_at = now() WHERE id = %s", (request_id,)
+            )
 
     def status(self, db: Database, task_id: uuid.UUID) -> dict[str, Any]:
-        """The row of ``task_id`` with Celery's state and result (404 if no such row)."""
-        with db.read() as conn, conn.cursor(row_factory=dict_row) as cur:
-            row = cur.execute(_ONE, (task_id,)).fetchone()
-        if row is None:
+        """The run ``task_id`` (or the run serving the operator request ``task_id``)."""
+        with db.read() as conn:
+            run = store.get_run(conn, task_id)
+            if run is None:
+                row = conn.execute(_RUN_OF_REQUEST, (task_id,)).fetchone()
+                run = store.get_run(conn, row[0]) if row and row[0] else None
+            error = None
+            if run is not None:
+                failed = conn.execute(
+                    "SELECT enqueue_error FROM operator_tasks WHERE run_id = %s"
+                    " AND enqueue_error IS NOT NULL ORDER BY requested_at DESC LIMIT 1",
+                    (run.id,),
+                ).fetchone()
+                error = failed[0] if failed and run.enqueued_at is None else None
+        if run is None:
             raise ApiError(404, f"no operator task {task_id}")
-        return self._with_state(row)
+        return run_json(run, enqueue_error=error)
 
     def page(self, db: Database, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
-        """Recent requests (newest first) without Celery state, and the total."""
-        with db.read() as conn, conn.cursor(row_factory=dict_row) as cur:
-            rows = cur.execute(_PAGE, (limit, offset)).fetchall()
-            if rows:
-                total = rows[0]["total"]
-            else:
-                counted = conn.execute(_COUNT).fetchone()
-                total = counted[0] if counted else 0
-        return [self._row(r) for r in rows], int(total)
-
-    @staticmethod
-    def _row(row: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "id": str(row["id"]),
-            "task": row["task_name"],
-            "arguments": row["arguments"],
-            "requested_by": row["requested_by"],
-            "requested_at": row["requested_at"],
-            "enqueued_at": row["enqueued_at"],
-            "enqueue_error": row["enqueue_error"],
-        }
-
-    def _with_state(self, row: dict[str, Any]) -> dict[str, Any]:
-        out = self._row(row)
-        out.update(state="NOT_QUEUED" if row["enqueued_at"] is None else "UNKNOWN")
-        out.update(result=None, error=None, finished_at=None)
-        if row["enqueued_at"] is None:
-            return out
-        try:
-            result = self.celery.AsyncResult(str(row["id"]))
-            state = result.state
-            info = result.info
-            finished = result.date_done
-        except (redis.RedisError, kombu.exceptions.KombuError, OSError) as exc:
-            log.warning("result backend unavailable: %s", type(exc).__name__)
-            return out
-        out["state"] = state
-        out["finished_at"] = finished
-        if state == "SUCCESS":
-            out["result"] = info if isinstance(info, (dict, list, str, int, float)) else str(info)
-        elif state in {"FAILURE", "REVOKED"} and info is not None:
-            # Operators only; still keep it short and free of tracebacks.
-            out["error"] = f"{type(info).__name__}: {info}"[:500]
-        return out
+        """Recent runs (newest first) and the total."""
+        with db.read() as conn:
+            runs, total = store.list_runs(conn, limit=limit, offset=offset)
+        return [run_json(r) for r in runs], total
 
     def close(self) -> None:
         """Release broker/backend connections."""
         if self._celery is not None:
             self._celery.close()
             self._celery = None
+
+
+def run_json(run: store.Run, enqueue_error: str | None = None) -> dict[str, Any]:
+    """The API form of a run (the fields of the earlier request rows kept)."""
+    out = run.as_dict()
+    out["task"] = out.pop("task_name")
+    out["enqueue_error"] = enqueue_error
+    return out
 
 
 def task_uuid(value: str) -> uuid.UUID:
@@ -205,5 +206,6 @@ __all__ = [
     "RECLASSIFY_TASK",
     "REFRESH_TASK",
     "TaskQueue",
+    "run_json",
     "task_uuid",
 ]

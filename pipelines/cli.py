@@ -190,6 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     from pipelines.demo.cli import register as register_demo
     from pipelines.discovery.cli import register as register_discover
     from pipelines.readiness.cli import register as register_readiness
+    from pipelines.runs.cli import register as register_tasks
     from pipelines.sources.cli import register as register_sources
 
     parser = argparse.ArgumentParser(
@@ -210,6 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_backup(sub)
     register_readiness(sub)
     register_sources(sub)
+    register_tasks(sub)
     settings = sub.add_parser("settings", help="show the effective settings")
     settings.add_argument("--markdown", action="store_true", help="the README table")
     settings.set_defaults(func=_settings)

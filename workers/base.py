@@ -3,9 +3,11 @@
 * One psycopg pool per worker *process*, created in ``worker_process_init`` (after the
   prefork fork) and closed in ``worker_process_shutdown``; with the solo/threads pool, where
   that signal never fires, it is created on first use (and re-created if the pid changed).
-* Every log line carries ``task_id`` / ``task_name`` (``-`` outside a task): bound at
-  ``task_prerun``, cleared at ``task_postrun``, added by a filter on the handlers Celery sets
-  up (Celery never hijacks the root logger: ``worker_hijack_root_logger=False``).
+* Every log line carries ``task_id`` / ``task_name`` / ``run_id`` (``-`` outside a task):
+  bound at ``task_prerun`` (the run id when a run is claimed), cleared at ``task_postrun``,
+  added by a filter on the handlers Celery sets up (Celery never hijacks the root logger:
+  ``worker_hijack_root_logger=False``). With ``LOG_FORMAT=json`` (the default) worker and
+  beat lines are JSON objects (python-json-logger), one per line, for the log pipeline.
 
 Tasks stay thin: they resolve arguments and call a function of :mod:`pipelines`.
 """
@@ -21,11 +23,14 @@ from celery import Task, signals
 from psycopg_pool import ConnectionPool
 
 from pipelines.core.db import make_pool
-from pipelines.core.settings import Settings
+from pipelines.core.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
 _task_context: ContextVar[tuple[str, str] | None] = ContextVar("task_context", default=None)
+#: The run (``task_runs.id``) the current task works on, once claimed (workers.runs).
+current_run: ContextVar[str | None] = ContextVar("current_run", default=None)
+JSON_FIELDS = ("asctime", "levelname", "name", "processName", "message")
 _pool: ConnectionPool | None = None
 _pool_pid: int | None = None
 
@@ -70,19 +75,35 @@ class ManalyticsTask(Task):
 
 
 class TaskContextFilter(logging.Filter):
-    """Adds ``task_id`` and ``task_name`` to every record (``-`` outside a task)."""
+    """Adds ``task_id``, ``task_name`` and ``run_id`` to every record (``-`` outside)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         context = _task_context.get()
         record.task_id, record.task_name = context or ("-", "-")
+        record.run_id = current_run.get() or "-"
         return True
 
 
+def json_formatter() -> logging.Formatter:
+    """One JSON object per line with the task context fields."""
+    from pythonjsonlogger.json import JsonFormatter
+
+    return JsonFormatter(
+        [*JSON_FIELDS, "task_id", "task_name", "run_id"],
+        rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+        timestamp=False,
+    )
+
+
 @signals.after_setup_logger.connect
+@signals.after_setup_task_logger.connect
 def _install_log_filter(logger: logging.Logger, **_: Any) -> None:
+    as_json = get_settings().log_format == "json"
     for handler in logger.handlers:
         if not any(isinstance(f, TaskContextFilter) for f in handler.filters):
             handler.addFilter(TaskContextFilter())
+        if as_json:
+            handler.setFormatter(json_formatter())
 
 
 @signals.task_prerun.connect
@@ -93,6 +114,7 @@ def _bind_task_context(task_id: str, task: Task, **_: Any) -> None:
 @signals.task_postrun.connect
 def _clear_task_context(**_: Any) -> None:
     _task_context.set(None)
+    current_run.set(None)
 
 
 @signals.worker_process_init.connect
@@ -105,4 +127,11 @@ def _shutdown_process(**_: Any) -> None:
     close_pool()
 
 
-__all__ = ["ManalyticsTask", "TaskContextFilter", "close_pool", "get_pool"]
+__all__ = [
+    "ManalyticsTask",
+    "TaskContextFilter",
+    "close_pool",
+    "current_run",
+    "get_pool",
+    "json_formatter",
+]

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from celery import Celery
+from celery import Celery, signals
 from celery.schedules import crontab, schedule
 from kombu import Exchange, Queue
 
@@ -46,6 +46,13 @@ SCHEDULE_FILE = REPO_ROOT / "celerybeat-schedule.py"
 # Global time limits; long tasks set their own (always well below the visibility timeout).
 SOFT_TIME_LIMIT = 600
 HARD_TIME_LIMIT = 660
+# The visibility timeout must exceed the longest hard time limit by at least this much (the
+# longest retry back-off is far below it), or a running task would be delivered again.
+VISIBILITY_MARGIN = 600
+# One beat: the running beat holds a Redis lock (RedBeat) and extends it every tick (at
+# most this many seconds apart); a second beat waits for it, and takes over within
+# BEAT_LOCK_SECONDS if the first dies.
+BEAT_MAX_LOOP_INTERVAL = 5
 
 _resolved: Settings | None = None
 
@@ -108,7 +115,9 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "accept_content": ["json"],
         "result_accept_content": ["json"],
         "task_acks_late": True,
-        "task_reject_on_worker_lost": False,
+        # A task whose process dies goes back to the queue; the run record counts attempts
+        # and gives up on a message that kills its worker every time (workers.runs).
+        "task_reject_on_worker_lost": True,
         "task_ignore_result": True,
         "result_expires": 3600,
         "task_soft_time_limit": SOFT_TIME_LIMIT,
@@ -117,9 +126,13 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "worker_max_tasks_per_child": 500,
         "worker_hijack_root_logger": False,
         "worker_cancel_long_running_tasks_on_connection_loss": True,
-        "worker_soft_shutdown_timeout": 30.0,
+        # SIGTERM (remapped to SIGQUIT in the images, REMAP_SIGTERM): running tasks get this
+        # long, then go back to the queue at once; below the platform's grace period.
+        "worker_soft_shutdown_timeout": settings.worker_soft_shutdown_seconds,
+        "worker_enable_soft_shutdown_on_idle": True,
         "worker_log_format": (
-            "[%(asctime)s: %(levelname)s/%(processName)s] [%(task_name)s %(task_id)s] %(message)s"
+            "[%(asctime)s: %(levelname)s/%(processName)s] [%(task_name)s %(task_id)s "
+            "%(run_id)s] %(message)s"
         ),
         "timezone": "UTC",
         "enable_utc": True,
@@ -141,7 +154,54 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         },
         "beat_schedule": load_beat_schedule(settings),
         "beat_schedule_filename": str(schedule_file),
+        "beat_scheduler": "redbeat.RedBeatScheduler",
+        "beat_max_loop_interval": BEAT_MAX_LOOP_INTERVAL,
+        "redbeat_redis_url": settings.redis_db_url("locks"),
+        "redbeat_key_prefix": "manalytics:redbeat",
+        "redbeat_lock_timeout": settings.beat_lock_seconds,
     }
+
+
+def check_visibility_timeout(celery: Celery) -> None:
+    """Refuse to start when a running task could be delivered a second time.
+
+    Redis redelivers an unacknowledged message after the visibility timeout: it must exceed
+    the longest hard time limit of the registered tasks by :data:`VISIBILITY_MARGIN`.
+    """
+    limits = [celery.conf.task_time_limit or 0]
+    limits += [t.time_limit or 0 for t in celery.tasks.values() if not t.name.startswith("celery.")]
+    longest = max(limits)
+    needed = longest + VISIBILITY_MARGIN
+    timeouts = {
+        "broker_transport_options": celery.conf.broker_transport_options.get("visibility_timeout"),
+        "result_backend_transport_options": (
+            celery.conf.result_backend_transport_options or {}
+        ).get("visibility_timeout"),
+    }
+    for where, value in timeouts.items():
+        if value is None or value < needed:
+            raise StartupRefused(
+                f"refusing to start: CELERY_VISIBILITY_TIMEOUT ({where}) is {value} s, below the "
+                f"longest hard time limit ({longest} s) plus {VISIBILITY_MARGIN} s; a running "
+                f"task would be delivered twice. Set it to at least {needed}."
+            )
+
+
+class StartupRefused(SystemExit):
+    """A configuration that would lose or duplicate work: the process exits (status 1).
+
+    A SystemExit because Celery logs and swallows ordinary exceptions of signal handlers.
+    """
+
+
+@signals.worker_init.connect
+def _check_worker(sender: Any, **_: Any) -> None:
+    check_visibility_timeout(sender.app)
+
+
+@signals.beat_init.connect
+def _check_beat(sender: Any, **_: Any) -> None:
+    check_visibility_timeout(sender.app)
 
 
 def create_celery_app(settings: Settings | None = None, *, set_as_current: bool = True) -> Celery:
@@ -155,8 +215,10 @@ app = create_celery_app()
 
 __all__ = [
     "QUEUES",
+    "StartupRefused",
     "app",
     "celery_config",
+    "check_visibility_timeout",
     "create_celery_app",
     "load_beat_schedule",
     "worker_settings",

@@ -6,13 +6,15 @@ Operators (role ``operator``; ``admin`` implies it) queue work and follow it:
 * ``POST /admin/reclassify`` → ``classify.reclassify_format``;
 * ``POST /admin/refresh`` → ``refresh.meta_views``;
 * ``POST /admin/sources/{name}/fetch`` → ``sources.fetch`` (fetch, ingest, then the chain);
-* ``GET /admin/tasks`` and ``/admin/tasks/{id}`` — the request row and Celery's state.
+* ``GET /admin/tasks`` and ``/admin/tasks/{id}`` — run records (state, progress, attempt,
+  heartbeat, error) as the workers write them.
 
-Each POST answers 202 with the task id and a ``Location`` of its status. Admins manage users
-and API keys (``/admin/users…``, ``/admin/api-keys/{id}``). A change of roles, disabled flag
-or password, and a deletion, cut the account's tokens at once: the database bumps the
-account's token version and the new state is published to the cache every authenticated
-request reads (:mod:`pipelines.auth.stamps`).
+Each POST answers 202 with the run and a ``Location`` of its status; an identical request
+while a run is queued or running answers with that run (coalesced, never a second run).
+Admins manage users and API keys (``/admin/users…``, ``/admin/api-keys/{id}``). A change of
+roles, disabled flag or password, and a deletion, cut the account's tokens at once: the
+database bumps the account's token version and the new state is published to the cache
+every authenticated request reads (:mod:`pipelines.auth.stamps`).
 """
 
 from __future__ import annotations
@@ -212,7 +214,7 @@ def refresh() -> ResponseReturnValue:
 
 @blueprint.get("/admin/tasks")
 @endpoint(
-    summary="Operator requests, newest first",
+    summary="Runs (ingest, classify, reclassify, refresh, fetch), newest first",
     tags=["operators"],
     auth="operator",
     params=PAGE,
@@ -220,7 +222,7 @@ def refresh() -> ResponseReturnValue:
     errors=(401, 403),
 )
 def tasks(q: Query) -> ResponseReturnValue:
-    """A page of operator requests (without Celery state: see the detail)."""
+    """A page of run records."""
     res = resources()
     rows, total = res.tasks.page(res.db, q["limit"], q["offset"])
     return page(rows, total, q)
@@ -228,7 +230,7 @@ def tasks(q: Query) -> ResponseReturnValue:
 
 @blueprint.get("/admin/tasks/<task_id>")
 @endpoint(
-    summary="State of an operator request (database row + Celery state and result)",
+    summary="A run record: state, progress, attempts, heartbeat, error and result",
     tags=["operators"],
     auth="operator",
     params=(TASK_ID,),
@@ -236,7 +238,7 @@ def tasks(q: Query) -> ResponseReturnValue:
     errors=(401, 403, 404),
 )
 def task(task_id: str) -> ResponseReturnValue:
-    """One operator request with Celery's state."""
+    """One run (by run id, or by the id of an operator request it serves)."""
     res = resources()
     return res.tasks.status(res.db, task_uuid(task_id))
 

@@ -61,18 +61,44 @@ class RunProgress:
 
 
 def start_reclassification(
-    dsn: str, formats_dir: Path, format_name: str, requested_by: str | None = None
+    dsn: str,
+    formats_dir: Path,
+    format_name: str,
+    requested_by: str | None = None,
+    chunk_decks: int | None = None,
 ) -> RunProgress:
-    """Record a run for the format's current definitions and split its decks into chunks.
+    """Record a run for the format's current definitions and split its decks into chunks of
+    ``chunk_decks`` decks (default :data:`CHUNK_DECKS`).
 
     The caller runs :func:`classify_chunk` for every chunk (on any workers, in any order).
     """
     with db.connect(dsn, application_name="manalytics-classify") as conn:
-        return _start_run(conn, formats_dir, format_name, requested_by)
+        return _start_run(conn, formats_dir, format_name, requested_by, chunk_decks)
+
+
+def pending_chunks(dsn: str, run_id: int) -> list[int]:
+    """Chunks of a run not done yet (a resumed run labels only these)."""
+    with db.connect(dsn, application_name="manalytics-classify") as conn:
+        rows = conn.execute(
+            "SELECT chunk_no FROM classification_chunks WHERE run_id = %s AND done_at IS NULL"
+            " ORDER BY chunk_no",
+            (run_id,),
+        ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def run_progress(dsn: str, run_id: int) -> RunProgress:
+    """:func:`progress` on a connection of its own."""
+    with db.connect(dsn, application_name="manalytics-classify") as conn:
+        return progress(conn, run_id)
 
 
 def _start_run(
-    conn: psycopg.Connection, formats_dir: Path, format_name: str, requested_by: str | None
+    conn: psycopg.Connection,
+    formats_dir: Path,
+    format_name: str,
+    requested_by: str | None,
+    chunk_decks: int | None = None,
 ) -> RunProgress:
     fmt = load_definitions(formats_dir, format_name)
     version_id = ensure_version(conn, fmt, origin_of(formats_dir, fmt))
@@ -85,7 +111,8 @@ def _start_run(
     run_id = int(run[0])
     # Chunks of CHUNK_DECKS consecutive deck ids of the scope, cut by the server.
     scope = scope_params(formats_dir, fmt.name)
-    conn.execute(_CHUNKS_OF_SCOPE, {**scope, "run": run_id, "size": CHUNK_DECKS})
+    size = chunk_decks or CHUNK_DECKS
+    conn.execute(_CHUNKS_OF_SCOPE, {**scope, "run": run_id, "size": size})
     total = conn.execute(
         "UPDATE classification_runs SET decks_total = (SELECT coalesce(sum(decks), 0) "
         "FROM classification_chunks WHERE run_id = %(run)s) WHERE id = %(run)s "

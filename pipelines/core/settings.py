@@ -227,6 +227,13 @@ def _subdir(name: str, raw: str) -> str:
     return raw.strip().strip("/")
 
 
+def _log_format(name: str, raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in {"json", "text"}:
+        raise SettingsError(f"{name} must be json or text, got {raw!r}")
+    return value
+
+
 DEFAULT_RATE = "600/minute"
 
 
@@ -557,6 +564,66 @@ class Settings:
         "where workers reach the API to warm its cache after a refresh",
         shown="http://<HTTP_HOST>:<HTTP_PORT>",
     )
+    # Background runs (issue 11): run records, heartbeats, the reaper, one beat, shutdown.
+    run_heartbeat_seconds: float = setting(
+        "RUN_HEARTBEAT_SECONDS", 5.0, _float, "how often a running task refreshes its heartbeat"
+    )
+    run_stale_seconds: float = setting(
+        "RUN_STALE_SECONDS",
+        30.0,
+        _float,
+        "a running run with an older heartbeat (and its lock free) is re-queued by the reaper",
+    )
+    run_republish_seconds: float = setting(
+        "RUN_REPUBLISH_SECONDS",
+        900.0,
+        _float,
+        "a queued run not started this long after its message was published is published again",
+    )
+    run_max_attempts: int = setting(
+        "RUN_MAX_ATTEMPTS",
+        5,
+        _at_least(1),
+        "attempts of one run before it is given up (poison message)",
+    )
+    reaper_interval_seconds: float = setting(
+        "REAPER_INTERVAL_SECONDS", 10.0, _float, "how often beat runs the run reaper"
+    )
+    beat_lock_seconds: int = setting(
+        "BEAT_LOCK_SECONDS",
+        30,
+        _at_least(2),
+        "lifetime of the running beat's Redis lock: a second beat takes over this long after "
+        "the first died",
+    )
+    ingest_batch_decks: int = setting(
+        "INGEST_BATCH_DECKS",
+        4000,
+        _at_least(1),
+        "decks per committed (checkpointed) ingestion batch",
+    )
+    classify_chunk_decks: int = setting(
+        "CLASSIFY_CHUNK_DECKS",
+        2500,
+        _at_least(1),
+        "decks per checkpointed chunk of a reclassification",
+    )
+    worker_metrics_port: int = setting(
+        "WORKER_METRICS_PORT",
+        9808,
+        _at_least(0),
+        "port of the worker's Prometheus endpoint (main process, all pool processes); 0 = off",
+    )
+    worker_soft_shutdown_seconds: float = setting(
+        "WORKER_SOFT_SHUTDOWN_SECONDS",
+        45.0,
+        _float,
+        "on SIGTERM a worker lets running tasks finish this long, then re-queues them; keep it "
+        "below the platform's grace period (compose stop_grace_period 60 s)",
+    )
+    log_format: str = setting(
+        "LOG_FORMAT", "json", _log_format, "worker and beat log lines: json or text"
+    )
 
     @property
     def is_production(self) -> bool:
@@ -643,6 +710,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             values[f.name] = f.default
     if values["db_pool_max"] < values["db_pool_min"]:
         raise SettingsError("DB_POOL_MAX must be >= DB_POOL_MIN")
+    if not 0 < values["run_heartbeat_seconds"] * 2 <= values["run_stale_seconds"]:
+        raise SettingsError(
+            "RUN_STALE_SECONDS must be at least twice RUN_HEARTBEAT_SECONDS (and both > 0): a "
+            "live run must never look stale"
+        )
     settings = Settings(**values)
     if settings.is_production:
         _check_production(settings, env)

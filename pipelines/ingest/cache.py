@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import logging
 import multiprocessing
 import os
 import queue
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -46,6 +47,8 @@ from pipelines.ingest.store import (
     load_state,
     store_raw_documents,
 )
+
+log = logging.getLogger(__name__)
 
 # Arbitrary fixed key of the ingestion advisory lock.
 INGEST_LOCK_KEY = 0x494E4753  # "INGS"
@@ -152,11 +155,14 @@ def ingest_cache(
     progress: bool = False,
     wait: bool = True,
     batch_decks: int = BATCH_DECKS,
+    on_batch: Callable[[IngestSummary], None] | None = None,
 ) -> IngestSummary:
     """Ingest every new or changed file below ``root``; see the module docstring.
 
     ``strict`` only changes the caller's exit status (the CLI returns non-zero when anything
-    was quarantined); the run itself always goes on with the rest.
+    was quarantined); the run itself always goes on with the rest. ``on_batch`` is called
+    after each batch is committed (a checkpoint: a run stopped after it and started again
+    skips the files already stored); an exception it raises stops the run.
     """
     del strict  # kept in the signature so the CLI and task share one call
     root = Path(root).resolve()
@@ -169,21 +175,37 @@ def ingest_cache(
         try:
             summary.run_id = _start_run(conn, root, since, until, source)
             try:
-                _ingest(conn, root, summary, since, until, source, progress, batch_decks)
+                _ingest(conn, root, summary, since, until, source, progress, batch_decks, on_batch)
                 if summary.decks:
                     _analyze(conn)
             except BaseException as exc:
-                conn.rollback()
                 summary.seconds = time.perf_counter() - started
-                _finish_run(conn, summary, "failed", repr(exc))
+                _record_failure(dsn, conn, summary, repr(exc))
                 raise
             summary.seconds = time.perf_counter() - started
             _finish_run(conn, summary, "succeeded", None)
         finally:
-            conn.rollback()
-            conn.execute("SELECT pg_advisory_unlock(%s)", (INGEST_LOCK_KEY,))
-            conn.commit()
+            if not conn.broken:
+                conn.rollback()
+                conn.execute("SELECT pg_advisory_unlock(%s)", (INGEST_LOCK_KEY,))
+                conn.commit()
     return summary
+
+
+def _record_failure(dsn: str, conn: psycopg.Connection, summary: IngestSummary, error: str) -> None:
+    """Mark the run failed, on a fresh connection when the run's own one is dead (the
+    database restarted): the original error is what matters, so this one never raises."""
+    try:
+        conn.rollback()
+        _finish_run(conn, summary, "failed", error)
+        return
+    except psycopg.Error:
+        pass
+    try:
+        with db.connect(dsn, application_name="manalytics-ingest", connect_timeout=5) as fresh:
+            _finish_run(fresh, summary, "failed", error)
+    except psycopg.Error as exc:  # the next run marks it failed (see _start_run)
+        log.warning("ingestion run %s could not be marked failed: %s", summary.run_id, exc)
 
 
 def _lock(conn: psycopg.Connection, wait: bool) -> None:
@@ -217,6 +239,13 @@ def _start_run(
 ) -> int:
     options = {"since": since and since.isoformat(), "until": until and until.isoformat()}
     options["source"] = source
+    # Runs left "running" by a process that died: the caller holds the ingestion lock, so
+    # none of them is still going on.
+    conn.execute(
+        "UPDATE ingestion_runs SET status = 'failed', finished_at = now(),"
+        " error = 'abandoned: the ingestion process stopped before finishing'"
+        " WHERE status = 'running'"
+    )
     row = conn.execute(
         "INSERT INTO ingestion_runs (root, options) VALUES (%s, %s::jsonb) RETURNING id",
         (str(root), psycopg.types.json.Jsonb(options)),
@@ -271,6 +300,7 @@ def _ingest(
     source: str | None,
     progress: bool,
     batch_decks: int,
+    on_batch: Callable[[IngestSummary], None] | None = None,
 ) -> None:
     state = load_state(conn)
     files = list(iter_cache_files(root, since=since, until=until, source=source))
@@ -289,7 +319,7 @@ def _ingest(
     # Worker processes are forked before the writer threads start (fork copies no threads).
     with (
         _preparer(to_read) as prepared_files,
-        _BackgroundWriter(conn, state, summary) as writer,
+        _BackgroundWriter(conn, state, summary, on_batch) as writer,
     ):
         batch: list[PreparedFile] = []
         batch_size = 0
@@ -390,11 +420,16 @@ class _BackgroundWriter:
     """
 
     def __init__(
-        self, conn: psycopg.Connection, state: IngestState, summary: IngestSummary
+        self,
+        conn: psycopg.Connection,
+        state: IngestState,
+        summary: IngestSummary,
+        on_batch: Callable[[IngestSummary], None] | None = None,
     ) -> None:
         self.conn = conn  # the run's own connection: reserves document ids
         self.state = state
         self.summary = summary
+        self.on_batch = on_batch
         self.rows = _Stage(conn.info.dsn, "ingest-rows", self._write_rows)
         self.raw = _Stage(conn.info.dsn, "ingest-raw", self._write_raw)
 
@@ -438,3 +473,5 @@ class _BackgroundWriter:
                 raise RuntimeError("storing raw documents failed") from self.raw.error
 
         writer.write(payload, self.summary, before_commit=documents_committed)
+        if self.on_batch is not None:
+            self.on_batch(self.summary)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import socket
+import threading
 import uuid
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from api.resources import resources
+from pipelines.runs import store
 from tests.api.conftest import FIXTURE_CACHE, PASSWORD, AppFactory, assert_problem, bearer, login
 
 ADMIN = "/api/v1/admin"
@@ -56,7 +58,8 @@ def test_refresh_is_queued_by_name_with_202_and_a_status_url(
     assert response.status_code == 202
     assert response.headers["Cache-Control"] == "no-store"
     task = response.get_json()
-    assert task["task"] == "refresh.meta_views" and task["state"] == "PENDING"
+    assert task["task"] == "refresh.meta_views" and task["state"] == "queued"
+    assert task["request"] == "created" and task["kind"] == "refresh" and task["attempt"] == 0
     assert task["requested_by"] == f"oper (user {accounts['oper']})"
     assert response.headers["Location"] == f"{ADMIN}/tasks/{task['id']}"
     [message] = broker_messages(redis_url, "refresh")
@@ -64,10 +67,48 @@ def test_refresh_is_queued_by_name_with_202_and_a_status_url(
     assert message["headers"]["id"] == task["id"]
     with psycopg.connect(api_dsn) as conn:
         row = conn.execute(
-            "SELECT task_name, enqueued_at IS NOT NULL FROM operator_tasks WHERE id = %s",
+            "SELECT task_name, enqueued_at IS NOT NULL FROM operator_tasks WHERE run_id = %s",
             (task["id"],),
         ).fetchone()
     assert row == ("refresh.meta_views", True)
+
+
+def test_identical_requests_return_the_queued_run_never_a_second_one(
+    app: Flask, accounts: dict[str, int], redis_url: str, api_dsn: str
+) -> None:
+    headers = operator(app.test_client())
+    answers: list[dict[str, Any]] = []
+    barrier = threading.Barrier(4)
+
+    def ask() -> None:
+        client = app.test_client()  # one client per thread: concurrent requests
+        barrier.wait()
+        response = client.post(f"{ADMIN}/refresh", headers=headers)
+        assert response.status_code == 202
+        answers.append(response.get_json())
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len({a["id"] for a in answers}) == 1  # the same run for all four
+    assert sorted(a["request"] for a in answers) == ["created", "queued", "queued", "queued"]
+    assert len(broker_messages(redis_url, "refresh")) == 1  # one message, one run
+    # While it runs, a request becomes its follow-up (run once after it), same id answered.
+    run_id = answers[0]["id"]
+    with psycopg.connect(api_dsn, autocommit=True) as worker:
+        store.claim(worker, run_id, "refresh.meta_views", (), {}, worker="w")
+        client = app.test_client()
+        pending = [client.post(f"{ADMIN}/refresh", headers=headers).get_json() for _ in range(2)]
+        assert {p["id"] for p in pending} == {run_id}
+        assert [p["request"] for p in pending] == ["pending", "pending"]
+        assert pending[-1]["pending_requests"] == 2
+        _, follow = store.finish(worker, run_id, "succeeded")
+    assert follow is not None and str(follow.follow_up_of) == run_id
+    with psycopg.connect(api_dsn) as conn:
+        requests = conn.execute("SELECT count(*) FROM operator_tasks").fetchone()
+    assert requests == (6,)  # every request is kept, pointing at the run that served it
 
 
 def test_reclassify_sends_format_and_requester(
@@ -123,23 +164,34 @@ def test_ingest_without_a_configured_folder_needs_a_root(
     assert body["errors"][0]["field"] == "root"
 
 
-def test_task_status_combines_the_row_and_celery_state(
-    app: Flask, client: FlaskClient, accounts: dict[str, int]
+def test_task_status_is_the_run_record_the_workers_write(
+    client: FlaskClient, accounts: dict[str, int], api_dsn: str
 ) -> None:
     headers = operator(client)
     task = client.post(f"{ADMIN}/refresh", headers=headers).get_json()
     url = f"{ADMIN}/tasks/{task['id']}"
-    pending = client.get(url, headers=headers).get_json()
-    assert pending["state"] == "PENDING" and pending["result"] is None
-    backend = resources(app).tasks.celery.backend
-    backend.store_result(task["id"], {"status": "succeeded", "generation": 2}, "SUCCESS")
+    queued = client.get(url, headers=headers).get_json()
+    assert queued["state"] == "queued" and queued["result"] is None
+    with psycopg.connect(api_dsn, autocommit=True) as worker:  # what a worker does
+        store.claim(worker, task["id"], "refresh.meta_views", (), {}, worker="w1@host")
+        store.heartbeat(worker, task["id"], {"step": "views"})
+        running = client.get(url, headers=headers).get_json()
+        assert running["state"] == "running" and running["attempt"] == 1
+        assert running["progress"] == {"step": "views"} and running["worker"] == "w1@host"
+        store.finish(worker, task["id"], "succeeded", result={"generation": 2})
     done = client.get(url, headers=headers).get_json()
-    assert done["state"] == "SUCCESS" and done["result"]["generation"] == 2
+    assert done["state"] == "succeeded" and done["result"]["generation"] == 2
     assert done["finished_at"] is not None
-    failed = client.post(f"{ADMIN}/refresh", headers=headers).get_json()
-    backend.mark_as_failure(failed["id"], RuntimeError("lock timeout"))
+    assert [e["event"] for e in done["history"]] == ["requested", "started", "succeeded"]
+    failed = client.post(
+        f"{ADMIN}/reclassify", headers=headers, json={"format": "Modern"}
+    ).get_json()
+    with psycopg.connect(api_dsn, autocommit=True) as worker:
+        store.claim(worker, failed["id"], failed["task"], (), failed["arguments"]["kwargs"],
+                    worker="w1")  # fmt: skip
+        store.finish(worker, failed["id"], "failed", error="ClassificationError: boom")
     status = client.get(f"{ADMIN}/tasks/{failed['id']}", headers=headers).get_json()
-    assert status["state"] == "FAILURE" and status["error"] == "RuntimeError: lock timeout"
+    assert status["state"] == "failed" and status["error"] == "ClassificationError: boom"
     listing = client.get(f"{ADMIN}/tasks", headers=headers, query_string={"limit": 1}).get_json()
     assert listing["total"] == 2 and [t["id"] for t in listing["items"]] == [failed["id"]]
     assert_problem(client.get(f"{ADMIN}/tasks/{uuid.uuid4()}", headers=headers), 404)
@@ -156,8 +208,10 @@ def test_broker_down_records_the_request_and_answers_503(
     with psycopg.connect(api_dsn) as conn:
         row = conn.execute("SELECT id, enqueued_at, enqueue_error FROM operator_tasks").fetchone()
     assert row is not None and row[1] is None and "broker unavailable" in row[2]
+    # The run stays queued (the reaper publishes it once the broker is back).
     status = client.get(f"{ADMIN}/tasks/{row[0]}", headers=headers).get_json()
-    assert status["state"] == "NOT_QUEUED" and status["enqueue_error"]
+    assert status["state"] == "queued" and status["enqueued_at"] is None
+    assert "broker unavailable" in status["enqueue_error"]
 
 
 # --------------------------------------------------------------------------- users

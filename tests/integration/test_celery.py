@@ -7,6 +7,7 @@ fixture) passed on the command line, and ``DATABASE_URL`` pointing at a fresh da
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -24,7 +25,7 @@ from celery import Celery
 from celery.schedules import crontab
 
 from pipelines.core.settings import REPO_ROOT, Settings, load_settings
-from pipelines.ingest.cache import INGEST_LOCK_KEY
+from pipelines.ingest.cache import INGEST_LOCK_KEY, IngestBusy
 from workers.celery_app import celery_config, create_celery_app, load_beat_schedule
 from workers.tasks.ingest import run_ingest
 
@@ -47,7 +48,9 @@ def test_config_follows_the_reliability_table() -> None:
     assert config["result_backend_transport_options"]["visibility_timeout"] == 7200
     assert config["visibility_timeout"] == 7200
     assert config["task_acks_late"] is True
-    assert config["task_reject_on_worker_lost"] is False
+    assert config["task_reject_on_worker_lost"] is True  # run records bound the attempts
+    assert config["beat_scheduler"] == "redbeat.RedBeatScheduler"
+    assert config["redbeat_redis_url"] == "redis://cache:6379/4"
     assert config["worker_prefetch_multiplier"] == 1
     assert config["accept_content"] == ["json"] and config["task_serializer"] == "json"
     assert config["task_ignore_result"] is True
@@ -155,12 +158,20 @@ def test_worker_runs_a_registered_task_end_to_end(worker: Worker) -> None:
     assert answer["database"] is True  # the per-process pool reached PostgreSQL
     assert answer["task_id"] == result.id
     assert answer["pid"] != worker.process.pid  # ran in a prefork child, not the main process
+
     # The "succeeded" line is written just after the result is stored: give it a moment.
-    marker = f"[maintenance.ping {result.id}]"  # task context bound on every log line
+    # Log lines are JSON objects carrying the task context (LOG_FORMAT=json, the default).
+    def task_lines() -> list[dict]:
+        records = [json.loads(line) for line in worker.output().splitlines()
+                   if line.startswith("{")]  # fmt: skip
+        return [r for r in records if r.get("task_id") == result.id]
+
     deadline = time.monotonic() + 10
-    while marker not in worker.output() and time.monotonic() < deadline:
+    while not task_lines() and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert marker in worker.output()
+    [line, *_] = task_lines()
+    assert line["task_name"] == "maintenance.ping" and line["run_id"] == "-"
+    assert {"time", "level", "logger", "processName", "message"} <= set(line)
 
 
 def test_worker_ingests_a_cache_tree(worker: Worker, pg_dsn: str, tmp_path: Path) -> None:
@@ -207,27 +218,34 @@ def test_operator_reclassification_fans_out_and_switches(
     result = worker.client.send_task(
         "classify.reclassify_format", kwargs={"format_name": "Modern", "requested_by": "test"}
     )
-    answer = result.get(timeout=60)
-    assert answer["status"] == "started" and answer["chunks"] == 1
-    deadline = time.monotonic() + 60
-    status = None
-    while time.monotonic() < deadline and status != "completed":
+    deadline = time.monotonic() + 90
+    run: dict = {}
+    while time.monotonic() < deadline and run.get("state") not in {"succeeded", "failed"}:
         with psycopg.connect(pg_dsn) as conn:
-            status = conn.execute(
-                "SELECT status FROM classification_runs WHERE id = %s", (answer["run_id"],)
-            ).fetchone()[0]  # type: ignore[index]
+            found = conn.execute(
+                "SELECT state, result FROM task_runs WHERE id = %s", (result.id,)
+            ).fetchone()
+        run = {"state": found[0], "result": found[1]} if found else {}
         time.sleep(0.25)
-    assert status == "completed", worker.output()
+    assert run.get("state") == "succeeded", worker.output()
+    answer = run["result"]
+    assert answer["chunks"] == 1 and answer["decks"] == 10
+    with psycopg.connect(pg_dsn) as conn:
+        status = conn.execute(
+            "SELECT status FROM classification_runs WHERE id = %s", (answer["run_id"],)
+        ).fetchone()
+    assert status == ("completed",)
 
 
 # -- the overlap guard -----------------------------------------------------------------------
 
 
-def test_ingest_is_skipped_while_another_one_holds_the_lock(pg_dsn: str) -> None:
+def test_ingest_is_busy_while_another_one_holds_the_lock(pg_dsn: str) -> None:
+    # Busy is transient for the task (retried with back-off), never a silent skip.
     with psycopg.connect(pg_dsn, autocommit=True) as holder:
         holder.execute("SELECT pg_advisory_lock(%s)", (INGEST_LOCK_KEY,))
-        result = run_ingest(pg_dsn, FIXTURE_CACHE)
-    assert result["status"] == "skipped"
+        with pytest.raises(IngestBusy):
+            run_ingest(pg_dsn, FIXTURE_CACHE)
     with psycopg.connect(pg_dsn) as conn:
         runs = conn.execute("SELECT count(*) FROM ingestion_runs").fetchone()
     assert runs == (0,)

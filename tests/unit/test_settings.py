@@ -39,6 +39,17 @@ EXAMPLES = {
     "BACKUP_DIR": "/srv/backups",
     "BACKUP_KEEP": "30",
     "BACKUP_MAX_AGE_HOURS": "50",
+    "RUN_HEARTBEAT_SECONDS": "2",
+    "RUN_STALE_SECONDS": "20",
+    "RUN_REPUBLISH_SECONDS": "300",
+    "RUN_MAX_ATTEMPTS": "3",
+    "REAPER_INTERVAL_SECONDS": "5",
+    "BEAT_LOCK_SECONDS": "10",
+    "INGEST_BATCH_DECKS": "500",
+    "CLASSIFY_CHUNK_DECKS": "1000",
+    "WORKER_METRICS_PORT": "0",
+    "WORKER_SOFT_SHUTDOWN_SECONDS": "20",
+    "LOG_FORMAT": "text",
     "MANALYTICS_ENV": "test",
     "DATABASE_URL": "postgresql://u@db:5432/x",
     "REDIS_URL": "redis://cache:6379",
@@ -308,3 +319,10 @@ def test_redis_db_url_rejects_unknown_purposes() -> None:
 def test_minimum_sample_settings_are_validated(env: str, raw: str) -> None:
     with pytest.raises(SettingsError, match=env):
         load_settings({env: raw})
+
+
+def test_a_live_run_can_never_look_stale() -> None:
+    with pytest.raises(SettingsError, match="RUN_STALE_SECONDS"):
+        load_settings({"RUN_HEARTBEAT_SECONDS": "10", "RUN_STALE_SECONDS": "15"})
+    with pytest.raises(SettingsError, match="LOG_FORMAT"):
+        load_settings({"LOG_FORMAT": "xml"})

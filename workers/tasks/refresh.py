@@ -1,10 +1,11 @@
 """Statistics refresh task (queue ``refresh``): a thin wrapper around
-:func:`pipelines.stats.refresh.refresh_all`.
+:func:`pipelines.stats.refresh.refresh_all`, run-recorded (:mod:`workers.runs`).
 
-Idempotent (a run recomputes everything from the base tables), so late acknowledgement is
-safe: a task redelivered after a worker crash simply refreshes again. Overlap is guarded by
-the refresh advisory lock: a run that finds it held returns ``{"status": "skipped"}`` at once
-instead of queueing behind the running one.
+Idempotent (a run recomputes everything from the base tables), so late acknowledgement and
+redelivery are safe. Never skipped: a refresh asked for while one runs becomes that run's
+follow-up (it runs once right after, with the labels and rows written meanwhile), however
+many requests arrived; and if the refresh lock is held by something else (a refresh from the
+command line), the run is retried with back-off instead of being dropped.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from pipelines.runs.lease import RunLease
 from pipelines.stats.refresh import load_periods, refresh_all
 from pipelines.stats.samples import SampleRules
 from workers.base import ManalyticsTask
 from workers.celery_app import app
+from workers.runs import RunBusy, RunTask, run_task
 
 log = logging.getLogger(__name__)
 
@@ -32,16 +35,8 @@ def formats_root(task: ManalyticsTask) -> Path:
     return Path(task.settings.definitions_dir)
 
 
-@app.task(
-    name="refresh.meta_views",
-    base=ManalyticsTask,
-    bind=True,
-    ignore_result=False,  # operators poll it through GET /admin/tasks/{id}
-    acks_late=True,
-    soft_time_limit=SOFT_TIME_LIMIT,
-    time_limit=HARD_TIME_LIMIT,
-)
-def meta_views(self: ManalyticsTask, confidence: float = 0.95) -> dict[str, Any]:
+@run_task("refresh.meta_views", soft_time_limit=SOFT_TIME_LIMIT, time_limit=HARD_TIME_LIMIT)
+def meta_views(self: RunTask, lease: RunLease, confidence: float = 0.95) -> dict[str, Any]:
     """Refresh the statistics views and the standard-window tables; JSON-ready summary."""
     dsn = self.settings.database_url
     assert dsn is not None  # resolved by worker_settings()
@@ -49,7 +44,8 @@ def meta_views(self: ManalyticsTask, confidence: float = 0.95) -> dict[str, Any]
     rules = SampleRules(self.settings.stats_min_players, self.settings.stats_min_decided)
     result = refresh_all(dsn, periods=periods, confidence=confidence, rules=rules)
     if result.status == "skipped":
-        log.info("statistics refresh skipped: another refresh is running")
-    else:  # archetype discovery follows every refresh (issue 17)
-        app.send_task("discovery.run", queue="refresh")
+        raise RunBusy("another statistics refresh holds the refresh lock")
+    lease.checkpoint(generation=result.generation)
+    # Archetype discovery follows every refresh (issue 17).
+    app.send_task("discovery.run", queue="refresh")
     return result.as_dict()

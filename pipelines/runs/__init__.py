@@ -1,0 +1,1 @@
+"""Run records: every background run as a row (state, progress, attempts, heartbeat)."""
