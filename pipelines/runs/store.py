@@ -180,7 +180,7 @@ _STAMP: Final = "jsonb_set(%s::jsonb, '{0,at}', to_jsonb(clock_timestamp()))"
 
 def _rows(conn: psycopg.Connection[Any], query: str, params: Any = None) -> list[Run]:
     with conn.cursor(row_factory=dict_row) as cur:
-        return [Run(**row) for row in cur.execute(query, params).fetchall()]  # type: ignore[arg-type]
+        return [Run(**row) for row in cur.execute(query, params).fetchall()]
 
 
 def _one(conn: psycopg.Connection[Any], query: str, params: Any = None) -> Run | None:
