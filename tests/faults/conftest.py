@@ -46,6 +46,7 @@ from tests.integration.conftest import (  # noqa: F401  (fixtures, registered by
     pg_admin_dsn,
     pg_dsn,
     pg_template,
+    scratch_settings,
 )
 
 # Every fault test starts real processes: keep them on one xdist worker each, in parallel.
