@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -88,9 +89,12 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
 
 
 @pytest.fixture
-def pg_server(tmp_path: Path) -> Iterator[PostgresServer]:
+def pg_server() -> Iterator[PostgresServer]:
     """A private, migrated PostgreSQL (database ``manalytics``) a test may restart."""
-    server = PostgresServer(tmp_path / "pg")
+    # Not under tmp_path: pytest's folder is private to root, and PostgreSQL refuses to run
+    # as root (the server runs as the postgres user, who must reach its folder).
+    folder = Path(tempfile.mkdtemp(prefix="manalytics-pg-"))
+    server = PostgresServer(folder)
     server.init()
     with psycopg.connect(server.admin_dsn, autocommit=True) as conn:
         conn.execute("CREATE DATABASE manalytics")
@@ -98,6 +102,7 @@ def pg_server(tmp_path: Path) -> Iterator[PostgresServer]:
     yield server
     with contextlib.suppress(Exception):  # already stopped by the test
         server.stop()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @dataclass
