@@ -11,6 +11,12 @@ role="${1:-worker}"
 
 case "$role" in
   worker)
+    # Pool processes write their metrics here; the main process serves the sum on
+    # WORKER_METRICS_PORT. Wiped at start: files of dead processes would count forever.
+    export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-/tmp/prometheus-worker}"
+    rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+    # docker stop / Kubernetes send SIGTERM: Celery's soft shutdown, then re-queue.
+    export REMAP_SIGTERM="${REMAP_SIGTERM:-SIGQUIT}"
     # -n worker@%h: the image's HEALTHCHECK pings exactly this node name.
     exec celery -A workers.celery_app worker \
       --queues ingest,classify,refresh \

@@ -122,6 +122,21 @@ def _init_process(**_: Any) -> None:
     get_pool()
 
 
+@signals.worker_ready.connect
+def _serve_metrics(**_: Any) -> None:
+    """The main process serves every pool process's metrics (after the pool started, so
+    the pool processes do not inherit the listening socket)."""
+    from workers import metrics
+    from workers.celery_app import QUEUES
+    from workers.collector import RunsCollector
+
+    settings = _settings()
+    try:
+        metrics.serve(settings.worker_metrics_port, RunsCollector(settings, QUEUES))
+    except OSError as exc:  # the port is taken: keep working without metrics
+        log.error("worker metrics not served on :%s: %s", settings.worker_metrics_port, exc)
+
+
 @signals.worker_process_shutdown.connect
 def _shutdown_process(**_: Any) -> None:
     close_pool()

@@ -1,0 +1,42 @@
+"""The worker's Prometheus endpoint: per-task counters summed over the pool processes, run
+and queue gauges read from the run records and the broker."""
+
+from __future__ import annotations
+
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.faults.conftest import Cluster, seed_clean
+from tests.faults.harness import free_port, wait_for
+
+pytestmark = pytest.mark.faults
+
+
+def _scrape(port: int) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as answer:
+        return answer.read().decode()
+
+
+def test_worker_metrics_count_tasks_runs_and_queues(cluster: Cluster, tmp_path: Path) -> None:
+    port = free_port()
+    metrics_dir = tmp_path / "prometheus"
+    metrics_dir.mkdir()
+    cluster.worker(
+        concurrency=2, PROMETHEUS_MULTIPROC_DIR=str(metrics_dir), WORKER_METRICS_PORT=str(port)
+    )
+    seed_clean(cluster.dsn)
+    run_id = cluster.request("refresh.meta_views")
+    cluster.wait_state(run_id, {"succeeded"}, 180)
+    text = wait_for(
+        lambda: (t := _scrape(port)) and 'task="refresh.meta_views"' in t and t, 30, "metrics"
+    )
+    assert 'manalytics_task_succeeded_total{task="refresh.meta_views"} 1.0' in text
+    assert 'manalytics_task_started_total{task="refresh.meta_views"} 1.0' in text
+    assert (
+        'manalytics_task_duration_seconds_count{outcome="succeeded",task="refresh.meta_views"}'
+        in text
+    )
+    assert 'manalytics_last_success_timestamp_seconds{kind="refresh"}' in text
+    assert 'manalytics_queue_messages{queue="ingest"} 0.0' in text
