@@ -723,6 +723,23 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "ApiKeyList": _page(s_obj(_API_KEY)),
     "NewApiKey": s_obj({**_API_KEY, "key": s_str()}),
     "Status": s_obj({"status": s_str()}),
+    "Chart": s_obj(
+        {
+            "format": s_str(),
+            "chart": s_str(),
+            "archetype": s_str(True),
+            "window": s_str(),
+            "event_group": s_str(),
+            "generation": s_int(),
+            "rendered_at": s_datetime(),
+            "title": s_str(),
+            "alt": s_str(),
+            "svg_url": s_str(),
+            "png_url": s_str(),
+            "data_url": s_str(),
+            "spec": {"type": "object", "description": "Vega-Lite specification, data inline"},
+        }
+    ),
     "Ready": s_obj(
         {
             "status": {"type": "string", "enum": ["ok", "degraded", "unavailable"]},

@@ -4,6 +4,7 @@
   reachable over plain HTTP);
 * ``service`` — ``/openapi.json`` and ``/api/v1/ping``, ``/api/v1/openapi.json``;
 * ``stats`` — formats, meta, matchups, archetypes, trends, cards (``/api/v1/formats…``);
+* ``charts`` — static chart images (``/api/v1/formats/{f}/charts…``);
 * ``events`` — tournaments; ``decks`` — decks;
 * ``auth`` — tokens (stricter rate limit); ``admin`` — operator tasks, users and API keys.
 """
@@ -20,12 +21,12 @@ API_PREFIX = "/api/v1"
 
 def register_blueprints(app: Flask, limiter: Limiter) -> None:
     """Register every blueprint of the API on ``app``."""
-    from api.blueprints import admin, auth, decks, events, health, service, stats
+    from api.blueprints import admin, auth, charts, decks, events, health, service, stats
 
     apply_blueprint_limits(limiter, auth.blueprint, health.blueprint)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(service.blueprint)
-    for module in (stats, events, decks, auth, admin):
+    for module in (stats, charts, events, decks, auth, admin):
         app.register_blueprint(module.blueprint, url_prefix=API_PREFIX)
 
 

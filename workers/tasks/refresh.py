@@ -1,5 +1,7 @@
 """Statistics refresh task (queue ``refresh``): a thin wrapper around
 :func:`pipelines.stats.refresh.refresh_all`, run-recorded (:mod:`workers.runs`).
+A succeeded refresh also queues ``refresh.charts``
+(:func:`pipelines.charts.render.render_generation`), which draws the generation's charts.
 
 Idempotent (a run recomputes everything from the base tables), so late acknowledgement and
 redelivery are safe. Never skipped: a refresh asked for while one runs becomes that run's
@@ -14,6 +16,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from pipelines.charts.render import render_generation
 from pipelines.runs.lease import RunLease
 from pipelines.stats.refresh import load_periods, refresh_all
 from pipelines.stats.samples import SampleRules
@@ -48,4 +51,23 @@ def meta_views(self: RunTask, lease: RunLease, confidence: float = 0.95) -> dict
     lease.checkpoint(generation=result.generation)
     # Archetype discovery follows every refresh (issue 17).
     app.send_task("discovery.run", queue="refresh")
+    if result.generation is not None:
+        # The charts of the new generation, drawn off the request path (same queue).
+        app.send_task("refresh.charts", kwargs={"generation": result.generation}, queue="refresh")
     return result.as_dict()
+
+
+@app.task(
+    name="refresh.charts",
+    base=ManalyticsTask,
+    bind=True,
+    ignore_result=False,
+    acks_late=True,  # idempotent: a redelivered run upserts the same rows
+    soft_time_limit=SOFT_TIME_LIMIT,
+    time_limit=HARD_TIME_LIMIT,
+)
+def charts(self: ManalyticsTask, generation: int | None = None) -> dict[str, Any]:
+    """Render and store the static charts of a refresh generation (pipelines.charts)."""
+    dsn = self.settings.database_url
+    assert dsn is not None
+    return render_generation(dsn, generation).as_dict()
