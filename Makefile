@@ -14,7 +14,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	2>/dev/null && { echo $$p; break; }; done)
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format bench venv clean-venv tools
+.PHONY: run test lint format bench venv clean-venv tools chromium
 
 venv: $(STAMP)
 
@@ -37,7 +37,14 @@ run: $(STAMP)
 tools:
 	@sh ops/install-tools.sh
 
-test: $(STAMP) tools
+# The page tests drive Debian's chromium (playwright, never `playwright install`).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing chromium for the browser tests (apt-get)"; \
+	  { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "warning: could not install chromium; the browser tests will be skipped" >&2; }
+
+test: $(STAMP) tools chromium
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
 lint: $(STAMP)

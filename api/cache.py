@@ -245,24 +245,30 @@ def _cache_key(prefix: str, generation: int) -> str:
     return f"{prefix}:g{generation}:{request.endpoint}:{digest}"
 
 
-def _respond(etag: str, body: bytes, result: str) -> Response:
+def _respond(etag: str, body: bytes, result: str, mimetype: str = "application/json") -> Response:
     max_age = current_app.config["API_CACHE_SECONDS"]
     if request.if_none_match and request.if_none_match.contains_weak(etag):
         response = Response(status=304)
     else:
-        response = Response(body, status=200, mimetype="application/json")
+        response = Response(body, status=200, mimetype=mimetype)
     response.set_etag(etag)
     response.headers["Cache-Control"] = f"public, max-age={max_age}"
     response.headers["X-Cache"] = result
     return response
 
 
-def serve_cached(build: Callable[[psycopg.Connection[Any]], Mapping[str, Any]]) -> Response:
+def serve_cached(
+    build: Callable[[psycopg.Connection[Any]], Mapping[str, Any]],
+    *,
+    encode: Callable[[Mapping[str, Any]], bytes] = dumps,
+    mimetype: str = "application/json",
+) -> Response:
     """Answer from the cache, or build the payload from PostgreSQL and cache it.
 
     ``build`` receives a read-only connection and returns a JSON-ready mapping. An answer
     whose ``generation`` field differs from the key's generation (a refresh committed in
     between) is served but not stored, so a key only ever holds its generation's data.
+    ``encode``/``mimetype`` turn the payload into another representation (the HTML pages).
     """
     from api.resources import resources
 
@@ -273,17 +279,17 @@ def serve_cached(build: Callable[[psycopg.Connection[Any]], Mapping[str, Any]]) 
     entry = local.get(key) if local is not None else None
     if entry is not None:
         res.metrics.cache("hit", "local")
-        return _respond(entry[0], entry[1], "HIT")
+        return _respond(entry[0], entry[1], "HIT", mimetype)
     hit = res.cache.get(key)
     if hit:
         etag, body = hit  # type: ignore[misc]
         if local is not None:
             local.set(info.generation, key, etag, body)
         res.metrics.cache("hit", "redis")
-        return _respond(etag, body, "HIT")
+        return _respond(etag, body, "HIT", mimetype)
     with res.db.read() as conn:
         payload = build(conn)
-    body = dumps(payload)
+    body = encode(payload)
     etag = make_etag(info.generation, body)
     produced = payload.get("generation", info.generation)
     if (produced or 0) == info.generation:
@@ -294,7 +300,7 @@ def serve_cached(build: Callable[[psycopg.Connection[Any]], Mapping[str, Any]]) 
     else:
         res.generations.invalidate()
     res.metrics.cache("miss" if hit is None else "bypass", "none")
-    return _respond(etag, body, "MISS")
+    return _respond(etag, body, "MISS", mimetype)
 
 
 __all__ = [

@@ -6,6 +6,8 @@
 * ``stats`` — formats, meta, matchups, archetypes, trends, cards (``/api/v1/formats…``);
 * ``charts`` — static chart images (``/api/v1/formats/{f}/charts…``);
 * ``events`` — tournaments; ``decks`` — decks;
+* ``pages`` — the HTML pages (``/``, ``/formats/…``, ``/decks/…``, ``/tournaments/…``) and
+  ``/docs``;
 * ``auth`` — tokens (stricter rate limit); ``admin`` — operator tasks, users and API keys.
 """
 
@@ -21,11 +23,12 @@ API_PREFIX = "/api/v1"
 
 def register_blueprints(app: Flask, limiter: Limiter) -> None:
     """Register every blueprint of the API on ``app``."""
-    from api.blueprints import admin, auth, charts, decks, events, health, service, stats
+    from api.blueprints import admin, auth, charts, decks, events, health, pages, service, stats
 
     apply_blueprint_limits(limiter, auth.blueprint, health.blueprint)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(service.blueprint)
+    app.register_blueprint(pages.blueprint)  # HTML pages and /docs, at the root
     for module in (stats, charts, events, decks, auth, admin):
         app.register_blueprint(module.blueprint, url_prefix=API_PREFIX)
 

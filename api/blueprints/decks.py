@@ -137,6 +137,33 @@ def _explanation(conn: psycopg.Connection[Any], deck_id: int) -> tuple[str | Non
         return None, f"explanation unavailable: {type(exc).__name__}"
 
 
+def deck_document(conn: psycopg.Connection[Any], deck_id: int) -> dict[str, Any]:
+    """One deck with its lists, label and explanation (404 ApiError when absent); the API
+    answer and the deck page both read it."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(_DECK_SQL, (deck_id,)).fetchone()
+        if row is None:
+            raise ApiError(404, f"no deck {deck_id}")
+        cards = cur.execute(_CARDS_SQL, {"id": deck_id}).fetchall()
+        label = cur.execute(_LABEL_SQL, (deck_id,)).fetchone()
+        nearest = cur.execute(_NEAREST_SQL, (deck_id,)).fetchone()
+    boards: dict[str, list[dict[str, Any]]] = {"main": [], "side": []}
+    for line in cards:
+        boards[line["board"]].append(
+            {"card": line["name"], "canonical": line["canonical_name"], "count": line["copies"]}
+        )
+    explanation, problem = _explanation(conn, deck_id)
+    return {
+        **row,
+        "main": boards["main"],
+        "side": boards["side"],
+        "classification": label,
+        "explanation": explanation,
+        "explanation_error": problem,
+        "nearest_archetype": nearest,  # Unknown decks only (issue 17)
+    }
+
+
 @blueprint.get("/decks/<int:deck_id>")
 @endpoint(
     summary="One deck: decklist, classification and its explanation",
@@ -149,31 +176,7 @@ def _explanation(conn: psycopg.Connection[Any], deck_id: int) -> tuple[str | Non
 def deck(deck_id: int) -> ResponseReturnValue:
     """A deck with its lists and label."""
 
-    def build(conn: psycopg.Connection[Any]) -> dict[str, Any]:
-        with conn.cursor(row_factory=dict_row) as cur:
-            row = cur.execute(_DECK_SQL, (deck_id,)).fetchone()
-            if row is None:
-                raise ApiError(404, f"no deck {deck_id}")
-            cards = cur.execute(_CARDS_SQL, {"id": deck_id}).fetchall()
-            label = cur.execute(_LABEL_SQL, (deck_id,)).fetchone()
-            nearest = cur.execute(_NEAREST_SQL, (deck_id,)).fetchone()
-        boards: dict[str, list[dict[str, Any]]] = {"main": [], "side": []}
-        for line in cards:
-            boards[line["board"]].append(
-                {"card": line["name"], "canonical": line["canonical_name"], "count": line["copies"]}
-            )
-        explanation, problem = _explanation(conn, deck_id)
-        return {
-            **row,
-            "main": boards["main"],
-            "side": boards["side"],
-            "classification": label,
-            "explanation": explanation,
-            "explanation_error": problem,
-            "nearest_archetype": nearest,  # Unknown decks only (issue 17)
-        }
-
-    return serve_cached(build)
+    return serve_cached(lambda conn: deck_document(conn, deck_id))
 
 
 @blueprint.get("/decks/<int:deck_id>/similar")

@@ -109,6 +109,32 @@ def tournaments(q: Query) -> ResponseReturnValue:
     return serve_cached(build)
 
 
+def tournament_document(conn: psycopg.Connection[Any], tournament_id: int) -> dict[str, Any]:
+    """A tournament with standings, rounds and decks (404 ApiError when absent); the API
+    answer and the tournament page both read it."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        event = cur.execute(_ONE_SQL, (tournament_id,)).fetchone()
+        if event is None:
+            raise ApiError(404, f"no tournament {tournament_id}")
+        standings = cur.execute(_STANDINGS_SQL, (tournament_id,)).fetchall()
+        matches = cur.execute(_MATCHES_SQL, (tournament_id,)).fetchall()
+        decks = cur.execute(_DECKS_SQL, (tournament_id,)).fetchall()
+    rounds: list[dict[str, Any]] = []
+    for match in matches:
+        if not rounds or rounds[-1]["round_index"] != match["round_index"]:
+            rounds.append(
+                {
+                    "round_index": match["round_index"],
+                    "round_name": match["round_name"],
+                    "matches": [],
+                }
+            )
+        rounds[-1]["matches"].append(
+            {k: v for k, v in match.items() if k not in {"round_index", "round_name"}}
+        )
+    return {**event, "standings": standings, "rounds": rounds, "decks": decks}
+
+
 @blueprint.get("/tournaments/<int:tournament_id>")
 @endpoint(
     summary="One tournament: standings, rounds and decks",
@@ -121,27 +147,4 @@ def tournaments(q: Query) -> ResponseReturnValue:
 def tournament(tournament_id: int) -> ResponseReturnValue:
     """A tournament with its standings, rounds (matches) and decks."""
 
-    def build(conn: psycopg.Connection[Any]) -> dict[str, Any]:
-        with conn.cursor(row_factory=dict_row) as cur:
-            event = cur.execute(_ONE_SQL, (tournament_id,)).fetchone()
-            if event is None:
-                raise ApiError(404, f"no tournament {tournament_id}")
-            standings = cur.execute(_STANDINGS_SQL, (tournament_id,)).fetchall()
-            matches = cur.execute(_MATCHES_SQL, (tournament_id,)).fetchall()
-            decks = cur.execute(_DECKS_SQL, (tournament_id,)).fetchall()
-        rounds: list[dict[str, Any]] = []
-        for match in matches:
-            if not rounds or rounds[-1]["round_index"] != match["round_index"]:
-                rounds.append(
-                    {
-                        "round_index": match["round_index"],
-                        "round_name": match["round_name"],
-                        "matches": [],
-                    }
-                )
-            rounds[-1]["matches"].append(
-                {k: v for k, v in match.items() if k not in {"round_index", "round_name"}}
-            )
-        return {**event, "standings": standings, "rounds": rounds, "decks": decks}
-
-    return serve_cached(build)
+    return serve_cached(lambda conn: tournament_document(conn, tournament_id))

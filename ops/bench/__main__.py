@@ -8,6 +8,7 @@ BENCHMARKS = {
     "ops.bench.api": "HTTP throughput and latency under gunicorn",
     "ops.bench.sources_parse": "site parsers (MTGO pages/s) on pages rendered from the sample",
     "ops.bench.sources": "sources: fetch+parse rate, nightly chain for one new day",
+    "ops.bench.pages": "page weight and first paint in headless chromium",
 }
 
 if __name__ == "__main__":

@@ -80,12 +80,12 @@ def free_port() -> int:
 # --------------------------------------------------------------------------- database
 
 
-def build_database(reuse: bool) -> str:
-    """The sample, ingested, classified and refreshed, in ``manalytics_bench_api``."""
+def build_database(reuse: bool, name: str = BENCH_DB) -> str:
+    """The sample, ingested, classified and refreshed, in ``name`` (``manalytics_bench_api``)."""
     from urllib.parse import urlsplit, urlunsplit
 
     parts = urlsplit(server_dsn())
-    dsn = urlunsplit((parts.scheme, parts.netloc, "/" + BENCH_DB, parts.query, ""))
+    dsn = urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, ""))
     if reuse:
         try:
             with db.connect(dsn, connect_timeout=3) as conn:
@@ -93,7 +93,7 @@ def build_database(reuse: bool) -> str:
                     "SELECT count(*) FROM refresh_log WHERE status = 'succeeded'"
                 ).fetchone()
             if row and row[0]:
-                print(f"database: reusing {BENCH_DB}")
+                print(f"database: reusing {name}")
                 return dsn
         except psycopg.Error:
             pass
@@ -106,7 +106,7 @@ def build_database(reuse: bool) -> str:
     if not tournaments.is_dir() or not formats.is_dir():
         sys.exit(f"the real sample is needed: {tournaments} and {formats} (MANALYTICS_DATA_DIR)")
     started = time.perf_counter()
-    dsn = fresh_database(BENCH_DB)
+    dsn = fresh_database(name)
     summary = ingest_cache(dsn, tournaments)
     classify_new_decks(dsn, formats)
     refresh_all(dsn, periods=load_periods(formats))

@@ -20,12 +20,18 @@ __all__ = [
     "LOW_SAMPLE_MATCHES",
     "MAX_BARS",
     "TIER_BANDS",
+    "archetype_slug",
     "card_rows",
     "low_sample",
     "matchup_cells",
+    "meta_table",
     "share_rows",
+    "slug",
+    "summary",
     "tier_lines",
+    "tier_points",
     "trend_points",
+    "window_info",
     "winrate_rows",
 ]
 
@@ -224,3 +230,49 @@ def summary(meta: Mapping[str, Any]) -> Summary:
         int(totals.get("matches") or 0),
         int(totals.get("archetypes") or 0),
     )
+
+
+def slug(name: str) -> str:
+    """URL slug of an archetype name (``"Mono Red Burn"`` -> ``"mono-red-burn"``)."""
+    out = "".join(ch if ch.isalnum() else "-" for ch in name.casefold())
+    return "-".join(part for part in out.split("-") if part) or "archetype"
+
+
+def archetype_slug(row: Mapping[str, Any]) -> str:
+    """The slug of a meta row (the stats readers' own ``slug`` when they give one)."""
+    given = row.get("slug")
+    return str(given) if given else slug(str(row["archetype"]))
+
+
+def meta_table(meta: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The meta table of the format page, in presence order."""
+    return [
+        {
+            "archetype": row["archetype"],
+            "slug": archetype_slug(row),
+            "decks": row["decks"],
+            "players": row["players"],
+            "share": row["share_decks"],
+            "matches": _decided(row),
+            "win_rate": row["win_rate"],
+            "ci_lower": row["ci_lower"],
+            "ci_upper": row["ci_upper"],
+            "wilson_lower": row["wilson_lower"],
+            "wilson_upper": row["wilson_upper"],
+            "tier": row["tier_ci"],
+            "low_sample": low_sample(row),
+        }
+        for row in sorted(meta["archetypes"], key=lambda r: r["rank"])
+    ]
+
+
+def window_info(stats: Mapping[str, Any]) -> dict[str, Any]:
+    """Dates, period name, generation and freshness of a reader's answer."""
+    window = stats["window"]
+    return {
+        "start": window["start"],
+        "end": window["end"],
+        "period_name": window.get("period_name"),
+        "generation": stats.get("generation"),
+        "as_of": stats.get("as_of"),
+    }

@@ -295,7 +295,13 @@ def matchups_spec(cells: Rows, labels: Sequence[str], title: str) -> dict[str, A
             },
             {
                 "transform": [{"filter": "datum.mirror"}],
-                "mark": {"type": "rect", "fill": None, "stroke": "#222", "strokeWidth": 2},
+                "mark": {
+                    "type": "rect",
+                    "fill": None,
+                    "stroke": "#222",
+                    "strokeWidth": 2,
+                    "aria": False,
+                },
             },
             {
                 "mark": {"type": "text", "fontSize": 9, "lineBreak": "\n"},

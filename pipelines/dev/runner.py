@@ -465,7 +465,8 @@ def _start(
 
     out("")
     out("Manalytics is running")
-    out(f"  API         {base}   (GET /health, GET /ready)")
+    out(f"  Pages       {base}/   (the metagame, with charts; API reference at {base}/docs)")
+    out(f"  API         {base}/api/v1/formats   (GET /health, GET /ready)")
     out(f"  PostgreSQL  {_describe(resolved.database_url, services.postgres_embedded)}")
     out(f"  Redis       {_describe(resolved.redis_url, services.redis_embedded)}")
     out(f"  Data        {cache_dir}")
