@@ -88,6 +88,14 @@ def data_url(fmt: str, name: str, window: str, event: str, archetype: str = "") 
     return f"{url_for(endpoint_name, **values)}?{urlencode({'window': window, 'event': event})}"
 
 
+def describe_url(fmt: str, name: str, window: str, event: str, archetype: str = "") -> str:
+    """The API URL of a chart's description (title, alt text, links, spec)."""
+    query = {"window": window, "event": event}
+    if archetype:
+        query["archetype"] = archetype
+    return f"{url_for('charts.describe', format=fmt, name=name)}?{urlencode(query)}"
+
+
 def image_url(fmt: str, name: str, ext: str, window: str, event: str, archetype: str = "") -> str:
     """The API URL of a chart image."""
     query = {"window": window, "event": event}
@@ -137,14 +145,9 @@ def image(format: str, name: str, ext: str, q: Query) -> ResponseReturnValue:
     # One ETag per representation: the SVG's digest, suffixed for the PNG drawn from it.
     etag = stored.etag if ext == "svg" else f"{stored.etag}-png"
     response = _conditional(etag, body, MEDIA[ext])
-    describe = url_for("charts.describe", format=format, name=name)
-    query = urlencode(
-        {"window": q["window"], "event": q["event"], "archetype": subject}
-        if subject
-        else {"window": q["window"], "event": q["event"]}
-    )
+    describe = describe_url(format, name, q["window"], q["event"], subject)
     response.headers["Link"] = (
-        f'<{quote(describe)}?{query}>; rel="describedby"; type="application/json", '
+        f'<{quote(describe, safe="/?=&%")}>; rel="describedby"; type="application/json", '
         f"<{quote(data_url(format, name, q['window'], q['event'], subject), safe='/?=&%')}>; "
         'rel="alternate"; type="application/json"'
     )

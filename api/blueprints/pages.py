@@ -25,7 +25,7 @@ from flask import Blueprint, Response, g, render_template, request
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 
-from api.blueprints.charts import data_url, image_url
+from api.blueprints.charts import data_url, describe_url, image_url
 from api.blueprints.decks import deck_document
 from api.blueprints.events import tournament_document
 from api.cache import serve_cached
@@ -137,6 +137,7 @@ def _charts(
             "svg_url": image_url(fmt, name, "svg", q.window, q.event, subject),
             "png_url": image_url(fmt, name, "png", q.window, q.event, subject),
             "data_url": data_url(fmt, name, q.window, q.event, subject),
+            "spec_url": describe_url(fmt, name, q.window, q.event, subject),
         }
     return out
 

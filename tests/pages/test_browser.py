@@ -180,3 +180,19 @@ def test_error_pages_are_html(page: Any, live_url: str, path: str) -> None:
     response = page.goto(live_url + path)
     assert response.status in {400, 404}
     assert page.locator("p.error").count() == 1
+
+
+def test_interactive_chart_loads_vega_on_request_only(page: Any, live_url: str, api: Api) -> None:
+    scripts: list[str] = []
+    page.on("request", lambda r: r.resource_type == "script" and scripts.append(r.url))
+    _visit(page, f"{live_url}/formats/Modern", "format-interactive")
+    assert not [s for s in scripts if "/vendor/vega/" in s]  # not part of the first load
+    meta = api("/api/v1/formats/Modern/meta?limit=500")
+    page.click("#chart-share button.explore")
+    page.wait_for_selector("#chart-share .interactive svg", timeout=20_000)
+    bars = page.locator('#chart-share .interactive svg [aria-roledescription="bar"]')
+    assert bars.count() == len(data.share_rows({"archetypes": meta["items"]}))
+    assert [s for s in scripts if s.endswith("vega-embed.min.js")]
+    bars.first.hover()
+    page.wait_for_selector("#vg-tooltip-element.visible", timeout=5_000)
+    assert page.watch.problems == [], page.watch.problems  # CSP held: no eval, no inline style
