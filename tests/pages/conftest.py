@@ -28,6 +28,7 @@ from tests.integration.conftest import (  # noqa: F401  (fixtures)
     drop_database,
     pg_admin_dsn,
     redis_base_url,
+    scratch_settings,
 )
 
 SCREENSHOTS = REPO_ROOT / "var" / "test-artifacts" / "screenshots"
