@@ -92,7 +92,7 @@ def test_share_chart_draws_one_bar_per_row_with_a_text_alternative() -> None:
 
 def test_matchup_heat_map_marks_the_diagonal_and_greys_small_cells() -> None:
     matrix = build_matrix(
-        {("A", "B"): _cell(30, 20), ("B", "A"): _cell(20, 30), ("A", "A"): _cell(3, 3)},
+        {("A", "B"): _cell(30, 20), ("B", "A"): _cell(20, 30), ("A", "A"): _cell(0, 0, mirrors=6)},
         {"A": 10.0, "B": 8.0},
     )
     cells = data.matchup_cells(matrix)
@@ -113,12 +113,12 @@ def test_matchup_heat_map_marks_the_diagonal_and_greys_small_cells() -> None:
 
 
 class _Cell:
-    def __init__(self, wins: int, losses: int) -> None:
-        self.wins, self.losses, self.draws = wins, losses, 0
+    def __init__(self, wins: int, losses: int, mirrors: int = 0) -> None:
+        self.wins, self.losses, self.draws, self.mirrors = wins, losses, 0, mirrors
 
 
-def _cell(wins: int, losses: int) -> _Cell:
-    return _Cell(wins, losses)
+def _cell(wins: int, losses: int, mirrors: int = 0) -> _Cell:
+    return _Cell(wins, losses, mirrors)
 
 
 def test_trends_and_cards_render() -> None:
