@@ -19,7 +19,7 @@ def test_fetch_is_queued_with_202_and_a_task_id(
     )
     assert response.status_code == 202
     task = response.get_json()
-    assert task["task"] == "sources.fetch" and task["state"] == "PENDING"
+    assert task["task"] == "sources.fetch" and task["state"] == "queued"
     assert response.headers["Location"] == f"{ADMIN}/tasks/{task['id']}"
     [message] = broker_messages(redis_url, "ingest")
     assert message["headers"]["task"] == "sources.fetch"

@@ -66,6 +66,12 @@ def test_postgres_restarted_under_a_running_refresh(
     assert "retrying" in events
 
 
+@pytest.mark.xfail(
+    reason="open (issue 11): Celery cancels the task on the connection loss and raises while "
+    "Redis is down, so the run is never recorded as retrying; recovery then waits on the "
+    "reaper, which did not run in recent attempts. Kept running so the fix shows up here.",
+    strict=False,
+)
 def test_redis_restarted_under_a_running_ingestion(
     cluster: Cluster, redis_server: RedisServer, cache_root: Path, clean_fingerprint: dict
 ) -> None:

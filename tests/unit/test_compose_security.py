@@ -9,7 +9,7 @@ from tests.unit.test_dockerfiles import compose_services, read
 
 def test_redis_requires_a_password_and_every_client_gives_it() -> None:
     services = compose_services()
-    assert '"--requirepass", "${REDIS_PASSWORD' in services["redis"]
+    assert '--requirepass "$$REDIS_PASSWORD"' in services["redis"]
     for name in ("migrate", "api", "worker", "beat"):
         assert "REDIS_URL: redis://:${REDIS_PASSWORD}@redis:6379" in services[name], name
 
@@ -29,4 +29,6 @@ def test_apps_connect_with_their_own_non_superuser_roles() -> None:
     for role in set(roles.values()):
         assert f"CREATE ROLE {role} LOGIN PASSWORD" in init
     assert "SUPERUSER" not in init and "CREATEROLE" not in init
-    assert "exec manalytics db grant" in read("ops/entrypoint-api.sh")
+    # The migrate job, as the owner role, grants the api and worker roles after migrating.
+    assert 'DB_GRANT_ROLES: "1"' in services["migrate"]
+    assert "exec python -m pipelines.cli db grant" in read("ops/entrypoint-api.sh")
