@@ -72,6 +72,31 @@ _KIND_WEIGHTS = {
     "melee": ("MTGmelee", 4.0),
     "cardsrealm": ("CardsRealm", 1.2),
 }
+
+
+@dataclass(frozen=True, slots=True)
+class Mix:
+    """What kinds of events a run is made of: per kind, its source and relative frequency (per
+    event), and the published lists of a league file (min, max)."""
+
+    kinds: dict[str, tuple[str, float]]
+    league_decks: tuple[int, int] = (8, 40)
+
+
+DEMO_MIX = Mix(_KIND_WEIGHTS)
+# The public archive (2020-2026: ~490,000 decks, ~575,000 matches, ~17,000 files) is more MTGO
+# than the recent sample: many more leagues (small files, no rounds) and fewer melee.gg events,
+# hence ~1.2 matches and ~29 decks per file instead of the sample's ~1.75 and ~30.
+ARCHIVE_MIX = Mix(
+    {
+        "challenge32": ("MTGO", 5.0),
+        "challenge64": ("MTGO", 1.5),
+        "league": ("MTGO", 6.0),
+        "melee": ("MTGmelee", 1.8),
+        "cardsrealm": ("CardsRealm", 1.0),
+    },
+    league_decks=(6, 26),
+)
 _FORMAT_WEIGHTS = {"Modern": 0.34, "Pioneer": 0.22, "Legacy": 0.17, "Pauper": 0.27}
 _LEAGUE_IDS = {"Legacy": 9718, "Modern": 9742, "Pauper": 9750, "Pioneer": 9758}
 # Melee switched from naive to "+00:00" tournament datetimes around mid-2025 (DOMAIN.md §2.4).
@@ -283,7 +308,9 @@ class _Planned:
 class _Generator:
     """Holds the seeded state of one run; ``events()`` yields the tournaments one by one."""
 
-    def __init__(self, seed: int, start: date, days: int, sources: Sequence[str]) -> None:
+    def __init__(
+        self, seed: int, start: date, days: int, sources: Sequence[str], mix: Mix = DEMO_MIX
+    ) -> None:
         unknown = set(sources) - set(SOURCES)
         if unknown or not sources:
             raise ValueError(f"sources must be a non-empty subset of {SOURCES}, got {sources}")
@@ -293,6 +320,7 @@ class _Generator:
         self.start = start
         self.days = days
         self.sources = tuple(s for s in SOURCES if s in sources)
+        self.mix = mix
         rng = self.rng
         self.formats: dict[str, _FormatState] = {}
         for name, spec in FORMATS.items():
@@ -327,8 +355,9 @@ class _Generator:
         decks themselves are only built when each event is generated.
         """
         rng = self.rng
-        kinds = [k for k, (source, _) in _KIND_WEIGHTS.items() if source in self.sources]
-        cum_kinds = _cumulative(_KIND_WEIGHTS[k][1] for k in kinds)
+        weights = self.mix.kinds
+        kinds = [k for k, (source, _) in weights.items() if source in self.sources]
+        cum_kinds = _cumulative(weights[k][1] for k in kinds)
         formats = list(_FORMAT_WEIGHTS)
         cum_formats = _cumulative(_FORMAT_WEIGHTS.values())
         # Any-size kind used when a fixed-size event (a challenge: always 32 lists) does not fit.
@@ -354,7 +383,7 @@ class _Generator:
         if kind.startswith("challenge"):
             return 32
         if kind == "league":
-            return rng.randint(8, 40)
+            return rng.randint(*self.mix.league_decks)
         if kind == "cardsrealm":
             return rng.randint(6, 32)
         r = rng.random()  # melee.gg: many small locals, some mid-size, a few big opens
@@ -818,6 +847,7 @@ def iter_events(
     start: date | None = None,
     days: int = DEFAULT_DAYS,
     sources: Sequence[str] = SOURCES,
+    mix: Mix = DEMO_MIX,
 ) -> Iterator[GeneratedEvent]:
     """Yield the events ``generate`` would write, without touching the disk.
 
@@ -826,7 +856,7 @@ def iter_events(
     """
     if decks < 0:
         raise ValueError("decks must be >= 0")
-    generator = _Generator(seed, start or DEFAULT_START, days, sources)
+    generator = _Generator(seed, start or DEFAULT_START, days, sources, mix)
     return generator.events(decks)
 
 
@@ -847,6 +877,7 @@ def generate(
     days: int = DEFAULT_DAYS,
     sources: Sequence[str] = SOURCES,
     indent: bool = True,
+    mix: Mix = DEMO_MIX,
 ) -> GenerationSummary:
     """Write ``decks`` decks worth of tournaments under ``out_dir`` (``<Source>/yyyy/mm/dd``).
 
@@ -858,7 +889,7 @@ def generate(
     summary = GenerationSummary(out_dir=out_dir, seed=seed)
     began = time.perf_counter()
     with _Writer(out_dir) as writer:
-        for event in iter_events(decks, seed, start, days, sources):
+        for event in iter_events(decks, seed, start, days, sources, mix):
             writer.put(event.relpath, dumps_event(event, indent))
             summary.add(event)
     summary.seconds = time.perf_counter() - began

@@ -346,3 +346,23 @@ def test_write_errors_surface(tmp_path: Path) -> None:
     blocker.write_text("x")
     with pytest.raises(OSError):
         generate(blocker, decks=50, seed=1)
+
+
+def test_archive_mix_has_the_public_archives_shape() -> None:
+    # Issue 14: the archive has ~1.17 matches per deck and ~29 decks per file (leagues without
+    # rounds and challenges with only their Top 8 weigh more than in the recent sample).
+    from pipelines.demo.generator import ARCHIVE_MIX
+
+    events = list(iter_events(12_000, seed=14, start=date(2020, 1, 1), days=2525, mix=ARCHIVE_MIX))
+    decks = sum(len(e.intended) for e in events)
+    matches = sum(e.matches for e in events)
+    kinds = Counter(
+        e.payload["Tournament"]["Name"].split()[-1] for e in events if e.source == "MTGO"
+    )
+    assert decks == 12_000
+    assert 1.0 < matches / decks < 1.35
+    assert 22 < decks / len(events) < 34
+    assert kinds["League"] > kinds["32"] > kinds["64"]  # leagues: the most frequent MTGO files
+    assert events[0].payload["Tournament"]["Date"][:4] == "2020"
+    assert events[-1].payload["Tournament"]["Date"][:4] == "2026"
+    assert {e.source for e in events} == {"MTGO", "MTGmelee", "CardsRealm"}
