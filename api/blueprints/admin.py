@@ -34,7 +34,7 @@ from api.tasks import INGEST_TASK, RECLASSIFY_TASK, REFRESH_TASK, SOURCE_FETCH_T
 from pipelines.auth import users as accounts
 from pipelines.auth.passwords import PasswordRuleError
 from pipelines.auth.stamps import publish_from_database
-from pipelines.classify.definitions import definitions_scope
+from pipelines.classify.scopes import definitions_scope
 from pipelines.core.settings import SOURCE_NAMES, Settings
 from pipelines.discovery.store import WINDOWS, list_suggestions
 

@@ -30,7 +30,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -465,73 +465,6 @@ def _load_format(folder: Path, shared: _SharedColours, name: str | None) -> Form
     )
 
 
-# "Standard-20230701-20240802": the rules of a format for events inside a date range
-# (historical Standard rotations in MTGOFormatData; both dates inclusive).
-_DATED_FOLDER = re.compile(r"^(?P<format>.+)-(?P<first>\d{8})-(?P<last>\d{8})$")
-
-
-@dataclass(frozen=True)
-class DefinitionsScope:
-    """Which events a definitions folder classifies: a format, over a date range if dated."""
-
-    format: str
-    first: date | None = None
-    last: date | None = None
-
-    @property
-    def dated(self) -> bool:
-        return self.first is not None
-
-    def covers(self, day: date) -> bool:
-        """True when an event on ``day`` falls inside a dated folder's range."""
-        return self.first is not None and self.last is not None and self.first <= day <= self.last
-
-
-def definitions_scope(folder_name: str) -> DefinitionsScope:
-    """A definitions folder's scope from its name: dated if ``<Format>-YYYYMMDD-YYYYMMDD``."""
-    match = _DATED_FOLDER.match(folder_name)
-    if match is None:
-        return DefinitionsScope(folder_name)
-    try:
-        first = datetime.strptime(match["first"], "%Y%m%d").date()
-        last = datetime.strptime(match["last"], "%Y%m%d").date()
-    except ValueError:  # not a real date: an ordinary folder name
-        return DefinitionsScope(folder_name)
-    return DefinitionsScope(match["format"], first, last)
-
-
-def pick_definitions(folders: Iterable[str], format_name: str, day: date | None) -> str | None:
-    """The folder classifying an event of ``format_name`` held on ``day``.
-
-    The dated folder of that format whose range contains the day (the reference's rule for
-    historical Standard), else the undated folder: exact name first, then any case; ``None``
-    when there is none.
-    """
-    folded = format_name.casefold()
-    undated: list[str] = []
-    for folder in sorted(folders):
-        scope = definitions_scope(folder)
-        if scope.format.casefold() != folded:
-            continue
-        if scope.dated:
-            if day is not None and scope.covers(day):
-                return folder
-        else:
-            undated.append(folder)
-    if format_name in undated:
-        return format_name
-    return undated[0] if undated else None
-
-
-def dated_siblings(folders: Iterable[str], folder_name: str) -> list[DefinitionsScope]:
-    """The dated scopes of the same format as an undated folder (events it must leave out)."""
-    scope = definitions_scope(folder_name)
-    if scope.dated:
-        return []
-    scopes = (definitions_scope(f) for f in folders)
-    return [s for s in scopes if s.dated and s.format.casefold() == scope.format.casefold()]
-
-
 def format_dirs(formats_root: Path | str) -> list[Path]:
     """Sub-folders of ``formats_root`` that hold an ``Archetypes`` folder, in ordinal order."""
     root = Path(formats_root)
@@ -556,13 +489,10 @@ __all__ = [
     "Condition",
     "ConditionType",
     "DefinitionError",
-    "DefinitionsScope",
     "Fallback",
     "FormatDefinitions",
     "Variant",
-    "dated_siblings",
     "default_card_colors",
-    "definitions_scope",
     "format_dirs",
     "is_format_dir",
     "json_files",
@@ -574,6 +504,5 @@ __all__ = [
     "parse_fallback",
     "parse_lenient_json",
     "parse_metas",
-    "pick_definitions",
     "strip_trailing_commas",
 ]

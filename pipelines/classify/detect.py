@@ -24,10 +24,10 @@ from pipelines.classify.definitions import (
     load_format,
     parse_colour_table,
     parse_lenient_json,
-    pick_definitions,
 )
 from pipelines.classify.matcher import CompiledFormat, compile_format
 from pipelines.classify.result import DEFAULT_MODE, ConflictMode
+from pipelines.classify.scopes import pick_definitions
 from pipelines.classify.tournaments import iter_tournaments
 
 TSV_HEADER = ("File", "Player", "Archetype", "Color")

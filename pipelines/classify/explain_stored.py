@@ -13,8 +13,9 @@ from typing import Any
 
 import psycopg
 
-from pipelines.classify.definitions import format_dirs, pick_definitions
+from pipelines.classify.definitions import format_dirs
 from pipelines.classify.explain import explain, render_text
+from pipelines.classify.scopes import pick_definitions
 from pipelines.classify.versions import ClassificationError, load_definitions
 
 _DECK = """

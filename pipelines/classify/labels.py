@@ -14,15 +14,10 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from pipelines.classify.definitions import (
-    FormatDefinitions,
-    dated_siblings,
-    definitions_scope,
-    format_dirs,
-    pick_definitions,
-)
+from pipelines.classify.definitions import FormatDefinitions, format_dirs
 from pipelines.classify.matcher import CompiledFormat
 from pipelines.classify.result import Detection
+from pipelines.classify.scopes import dated_siblings, definitions_scope, pick_definitions
 from pipelines.classify.versions import (
     active_version,
     compiled_matcher,

@@ -13,14 +13,12 @@ from pipelines.classify.definitions import (
     ConditionType,
     DefinitionError,
     FormatDefinitions,
-    dated_siblings,
-    definitions_scope,
     load_all,
     load_format,
     ordinal_sorted,
-    pick_definitions,
     strip_trailing_commas,
 )
+from pipelines.classify.scopes import dated_siblings, definitions_scope, pick_definitions
 from tests.unit.classify.helpers import BROKEN, FORMATS
 
 
