@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -20,24 +20,19 @@ DEFAULT_DECKS = 2000
 SCALE_DAYS = 364
 
 
-def _positive_int(raw: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {raw!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
+def _int_at_least(minimum: int) -> Callable[[str], int]:
+    """An argparse ``type`` accepting integers >= ``minimum``."""
 
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an integer: {raw!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
+        return value
 
-def _non_negative_int(raw: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {raw!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
+    return parse
 
 
 def _iso_date(raw: str) -> date:
@@ -76,7 +71,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     gen.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
     gen.add_argument(
         "--decks",
-        type=_non_negative_int,
+        type=_int_at_least(0),
         metavar="N",
         help=f"exact number of decks to write (default {DEFAULT_DECKS}; {SCALE_DECKS:,} "
         "with --scale)",
@@ -87,7 +82,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     gen.add_argument(
         "--days",
-        type=_positive_int,
+        type=_int_at_least(1),
         metavar="D",
         help=f"number of days the events span (default {DEFAULT_DAYS}; {SCALE_DAYS} with --scale)",
     )
