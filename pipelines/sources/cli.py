@@ -81,6 +81,7 @@ def run_fetch(args: argparse.Namespace) -> int:
         until=args.until,
         trigger="cli",
         progress=None if args.no_progress else _progress,
+        refetch="all" if args.force else "quarantined" if args.retry_quarantined else "new",
     )
     result = report.as_dict()
     if report.ingested_anything and not args.no_chain:
@@ -118,7 +119,7 @@ def _print_report(result: dict[str, Any]) -> None:
     print(f"source {result['source']} (run {result['run_id']})")
     for key in keys:
         print(f"  {key:12s} {result.get(key)}")
-    for key in ("mode", "commit", "deleted"):
+    for key in ("mode", "reason", "commit", "deleted", "shadowed"):
         if key in result:
             print(f"  {key:12s} {result[key]}")
     if result.get("failures"):
@@ -154,6 +155,15 @@ def register(sub: Any) -> None:
     )
     fetch.add_argument("--since", type=_iso_date, help="first event date (default: lookback)")
     fetch.add_argument("--until", type=_iso_date, help="last event date (default: today)")
+    again = fetch.add_mutually_exclusive_group()
+    again.add_argument(
+        "--force", action="store_true", help="re-fetch every listed event, even old ones"
+    )
+    again.add_argument(
+        "--retry-quarantined",
+        action="store_true",
+        help="also re-fetch events quarantined earlier (after a parser fix)",
+    )
     fetch.add_argument("--no-chain", action="store_true", help="do not classify and refresh")
     fetch.add_argument("--no-progress", action="store_true", help="no progress bar")
     fetch.add_argument("--json", action="store_true", help="print the report as JSON")

@@ -23,7 +23,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -32,7 +32,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import requests
 import tenacity
 
-from pipelines.sources.base import HttpStatusError, Response, TransientFetchError
+from pipelines.sources.base import (
+    HttpStatusError,
+    Response,
+    TransientFetchError,
+    export_cookies,
+    import_cookies,
+)
 from pipelines.sources.pages import PageStore
 
 log = logging.getLogger("manalytics.sources.http")
@@ -238,6 +244,14 @@ class SourceHttpClient:
     ) -> Response:
         """POST a form (``data``) or a JSON body (``json``)."""
         return self._request("POST", url, data=data, json=json, headers=headers)
+
+    def cookies(self) -> list[dict[str, Any]]:
+        """The session's cookies, as plain data."""
+        return export_cookies(self.session.cookies)
+
+    def set_cookies(self, cookies: Iterable[Mapping[str, Any]]) -> None:
+        """Restore cookies saved by :meth:`cookies`."""
+        import_cookies(self.session.cookies, cookies)
 
     # -- internals -----------------------------------------------------------------------
 

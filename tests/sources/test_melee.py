@@ -23,8 +23,9 @@ and why:
 from __future__ import annotations
 
 import json
+import stat
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +33,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from pipelines.sources.base import MissingCredentials, PageParseError
-from pipelines.sources.melee import (
-    LoginRefused,
-    MeleeSource,
+from pipelines.sources.melee import LoginRefused, MeleeSource
+from pipelines.sources.melee_parse import (
     match_from_result,
     parse_decklist_page,
     parse_match_history,
@@ -178,6 +178,43 @@ def test_expired_session_signs_in_again_once(site: MeleeSite, http: RequestsClie
     assert site.sign_ins == 2
     posts = [url.rsplit("/", 1)[-1] for method, url in http.calls if method == "POST"]
     assert posts.count("SignInPassword") == 2
+
+
+def test_session_cookies_are_reused_by_the_next_run(site: MeleeSite, tmp_path: Path) -> None:
+    session_file = tmp_path / "melee" / "session.json"
+
+    def run() -> int:
+        """One run: a fresh source and a fresh client (nothing shared in memory)."""
+        source = MeleeSource(EMAIL, PASSWORD, base_url=site.base_url, session_file=session_file)
+        client = RequestsClient()
+        try:
+            return len(list(source.list_events(client, date(2025, 4, 12), date(2025, 4, 12))))
+        finally:
+            client.session.close()
+
+    assert run() == 1 and site.sign_ins == 1
+    saved = session_file.read_text()
+    assert stat.S_IMODE(session_file.stat().st_mode) == 0o600  # a credential
+    assert PASSWORD not in saved and EMAIL not in saved
+    assert run() == 1 and site.sign_ins == 1  # the saved cookie, no new sign-in
+
+    # The site expired the session: one 401, one sign-in, the new cookie saved.
+    site.expire_sessions()
+    assert run() == 1 and site.sign_ins == 2
+    assert run() == 1 and site.sign_ins == 2
+
+    # Older than 21 days: not even tried.
+    state = json.loads(session_file.read_text())
+    state["obtained_at"] = (datetime.now(UTC) - timedelta(days=22)).isoformat()
+    session_file.write_text(json.dumps(state))
+    searches = len(site.searches)
+    assert run() == 1 and site.sign_ins == 3
+    assert len(site.searches) == searches + 1  # no 401 round trip first
+
+    # Unreadable: ignored, signed in again.
+    session_file.write_text("{not json")
+    assert run() == 1 and site.sign_ins == 4
+    assert json.loads(session_file.read_text())["cookies"]
 
 
 def test_wrong_password_is_refused_without_leaking_it(
