@@ -150,7 +150,7 @@ WINDOW_PARAMS = (WINDOW, FROM, TO, EVENT)
 def _periods() -> dict[str, list[tuple[date, str]]]:
     """Meta periods per format folder (loaded once per process, like the refresh does)."""
     res = resources()
-    cached = res.extra.get("periods")
+    cached = res.meta_periods
     if cached is None:
         # The same folder the workers classify and refresh with (one setting).
         root = Path(res.settings.definitions_dir)
@@ -158,7 +158,7 @@ def _periods() -> dict[str, list[tuple[date, str]]]:
             cached = load_periods(root)
         except (OSError, ValueError):  # unreadable definitions: only standard windows
             cached = {}
-        res.extra["periods"] = cached
+        res.meta_periods = cached
     return cached
 
 
