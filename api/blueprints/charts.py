@@ -45,7 +45,10 @@ EVENT = Param(
     enum=tuple(sorted(EVENT_GROUPS)),
 )
 ARCHETYPE = Param(
-    "archetype", description="archetype of a per-archetype chart (cards)", max_length=200
+    "archetype",
+    description="archetype of a per-archetype chart (cards): required for those, refused for "
+    "the others (422)",
+    max_length=200,
 )
 PARAMS = (FORMAT, NAME, WINDOW, EVENT, ARCHETYPE)
 MEDIA = {"svg": "image/svg+xml", "png": "image/png"}
@@ -64,16 +67,16 @@ def _subject(name: str, q: Query) -> str:
     archetype = (q["archetype"] or "").strip()
     if name in ARCHETYPE_CHARTS and not archetype:
         raise ApiError(
-            400,
+            422,
             f"chart {name} needs an archetype",
-            code="invalid_parameter",
+            code="invalid_chart",
             errors=[{"field": "archetype", "reason": "required for per-archetype charts"}],
         )
     if name not in ARCHETYPE_CHARTS and archetype:
         raise ApiError(
-            400,
+            422,
             f"chart {name} is not per archetype",
-            code="invalid_parameter",
+            code="invalid_chart",
             errors=[{"field": "archetype", "reason": "only for per-archetype charts"}],
         )
     return archetype
@@ -134,7 +137,7 @@ def _conditional(etag: str, body: bytes, mimetype: str) -> Response:
     summary="A chart as an SVG or PNG image (rendered after each refresh)",
     tags=["charts"],
     params=(*PARAMS, EXT),
-    errors=(404,),
+    errors=(404, 422),
     cached=True,
     description="The `Link` header points at the chart's description (alt text) and data.",
 )
@@ -160,7 +163,7 @@ def image(format: str, name: str, ext: str, q: Query) -> ResponseReturnValue:
     tags=["charts"],
     params=PARAMS,
     response="Chart",
-    errors=(404,),
+    errors=(404, 422),
     cached=True,
 )
 def describe(format: str, name: str, q: Query) -> ResponseReturnValue:

@@ -70,8 +70,9 @@ def test_per_archetype_chart(client: FlaskClient) -> None:
 @pytest.mark.parametrize(
     ("url", "status"),
     [
-        (f"{BASE}/cards.svg", 400),  # per-archetype chart without an archetype
-        (f"{BASE}/share.svg?archetype=Burn", 400),  # format chart with one
+        # Valid parameters one by one, not together (a rule the document states in words).
+        (f"{BASE}/cards.svg", 422),  # per-archetype chart without an archetype
+        (f"{BASE}/share.svg?archetype=Burn", 422),  # format chart with one
         (f"{BASE}/nope.svg", 400),
         (f"{BASE}/share.gif", 400),
         (f"{BASE}/share.svg?window=2020", 400),
