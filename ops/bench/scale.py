@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -119,7 +120,8 @@ def measure_pipeline(decks: int) -> dict[str, object]:
             return {"ingest_s": "error", "classify_s": "error"}
         print(
             f"ingest: {ingest['files']} files, {ingest['decks']} decks, "
-            f"{ingest['matches']} matches in {ingest['seconds']:.1f} s, "
+            f"{ingest['matches']} matches in {ingest['seconds']:.1f} s "
+            f"(CPU: {ingest['cpu_s']:.1f} s client, {ingest['server_cpu_s']:.1f} s server), "
             f"peak {ingest['peak_rss_mb']:.0f} MB"
         )
         figures |= {
@@ -127,17 +129,22 @@ def measure_pipeline(decks: int) -> dict[str, object]:
             "decks": ingest["decks"],
             "matches": ingest["matches"],
             "ingest_s": ingest["seconds"],
+            "ingest_cpu_s": ingest["cpu_s"],
+            "ingest_server_cpu_s": ingest["server_cpu_s"],
             "ingest_peak_rss_mb": ingest["peak_rss_mb"],
         }
         labelled = run_step("classify", dsn)
         if labelled is None:
             return figures | {"classify_s": "error"}
         print(
-            f"classify: {labelled['labelled']} decks in {labelled['seconds']:.1f} s, "
+            f"classify: {labelled['labelled']} decks in {labelled['seconds']:.1f} s "
+            f"(CPU: {labelled['cpu_s']:.1f} s client, {labelled['server_cpu_s']:.1f} s server), "
             f"peak {labelled['peak_rss_mb']:.0f} MB"
         )
         figures |= {
             "classify_s": labelled["seconds"],
+            "classify_cpu_s": labelled["cpu_s"],
+            "classify_server_cpu_s": labelled["server_cpu_s"],
             "classify_peak_rss_mb": labelled["peak_rss_mb"],
         }
     finally:
@@ -166,7 +173,8 @@ def measure_others(decks: int) -> dict[str, object]:
             print(f"{target}: " + ", ".join(f"{k}={v}" for k, v in result.items()))
             area = target.split(":")[1].removeprefix("measure_")
             figures[f"{area}_peak_rss_mb"] = result.pop("peak_rss_mb")
-            del result["seconds"]
+            for key in ("seconds", "cpu_s", "server_cpu_s"):
+                result.pop(key)
             figures |= derived(keys, result)
     finally:
         drop_database(COPY_DB)
@@ -205,8 +213,17 @@ def summary(figures: dict[str, object]) -> dict[str, object]:
         met += bool(target.met(value))
     out["classify_s"] = figures.get("classify_s", "n/a")
     out["classify_s_today"] = "19"
+    # The machine's load changes wall times several-fold; CPU seconds do not.
+    for key in ("ingest_cpu_s", "ingest_server_cpu_s", "classify_cpu_s", "classify_server_cpu_s"):
+        out[key] = figures.get(key, "n/a")
+    out["load_average_start"] = figures.get("load_average_start", "n/a")
+    out["load_average_end"] = _load()
     out["targets_met"] = f"{met}/{len(TARGETS)}"
     return out
+
+
+def _load() -> str:
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -218,10 +235,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     started = time.perf_counter()
+    figures: dict[str, object] = {"load_average_start": _load()}
     name, built = ensure_cache(args.decks)
     took = time.perf_counter() - started
     print(f"database {name}: {'built' if built else 'reused'} in {took:.0f} s")
-    figures: dict[str, object] = {}
     if not args.skip_pipeline:
         figures |= measure_pipeline(args.decks)
     figures |= measure_others(args.decks)

@@ -2,7 +2,10 @@
 
 ``python -m ops.bench.scale_step STEP DSN [ARG]`` runs one step and prints, as its last line,
 a JSON object: the step's figures plus ``seconds`` (the step's call, interpreter start-up
-excluded) and ``peak_rss_mb`` (this process or any child it waited for, e.g. a pool worker).
+excluded), ``cpu_s`` (CPU seconds of this process and its children), ``server_cpu_s`` (CPU
+seconds of the PostgreSQL backends serving the step's database, see
+:mod:`ops.bench.server_cpu`) and ``peak_rss_mb`` (this process or any child it waited for,
+e.g. a pool worker).
 Running every step in a fresh process is what makes the peak RSS a per-step figure.
 
 Steps: ``ingest DSN ROOT`` (the generated archive into a migrated, empty database),
@@ -20,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ops.bench.common import peak_rss_mb, timed
+from ops.bench.server_cpu import ServerCpu, own_cpu_seconds
 
 
 def ingest(dsn: str, root: str) -> dict[str, Any]:
@@ -63,8 +67,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args or args[0] not in STEPS:
         print(f"usage: python -m ops.bench.scale_step {{{','.join(STEPS)}}} DSN [ARG]")
         return 2
-    figures, seconds = timed(lambda: STEPS[args[0]](*args[1:]))
-    figures |= {"seconds": seconds, "peak_rss_mb": peak_rss_mb()}
+    with ServerCpu(args[1]) as server:
+        figures, seconds = timed(lambda: STEPS[args[0]](*args[1:]))
+    figures |= {
+        "seconds": seconds,
+        "cpu_s": own_cpu_seconds(),
+        "server_cpu_s": server.seconds,
+        "peak_rss_mb": peak_rss_mb(),
+    }
     print(json.dumps(figures, default=str))
     return 0
 
