@@ -28,8 +28,9 @@ import functools
 import hashlib
 import os
 import shutil
+import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -38,8 +39,9 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from ops.bench.common import server_dsn
+from ops.bench.common import server_dsn, timed
 from ops.bench.refresh import with_database
+from ops.bench.scale_replicate import replicate
 from pipelines.core import db
 from pipelines.core.settings import REPO_ROOT
 from pipelines.storage import migrations
@@ -91,24 +93,34 @@ def generator_fingerprint(seed: int = DEFAULT_SEED) -> str:
     return digest.hexdigest()
 
 
-def files_key(decks: int, seed: int = DEFAULT_SEED) -> str:
+def files_key(decks: int, seed: int = DEFAULT_SEED, days: int | None = None) -> str:
     """Key of the generated files: the generator's output, deck count, seed, dates."""
     digest = hashlib.sha256(generator_fingerprint(seed).encode())
-    digest.update(f"{decks}/{seed}/{ARCHIVE_START}/{archive_days()}".encode())
+    digest.update(f"{decks}/{seed}/{ARCHIVE_START}/{days or archive_days()}".encode())
     return digest.hexdigest()[:16]
 
 
-def cache_key(decks: int, seed: int = DEFAULT_SEED) -> str:
+def _base(decks: int, copies: int) -> tuple[int, int]:
+    """Decks and days the pipeline builds before ``copies`` replication."""
+    if copies < 1 or decks < copies:
+        raise ValueError(f"copies must be between 1 and decks, got {copies}")
+    return decks // copies, archive_days() // copies
+
+
+def cache_key(decks: int, seed: int = DEFAULT_SEED, copies: int = 1) -> str:
     """Key of the cached database (see the module docstring)."""
     digest = _tree_digest(_KEY_TREES)
-    digest.update(files_key(decks, seed).encode())
+    base_decks, days = _base(decks, copies)
+    digest.update(files_key(base_decks, seed, days).encode())
     digest.update(f"build {BUILD_VERSION}".encode())
+    if copies > 1:
+        digest.update(f"copies {copies}".encode())
     return digest.hexdigest()[:16]
 
 
-def cache_name(decks: int, seed: int = DEFAULT_SEED) -> str:
+def cache_name(decks: int, seed: int = DEFAULT_SEED, copies: int = 1) -> str:
     """Name of the cached database of ``decks`` decks."""
-    return f"{CACHE_PREFIX}{decks}_{cache_key(decks, seed)}"
+    return f"{CACHE_PREFIX}{decks}_{cache_key(decks, seed, copies)}"
 
 
 def files_root() -> Path:
@@ -117,7 +129,9 @@ def files_root() -> Path:
     return Path(os.environ.get("MANALYTICS_SCALE_FILES", default))
 
 
-def files_dir(decks: int = ARCHIVE_DECKS, seed: int = DEFAULT_SEED) -> Path:
+def files_dir(
+    decks: int = ARCHIVE_DECKS, seed: int = DEFAULT_SEED, days: int | None = None
+) -> Path:
     """The generated archive of ``decks`` decks (a decklist-cache folder), written once.
 
     Written to a temporary sibling and renamed when complete, so a folder that exists is
@@ -125,13 +139,14 @@ def files_dir(decks: int = ARCHIVE_DECKS, seed: int = DEFAULT_SEED) -> Path:
     """
     from pipelines.demo.generator import ARCHIVE_MIX, generate
 
-    target = files_root() / f"{decks}_{files_key(decks, seed)}"
+    days = days or archive_days()
+    target = files_root() / f"{decks}_{files_key(decks, seed, days)}"
     if target.is_dir():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:
-        generate(partial, decks, seed, start=ARCHIVE_START, days=archive_days(), mix=ARCHIVE_MIX)
+        generate(partial, decks, seed, start=ARCHIVE_START, days=days, mix=ARCHIVE_MIX)
         partial.rename(target)
     finally:
         shutil.rmtree(partial, ignore_errors=True)
@@ -141,25 +156,42 @@ def files_dir(decks: int = ARCHIVE_DECKS, seed: int = DEFAULT_SEED) -> Path:
     return target
 
 
-def build_pipeline(dsn: str, root: Path) -> dict[str, Any]:
+def build_pipeline(dsn: str, root: Path, copies: int = 1, span_days: int = 0) -> dict[str, float]:
     """Run the project's pipeline on an empty database: migrate, ingest ``root``, classify
-    with the demo definitions, refresh the statistics; returns the steps' summaries."""
+    with the demo definitions, replicate ``copies`` times in SQL (``span_days`` apart,
+    :mod:`ops.bench.scale_replicate`), refresh the statistics, VACUUM ANALYZE; returns each
+    step's seconds (also printed on stderr: a build takes minutes)."""
     from pipelines.classify.labels import classify_new_decks
     from pipelines.demo import DEMO_DEFINITIONS_DIR
     from pipelines.ingest.cache import ingest_cache
     from pipelines.stats.refresh import load_periods, refresh_all
 
-    migrations.upgrade(dsn)
-    ingested = ingest_cache(dsn, root)
-    labelled = classify_new_decks(dsn, DEMO_DEFINITIONS_DIR)
-    refreshed = refresh_all(
-        dsn,
-        periods=load_periods(DEMO_DEFINITIONS_DIR),
-        statement_timeout_ms=_STATEMENT_TIMEOUT_MS,
-    )
-    with db.connect(dsn, autocommit=True) as conn:
-        conn.execute("VACUUM ANALYZE")
-    return {"ingest": ingested, "classify": labelled, "refresh": refreshed}
+    def replicate_copies() -> None:
+        with db.connect(dsn) as conn:
+            replicate(conn, copies, span_days)
+            conn.commit()
+
+    def vacuum() -> None:
+        with db.connect(dsn, autocommit=True) as conn:
+            conn.execute("VACUUM ANALYZE")
+
+    steps: dict[str, Callable[[], object]] = {
+        "migrate": lambda: migrations.upgrade(dsn),
+        "ingest": lambda: ingest_cache(dsn, root),
+        "classify": lambda: classify_new_decks(dsn, DEMO_DEFINITIONS_DIR),
+        "replicate": replicate_copies,
+        "refresh": lambda: refresh_all(
+            dsn,
+            periods=load_periods(DEMO_DEFINITIONS_DIR),
+            statement_timeout_ms=_STATEMENT_TIMEOUT_MS,
+        ),
+        "vacuum_analyze": vacuum,
+    }
+    seconds = {}
+    for step, run in steps.items():
+        _, seconds[step] = timed(run)
+        print(f"scale database: {step} {seconds[step]:.1f} s", file=sys.stderr, flush=True)
+    return seconds
 
 
 def _admin() -> psycopg.Connection[Any]:
@@ -201,20 +233,30 @@ def _prune(conn: psycopg.Connection[Any], decks: int, keep: str) -> None:
         _drop(conn, name)
 
 
-def ensure_cache(decks: int = ARCHIVE_DECKS, seed: int = DEFAULT_SEED) -> tuple[str, bool]:
+def ensure_cache(
+    decks: int = ARCHIVE_DECKS, seed: int = DEFAULT_SEED, copies: int = 1
+) -> tuple[str, bool]:
     """Name of the cached database of ``decks`` decks, building it when missing; and whether
-    this call built it."""
-    name = cache_name(decks, seed)
+    this call built it. ``copies > 1`` builds ``decks / copies`` with the pipeline and
+    replicates them in SQL (:mod:`ops.bench.scale_replicate`): several times faster."""
+    key = cache_key(decks, seed, copies)
+    name = cache_name(decks, seed, copies)
     with _admin() as conn:
         if _exists(conn, name):
             return name, False
-        with _build_lock(conn, cache_key(decks, seed)):
+        with _build_lock(conn, key):
             if _exists(conn, name):  # built by the caller we waited for
                 return name, False
-            building = f"scale_build_{decks}_{cache_key(decks, seed)}"
+            building = f"scale_build_{decks}_{key}"
             _drop(conn, building)  # left over by a build that died
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(building)))
-            build_pipeline(with_database(server_dsn(), building), files_dir(decks, seed))
+            base_decks, span = _base(decks, copies)
+            build_pipeline(
+                with_database(server_dsn(), building),
+                files_dir(base_decks, seed, span),
+                copies,
+                span,
+            )
             conn.execute(
                 sql.SQL("ALTER DATABASE {} RENAME TO {}").format(
                     sql.Identifier(building), sql.Identifier(name)
@@ -229,7 +271,9 @@ def ensure_cache(decks: int = ARCHIVE_DECKS, seed: int = DEFAULT_SEED) -> tuple[
     return name, True
 
 
-def scale_database(name: str, decks: int = ARCHIVE_DECKS, *, seed: int = DEFAULT_SEED) -> str:
+def scale_database(
+    name: str, decks: int = ARCHIVE_DECKS, *, seed: int = DEFAULT_SEED, copies: int = 1
+) -> str:
     """DSN of a fresh database ``name`` holding the cached archive of ``decks`` decks.
 
     ``name`` is dropped first when it exists; it is yours to modify and to drop
@@ -237,7 +281,7 @@ def scale_database(name: str, decks: int = ARCHIVE_DECKS, *, seed: int = DEFAULT
     """
     if name.startswith((CACHE_PREFIX, "scale_build_")):
         raise ValueError(f"{name!r} is reserved for the cache itself")
-    template, _ = ensure_cache(decks, seed)
+    template, _ = ensure_cache(decks, seed, copies)
     with _admin() as conn:
         _drop(conn, name)
         row = conn.execute("SELECT pg_database_size(%s)", (template,)).fetchone()
