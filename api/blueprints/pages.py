@@ -1,6 +1,7 @@
 """Server-rendered HTML pages (Flask + Jinja, no single-page app) and the ``/docs`` viewer.
 
-* ``/`` — formats with their freshness; ``/formats/<f>`` — share, win rate, tiers, trends and
+* ``/`` — the most active format's meta with its charts, then every format with its
+  freshness; ``/formats/<f>`` — share, win rate, tiers, trends and
   the meta table; ``/formats/<f>/matchups``; ``/formats/<f>/archetypes/<slug>``;
   ``/decks/<id>``; ``/tournaments/<id>``; ``/docs`` — Swagger UI over ``/openapi.json``.
 
@@ -32,6 +33,7 @@ from api.cache import serve_cached
 from api.errors import ApiError
 from api.security import page_view
 from pipelines.charts import data
+from pipelines.charts.featured import featured_meta
 from pipelines.charts.store import load_charts
 from pipelines.stats.refresh import DEFAULT_EVENT_GROUP, EVENT_GROUPS, STANDARD_WINDOW_KEYS
 from pipelines.stats.store import (
@@ -61,6 +63,8 @@ GROUP_LABELS = {
     "paper": "Paper",
 }
 FORMAT_CHARTS = ["share", "winrate", "tiers", "trends"]
+FEATURED_CHARTS = ["share", "winrate", "tiers"]
+FEATURED_ROWS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,14 +160,29 @@ def _common(fmt: str, q: PageQuery, stats: Mapping[str, Any]) -> dict[str, Any]:
 @blueprint.get("/")
 @page_view
 def index() -> ResponseReturnValue:
+    """The most active format's meta with its charts (what a newcomer opens first), then
+    every format with its freshness."""
+
     def build(conn: psycopg.Connection[Any]) -> dict[str, Any]:
         overview = formats_overview(conn)
-        return {
+        context = {
             "generation": overview["generation"],
             "as_of": overview["as_of"],
             "formats": overview["formats"],
             "now": datetime.now(UTC),
+            "featured": None,
         }
+        chosen = featured_meta(conn, DEFAULT_EVENT_GROUP)
+        if chosen is not None:
+            q = PageQuery(chosen.window, DEFAULT_EVENT_GROUP)
+            meta = meta_rows(conn, chosen.format, q.window, q.event)
+            context["featured"] = {
+                **_common(chosen.format, q, meta),
+                "summary": data.summary(meta),
+                "table": data.meta_table(meta)[:FEATURED_ROWS],
+                "charts": _charts(conn, chosen.format, q, FEATURED_CHARTS),
+            }
+        return context
 
     g.query = PageQuery("-", "-")
     return _serve("index.html", build)

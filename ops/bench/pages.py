@@ -62,6 +62,14 @@ def _top_archetype(dsn: str) -> str:
     return archetype_slug(min(rows, key=lambda r: r["rank"]))
 
 
+def _featured(dsn: str) -> Any:
+    from pipelines.charts.featured import featured_meta
+    from pipelines.core.db import connect
+
+    with connect(dsn) as conn:
+        return featured_meta(conn, "all")
+
+
 def measure(browser: Any, url: str) -> dict[str, float]:
     """One first-visit load of ``url``."""
     context = browser.new_context(extra_http_headers=HEADERS)
@@ -92,6 +100,12 @@ def main(argv: list[str] | None = None) -> int:
         dsn, formats=["Modern"], windows=["last30", "current"], groups=["all"]
     )
     print(f"charts: {drawn.charts} drawn in {drawn.seconds:.1f} s ({drawn.status})")
+    featured = _featured(dsn)
+    if featured is not None:  # the landing page's meta (the workers draw it first)
+        drawn = render_generation(
+            dsn, formats=[featured.format], windows=[featured.window], groups=["all"]
+        )
+        print(f"landing page: {featured.format} {featured.window} ({drawn.charts} charts)")
     pages = {
         "index": "/",
         "format": "/formats/Modern",

@@ -30,6 +30,7 @@ import vl_convert as vlc
 from psycopg.types.json import Jsonb
 
 from pipelines.charts.build import Chart, archetype_charts, format_charts
+from pipelines.charts.featured import featured_meta
 from pipelines.core.db import connect
 from pipelines.stats.refresh import (
     DEFAULT_EVENT_GROUP,
@@ -243,8 +244,11 @@ def render_generation(
                 if (formats is None or fmt in formats) and window in windows
                 for group in groups
             ]
-            # The pages' defaults first, so they have their charts within seconds.
-            jobs.sort(key=lambda j: j[1:] != (DEFAULT_WINDOW, DEFAULT_EVENT_GROUP))
+            # The landing page's meta, then the pages' defaults first, so they have their
+            # charts within seconds.
+            chosen = featured_meta(conn, DEFAULT_EVENT_GROUP)
+            first = (chosen.format, chosen.window, DEFAULT_EVENT_GROUP) if chosen else None
+            jobs.sort(key=lambda j: (j != first, j[1:] != (DEFAULT_WINDOW, DEFAULT_EVENT_GROUP)))
             for fmt, window, group in jobs:
                 _render_window(conn, fmt, window, group, generation, archetypes, result)
                 conn.commit()  # one window at a time: readers see charts as they arrive

@@ -5,9 +5,10 @@ pickers, keyboard navigation, text alternatives, /docs."""
 from __future__ import annotations
 
 import re
+import urllib.error
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import pytest
 
@@ -54,6 +55,50 @@ def test_every_page_loads_without_errors_and_has_text_alternatives(
             assert img.get_attribute("alt") is not None
         for table in page.locator("table.data").all():
             assert table.locator("caption").count() == 1, name
+
+
+def test_landing_page_shows_the_most_active_meta_with_charts(
+    page: Any, live_url: str, api: Api
+) -> None:
+    _visit(page, f"{live_url}/", "landing")
+    link = page.locator("#featured-link").get_attribute("href") or ""
+    found = re.fullmatch(r"/formats/([^?]+)\?window=(\w+)&event=(\w+)", link)
+    assert found, link
+    fmt, window, event = unquote(found[1]), found[2], found[3]
+    assert event == "all"
+    # The most decks over the last 30 days (ties: first name), in its current meta period
+    # unless the last 30 days hold more decks.
+    recent = {
+        f["format"]: api(f"/api/v1/formats/{quote(f['format'])}/meta?window=last30&limit=1")[
+            "totals"
+        ]["decks"]
+        for f in api("/api/v1/formats")["items"]
+    }
+    assert fmt == max(sorted(recent), key=lambda name: recent[name])
+    assert page.locator("main > h1").inner_text() == f"{fmt} metagame"
+    meta = api(f"/api/v1/formats/{quote(fmt)}/meta?window={window}&event=all&limit=500")
+    if window == "last30":
+        try:
+            current = api(f"/api/v1/formats/{quote(fmt)}/meta?window=current&limit=1")
+        except urllib.error.HTTPError as exc:  # no meta period: no current window
+            assert exc.code == 404
+        else:
+            assert current["totals"]["decks"] < meta["totals"]["decks"]
+    else:
+        assert window == "current"
+    bars = page.locator('#chart-share svg [aria-roledescription="bar"]')
+    assert bars.count() == len(data.share_rows({"archetypes": meta["items"]}))
+    for name in ("winrate", "tiers"):
+        assert page.locator(f"#chart-{name} svg").count() == 1, name
+    assert str(meta["totals"]["decks"]) in page.locator("#featured-summary").inner_text()
+    rows = page.locator("#top-table tbody tr")
+    top = sorted(meta["items"], key=lambda r: r["rank"])[:10]
+    assert rows.count() == len(top)
+    for i, item in enumerate(top):
+        assert rows.nth(i).get_attribute("data-archetype") == item["archetype"]
+        assert rows.nth(i).locator('[data-field="decks"]').inner_text() == str(item["decks"])
+    # Every format is still listed, with its freshness.
+    assert page.locator("#formats tbody tr").count() == len(recent)
 
 
 def test_format_page_charts_and_table_equal_the_api(page: Any, live_url: str, api: Api) -> None:
