@@ -181,8 +181,9 @@ SOURCE = Param("name", description="source name", location="path", enum=SOURCE_N
             "refetch",
             "string",
             "new (default: new, failed and recent events), quarantined (also the events "
-            "quarantined earlier) or all (every listed event)",
-            enum=("new", "quarantined", "all"),
+            "quarantined earlier), all (every listed event) or replay (every listed event "
+            "from the stored pages, fetching nothing)",
+            enum=("new", "quarantined", "all", "replay"),
         ),
     ),
     response="OperatorTask",

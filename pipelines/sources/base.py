@@ -105,6 +105,8 @@ class HttpStatusError(FetchError):
 class TransientFetchError(FetchError):
     """Connection errors and timeouts once retries ran out."""
 
+    reason = "transient"  # the failure reason a run records
+
 
 class HttpClient(Protocol):
     """What adapters call; :class:`pipelines.sources.http.SourceHttpClient` implements it.

@@ -81,7 +81,7 @@ def run_fetch(args: argparse.Namespace) -> int:
         until=args.until,
         trigger="cli",
         progress=None if args.no_progress else _progress,
-        refetch="all" if args.force else "quarantined" if args.retry_quarantined else "new",
+        refetch=_refetch(args),
     )
     result = report.as_dict()
     if report.ingested_anything and not args.no_chain:
@@ -91,6 +91,14 @@ def run_fetch(args: argparse.Namespace) -> int:
     else:
         _print_report(result)
     return 1 if report.status in ("failed", "disabled") else 0
+
+
+def _refetch(args: argparse.Namespace) -> str:
+    if args.replay:
+        return "replay"
+    if args.force:
+        return "all"
+    return "quarantined" if args.retry_quarantined else "new"
 
 
 def _chain(dsn: str, settings: Any) -> dict[str, Any]:
@@ -163,6 +171,11 @@ def register(sub: Any) -> None:
         "--retry-quarantined",
         action="store_true",
         help="also re-fetch events quarantined earlier (after a parser fix)",
+    )
+    again.add_argument(
+        "--replay",
+        action="store_true",
+        help="re-derive every listed event from the stored pages, fetching nothing",
     )
     fetch.add_argument("--no-chain", action="store_true", help="do not classify and refresh")
     fetch.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -6,7 +6,8 @@ Site adapters (:mod:`pipelines.sources.base`):
 2. skip the events already fetched, except those younger than ``SOURCES_REFETCH_DAYS``
    (results and leagues change after publication) and earlier failures; an operator can
    also re-fetch the quarantined ones (``refetch="quarantined"``, after a parser fix) or
-   every listed one (``refetch="all"``, ``--force``);
+   every listed one (``refetch="all"``, ``--force``), or replay them all from the stored
+   pages without fetching (``refetch="replay"``, :mod:`pipelines.sources.replay`);
 3. fetch each remaining event; its documents are written atomically into the cache layout
    ``<SOURCES_DATA_DIR>/cache/<Folder>/<yyyy>/<mm>/<dd>/<name>.json`` (a document whose
    bytes did not change is not rewritten);
@@ -57,6 +58,7 @@ from pipelines.sources.base import (
 from pipelines.sources.http import SourceHttpClient
 from pipelines.sources.pages import PageStore
 from pipelines.sources.registry import build_adapter, client_config, gitcache_config
+from pipelines.sources.replay import ReplayHttpClient
 from pipelines.sources.runs import RunCounts
 
 log = logging.getLogger("manalytics.sources.fetch")
@@ -64,9 +66,10 @@ log = logging.getLogger("manalytics.sources.fetch")
 # Statuses of an event checkpoint that mean "done, fetch again only while young".
 DONE = frozenset({"fetched", "empty", "quarantined"})
 # What a run re-fetches among the events it lists (see select_events).
-REFETCH = ("new", "quarantined", "all")
+REFETCH = ("new", "quarantined", "all", "replay")
 
 Progress = Callable[[Iterable[EventRef], int], Iterable[EventRef]]
+ClientFactory = Callable[[PageStore], SourceHttpClient | ReplayHttpClient]
 
 
 @dataclass
@@ -220,8 +223,8 @@ def _fetch_one(
         return
     except HttpStatusError as exc:
         reason = f"http_{exc.status}"
-    except TransientFetchError:
-        reason = "transient"
+    except TransientFetchError as exc:
+        reason = exc.reason
     except MissingCredentials:
         raise
     except Exception as exc:  # an adapter bug on an unexpected page: keep it, go on
@@ -363,7 +366,7 @@ def _run_site(
     report: FetchReport,
     window: Window,
     source: Source,
-    client_factory: Callable[[PageStore], SourceHttpClient] | None,
+    client_factory: ClientFactory | None,
     progress: Progress | None,
     refetch: str,
 ) -> None:
@@ -372,6 +375,9 @@ def _run_site(
     factory = client_factory or (
         lambda s: SourceHttpClient(source.name, client_config(settings), store=s)
     )
+    if refetch == "replay":
+        # Every listed event again, answered from the stored pages (see replay.py).
+        factory, refetch = (lambda s: ReplayHttpClient(PageStore(conn, source.name))), "all"
     root = handoff.scraped_root(settings)
     pending = runs.unfinished_writes(conn, source.name)
     with factory(store) as http:
@@ -409,7 +415,7 @@ def run_source(
     trigger: str = "manual",
     today: date | None = None,
     source: Source | None = None,
-    client_factory: Callable[[PageStore], SourceHttpClient] | None = None,
+    client_factory: ClientFactory | None = None,
     progress: Progress | None = None,
     refetch: str = "new",
 ) -> FetchReport:

@@ -39,7 +39,7 @@ from pipelines.sources.base import (
     export_cookies,
     import_cookies,
 )
-from pipelines.sources.pages import PageStore
+from pipelines.sources.pages import PageStore, request_key
 
 log = logging.getLogger("manalytics.sources.http")
 
@@ -260,6 +260,7 @@ class SourceHttpClient:
             requests.Request(method, url, params=kwargs.pop("params", None))
         )
         full_url = prepared.url or url
+        key = request_key(method, full_url, kwargs.get("data"), kwargs.get("json"))
         headers = dict(kwargs.pop("headers", None) or {})
         cached = self.store.latest(full_url) if self.store and method == "GET" else None
         if cached is not None:
@@ -279,7 +280,7 @@ class SourceHttpClient:
             response = retrying(self._attempt, method, full_url, headers, kwargs)
         except _Retryable as exc:
             if exc.response is not None:
-                self._keep(method, exc.response)
+                self._keep(method, exc.response, key)
                 raise HttpStatusError(
                     f"{method} {redact_url(full_url)}: HTTP {exc.response.status} after "
                     f"{self.config.max_attempts} attempts",
@@ -292,10 +293,10 @@ class SourceHttpClient:
             ) from exc.cause
         if response.status == 304 and cached is not None:
             self.stats.not_modified += 1
-            self._keep(method, response)
+            self._keep(method, response, key)
             headers_out = {**cached.headers, "x-manalytics-not-modified": "1"}
             return Response(full_url, 200, headers_out, cached.body)
-        self._keep(method, response)
+        self._keep(method, response, key)
         if response.status >= 400:
             raise HttpStatusError(
                 f"{method} {redact_url(full_url)}: HTTP {response.status}", response=response
@@ -361,6 +362,8 @@ class SourceHttpClient:
 
         return hook
 
-    def _keep(self, method: str, response: Response) -> None:
+    def _keep(self, method: str, response: Response, request: bytes) -> None:
         if self.store is not None:
-            self.store.save(method, response.url, response.status, response.headers, response.body)
+            self.store.save(
+                method, response.url, response.status, response.headers, response.body, request
+            )

@@ -136,12 +136,13 @@ class MeleeSession:
         return True
 
     def _save(self, http: HttpClient) -> None:
-        if self.session_file is None:
+        cookies = http.cookies()
+        if self.session_file is None or not cookies:  # a replay holds no session to keep
             return
         state = {
             "base_url": self.base_url,
             "obtained_at": self.clock().isoformat(),
-            "cookies": http.cookies(),
+            "cookies": cookies,
         }
         folder = self.session_file.parent
         folder.mkdir(parents=True, exist_ok=True)
