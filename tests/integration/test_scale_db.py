@@ -3,8 +3,10 @@ while its key holds, rebuilt when the key changes, copied per user, never half-b
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -130,3 +132,34 @@ def test_replicated_copies_span_the_period(cache_prefix: str) -> None:
         assert (row[4] - base[4]).days == k * (scale_db.archive_days() // 3)
     assert per_copy[-1][5] <= scale_db.ARCHIVE_END
     assert new_id is not None and new_id[0] > 2 * ID_STEP
+
+
+def test_new_migration_derives_from_the_older_cache(
+    cache_prefix: str, pg_admin_dsn: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    base, _ = scale_db.ensure_cache(DECKS)
+    migrations = tmp_path / "migrations"
+    shutil.copytree(scale_db.MIGRATIONS_DIR, migrations)
+    (migrations / "9990_scale_probe.up.sql").write_text(
+        "CREATE TABLE scale_probe AS SELECT count(*) AS decks FROM decks;\n"
+    )
+    (migrations / "9990_scale_probe.down.sql").write_text("DROP TABLE scale_probe;\n")
+    monkeypatch.setattr(scale_db, "MIGRATIONS_DIR", migrations)
+    derived, built = scale_db.ensure_cache(DECKS)
+    assert built and derived != base
+    copy = f"scale_t_{cache_prefix[-9:-1]}_mig"
+    dsn = scale_db.scale_database(copy, DECKS)
+    decks, _, labels, generations = _counts(dsn)
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute("SELECT decks FROM scale_probe").fetchone()
+    scale_db.drop_database(copy)
+    # The migration ran on the older cache's data (no new generation of files), and the
+    # statistics were rebuilt after it: a second refresh generation.
+    assert row == (decks,) and labels == decks and generations == 2
+
+    # A changed migration cannot be applied on top: the next key builds from scratch.
+    (migrations / "9990_scale_probe.up.sql").write_text("CREATE TABLE scale_probe (x int);\n")
+    (migrations / "9991_more.up.sql").write_text("SELECT 1;\n")
+    (migrations / "9991_more.down.sql").write_text("SELECT 1;\n")
+    with psycopg.connect(pg_admin_dsn, autocommit=True) as conn:
+        assert scale_db._older_cache(conn, DECKS, scale_db.data_key(DECKS)) == base
