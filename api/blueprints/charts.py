@@ -20,7 +20,7 @@ from api.resources import resources
 from api.schemas import Param, Query, endpoint
 from pipelines.charts.specs import ARCHETYPE_CHARTS, CHARTS
 from pipelines.charts.store import StoredChart, load_chart
-from pipelines.stats.refresh import DEFAULT_EVENT_GROUP, EVENT_GROUPS, STANDARD_WINDOW_KEYS
+from pipelines.core.vocabulary import DEFAULT_EVENT_GROUP, EVENT_GROUPS, STANDARD_WINDOW_KEYS
 
 blueprint = Blueprint("charts", __name__)
 

@@ -15,21 +15,10 @@ from api.cache import serve_cached
 from api.errors import ApiError
 from api.listing import MAX_LIST_OFFSET, TOTAL_CAP, tournament_page
 from api.schemas import LIMIT, Param, Query, endpoint, id_param, page
+from pipelines.core.vocabulary import EVENT_KINDS
 
 blueprint = Blueprint("events", __name__)
 
-EVENT_KINDS = (
-    "league",
-    "challenge",
-    "preliminary",
-    "showcase",
-    "qualifier",
-    "last_chance",
-    "trial",
-    "other",
-    "paper",
-    "series",
-)
 TOURNAMENT_ID = id_param("tournament_id", "tournament")
 FORMAT_FILTER = Param("format", description="only this format (exact name)", max_length=100)
 KIND_FILTER = Param("kind", description="only this event kind", enum=EVENT_KINDS)

@@ -35,7 +35,7 @@ from api.security import page_view
 from pipelines.charts import data
 from pipelines.charts.featured import featured_meta
 from pipelines.charts.store import load_charts
-from pipelines.stats.refresh import DEFAULT_EVENT_GROUP, EVENT_GROUPS, STANDARD_WINDOW_KEYS
+from pipelines.core.vocabulary import DEFAULT_EVENT_GROUP, EVENT_GROUPS, STANDARD_WINDOW_KEYS
 from pipelines.stats.store import (
     NotFound,
     archetype_detail,

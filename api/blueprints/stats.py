@@ -37,17 +37,17 @@ from api.cache import serve_cached
 from api.errors import ApiError
 from api.resources import resources
 from api.schemas import PAGE, Param, ParamGroup, Query, endpoint, slice_page
-from pipelines.stats.archetype_rows import BASES, DEFAULT_BASIS
-from pipelines.stats.card_performance import BOARDS, archetype_cards
-from pipelines.stats.matchups import MatchupCell, MatchupMatrix
-from pipelines.stats.refresh import (
+from pipelines.core.vocabulary import (
     CURRENT_WINDOW,
     DEFAULT_EVENT_GROUP,
     EVENT_GROUPS,
     STANDARD_WINDOW_KEYS,
-    latest_generation,
-    load_periods,
 )
+from pipelines.stats.archetype_rows import BASES, DEFAULT_BASIS
+from pipelines.stats.card_performance import BOARDS, archetype_cards
+from pipelines.stats.matchups import MatchupCell, MatchupMatrix
+from pipelines.stats.periods import load_periods
+from pipelines.stats.refresh import latest_generation
 from pipelines.stats.samples import SampleRules
 from pipelines.stats.store import (
     WindowArg,

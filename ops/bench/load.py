@@ -125,7 +125,8 @@ class Reader(FastHttpUser):
 def seed(dsn: str) -> None:
     from pipelines.classify.labels import classify_new_decks
     from pipelines.ingest.cache import ingest_cache
-    from pipelines.stats.refresh import load_periods, refresh_all
+    from pipelines.stats.periods import load_periods
+    from pipelines.stats.refresh import refresh_all
     from tests.api.conftest import FIXTURE_CACHE, FIXTURE_DEFINITIONS
 
     ingest_cache(dsn, FIXTURE_CACHE)

@@ -46,7 +46,8 @@ from pipelines.core.settings import Settings, get_settings, load_settings
 from pipelines.ingest.parse import path_info
 from pipelines.sources.fetch import run_source
 from pipelines.sources.warm import warm_api_cache
-from pipelines.stats.refresh import load_periods, refresh_all
+from pipelines.stats.periods import load_periods
+from pipelines.stats.refresh import refresh_all
 
 BENCH_DB = "manalytics_bench_sources"
 

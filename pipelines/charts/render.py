@@ -32,12 +32,8 @@ from psycopg.types.json import Jsonb
 from pipelines.charts.build import Chart, archetype_charts, format_charts
 from pipelines.charts.featured import featured_meta
 from pipelines.core.db import connect
-from pipelines.stats.refresh import (
-    DEFAULT_EVENT_GROUP,
-    EVENT_GROUPS,
-    STANDARD_WINDOW_KEYS,
-    latest_generation,
-)
+from pipelines.core.vocabulary import DEFAULT_EVENT_GROUP, EVENT_GROUPS, STANDARD_WINDOW_KEYS
+from pipelines.stats.refresh import latest_generation
 from pipelines.stats.store import NotFound, meta_rows
 
 __all__ = [

@@ -104,7 +104,8 @@ def _refetch(args: argparse.Namespace) -> str:
 def _chain(dsn: str, settings: Any) -> dict[str, Any]:
     """classify -> refresh, as the nightly chain does after a fetch."""
     from pipelines.classify.labels import classify_new_decks
-    from pipelines.stats.refresh import load_periods, refresh_all
+    from pipelines.stats.periods import load_periods
+    from pipelines.stats.refresh import refresh_all
 
     labelled = classify_new_decks(dsn, settings.definitions_dir)
     refreshed = refresh_all(dsn, periods=load_periods(settings.definitions_dir))
