@@ -81,6 +81,12 @@ CREATE TABLE mv_player_archetype_daily (
 );
 CREATE UNIQUE INDEX ux_mv_player_archetype_daily
     ON mv_player_archetype_daily (format, event_date, event_kind, archetype, player_key);
+-- Custom windows over long ranges read one archetype's players from the index alone
+-- (engineer "windows"; migration 0014 creates it IF NOT EXISTS too).
+CREATE INDEX ix_mv_player_archetype_daily_player
+    ON mv_player_archetype_daily (format, archetype, player_key)
+    INCLUDE (event_date, event_kind, decks, wins, losses, draws, mirror_seats, covered,
+             rec_wins, rec_losses, rec_draws, rec_decks);
 
 CREATE TABLE mv_archetype_daily (
     format     text NOT NULL,
@@ -129,6 +135,9 @@ CREATE TABLE mv_matchup_daily (
 );
 CREATE UNIQUE INDEX ux_mv_matchup_daily
     ON mv_matchup_daily (format, event_date, event_kind, archetype, opponent);
+CREATE INDEX ix_mv_matchup_daily_cell
+    ON mv_matchup_daily (format, archetype, opponent)
+    INCLUDE (event_date, event_kind, wins, losses, draws);
 
 CREATE TABLE mv_card_usage_weekly (
     format     text NOT NULL,
