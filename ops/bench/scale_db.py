@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import inspect
 import json
 import os
 import shutil
@@ -211,18 +210,16 @@ def derive(dsn: str) -> dict[str, float]:
 
 
 def full_refresh(dsn: str) -> object:
-    """Every statistic recomputed (``full=True`` where the refresh knows it)."""
+    """Every statistic recomputed (``manalytics stats refresh --full``)."""
     from pipelines.demo import DEMO_DEFINITIONS_DIR
-    from pipelines.stats.refresh import load_periods, refresh_all
+    from pipelines.stats.periods import load_periods
+    from pipelines.stats.refresh import refresh_all
 
-    full: dict[str, Any] = (
-        {"full": True} if "full" in inspect.signature(refresh_all).parameters else {}
-    )
     return refresh_all(
         dsn,
         periods=load_periods(DEMO_DEFINITIONS_DIR),
         statement_timeout_ms=_STATEMENT_TIMEOUT_MS,
-        **full,
+        full=True,
     )
 
 

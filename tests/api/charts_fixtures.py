@@ -16,7 +16,7 @@ import pytest
 
 from pipelines.charts.featured import featured_meta
 from pipelines.charts.render import render_generation
-from pipelines.stats.refresh import DEFAULT_EVENT_GROUP
+from pipelines.core.vocabulary import DEFAULT_EVENT_GROUP
 from tests.integration.conftest import create_database, drop_database, with_database
 
 FORMAT = "Modern"
