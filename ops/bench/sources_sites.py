@@ -13,6 +13,7 @@ parser alone is ``python -m ops.bench.sources_parse``.)
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
@@ -28,6 +29,7 @@ from pipelines.sources.fetch import run_source
 def _server() -> Iterator[Any]:
     from pytest_httpserver import HTTPServer
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
     server = HTTPServer(threaded=True)
     server.start()
     try:
