@@ -170,7 +170,13 @@ def measure_others(decks: int) -> dict[str, object]:
             if result is None:
                 figures |= dict.fromkeys(keys, "error")
                 continue
-            print(f"{target}: " + ", ".join(f"{k}={v}" for k, v in result.items()))
+            print(f"{target}:")
+            for key, value in result.items():
+                print(
+                    f"    {key:36s} {value:.3f}"
+                    if isinstance(value, float)
+                    else f"    {key} {value}"
+                )
             area = target.split(":")[1].removeprefix("measure_")
             figures[f"{area}_peak_rss_mb"] = result.pop("peak_rss_mb")
             for key in ("seconds", "cpu_s", "server_cpu_s"):
@@ -216,6 +222,8 @@ def summary(figures: dict[str, object]) -> dict[str, object]:
     # The machine's load changes wall times several-fold; CPU seconds do not.
     for key in ("ingest_cpu_s", "ingest_server_cpu_s", "classify_cpu_s", "classify_server_cpu_s"):
         out[key] = figures.get(key, "n/a")
+    # Which process the peak is: each step's own process and the PostgreSQL backends.
+    out |= {k: v for k, v in figures.items() if k.endswith("_peak_rss_mb") and k != "peak_rss_mb"}
     out["load_average_start"] = figures.get("load_average_start", "n/a")
     out["load_average_end"] = _load()
     out["targets_met"] = f"{met}/{len(TARGETS)}"
