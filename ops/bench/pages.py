@@ -53,13 +53,13 @@ MEASURE = """() => {
 
 
 def _top_archetype(dsn: str) -> str:
-    from pipelines.charts.data import archetype_slug
+    from pipelines.charts.data import archetype_slug, by_rank
     from pipelines.core.db import connect
     from pipelines.stats.store import meta_rows
 
     with connect(dsn) as conn:
         rows = meta_rows(conn, "Modern", "last30", "all")["archetypes"]
-    return archetype_slug(min(rows, key=lambda r: r["rank"]))
+    return archetype_slug(by_rank(rows)[0])
 
 
 def _featured(dsn: str) -> Any:

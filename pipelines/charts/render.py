@@ -29,6 +29,7 @@ import psycopg
 import vl_convert as vlc
 from psycopg.types.json import Jsonb
 
+from pipelines.charts import data
 from pipelines.charts.build import Chart, archetype_charts, format_charts
 from pipelines.charts.featured import featured_meta
 from pipelines.core.db import connect
@@ -186,7 +187,7 @@ def _render_window(
     if not meta["archetypes"]:
         return  # nothing was played in this group and window: no chart to draw
     charts = format_charts(conn, fmt, window, group, generation=generation)
-    for row in sorted(meta["archetypes"], key=lambda r: r["rank"])[:archetypes]:
+    for row in data.by_rank(meta["archetypes"])[:archetypes]:
         try:
             charts += archetype_charts(
                 conn, fmt, row["archetype"], window, group, generation=generation
@@ -246,7 +247,14 @@ def render_generation(
             first = (chosen.format, chosen.window, DEFAULT_EVENT_GROUP) if chosen else None
             jobs.sort(key=lambda j: (j != first, j[1:] != (DEFAULT_WINDOW, DEFAULT_EVENT_GROUP)))
             for fmt, window, group in jobs:
-                _render_window(conn, fmt, window, group, generation, archetypes, result)
+                try:
+                    _render_window(conn, fmt, window, group, generation, archetypes, result)
+                except Exception as exc:  # one window's bad data must not cost the others
+                    conn.rollback()
+                    log.warning("charts of %s %s %s failed: %s", fmt, window, group, exc)
+                    where = f"{fmt}/{window}/{group}: {type(exc).__name__}: {exc}"
+                    result.failures.append(where[:300])
+                    continue
                 conn.commit()  # one window at a time: readers see charts as they arrive
             _prune(conn, generation)
             conn.commit()

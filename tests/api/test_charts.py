@@ -3,6 +3,8 @@ fault paths (overlap, superseded generation, pruning)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import psycopg
 import pytest
 from flask.testing import FlaskClient
@@ -111,3 +113,32 @@ def test_render_skips_while_another_holds_the_lock_and_refuses_old_generations(
     assert render_generation(api_dsn, generation=1, formats=[]).status == "superseded"
     done = render_generation(api_dsn, formats=[])
     assert (done.status, done.generation, done.charts) == ("succeeded", 2, 0)
+
+
+def test_a_window_whose_charts_fail_to_build_costs_only_that_window(
+    api_dsn: str,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import pipelines.charts.render as render
+
+    real = render.format_charts
+
+    def broken_last7(conn: Any, fmt: str, window: Any, group: str, **kw: Any) -> Any:
+        if window == "last7":
+            raise TypeError("'<' not supported between instances of 'NoneType' and 'int'")
+        return real(conn, fmt, window, group, **kw)
+
+    monkeypatch.setattr(render, "format_charts", broken_last7)
+    refresh(api_dsn)
+    result = render_generation(
+        api_dsn, formats=["Modern"], windows=("last7", "last30"), groups=("all",), archetypes=0
+    )
+    assert result.status == "partial" and result.generation == 2
+    assert result.failures == [
+        "Modern/last7/all: TypeError: '<' not supported between instances of 'NoneType' and 'int'"
+    ]
+    with psycopg.connect(api_dsn) as conn:
+        drawn = conn.execute(
+            "SELECT DISTINCT window_key FROM chart_renders WHERE generation = 2"
+        ).fetchall()
+    assert drawn == [("last30",)]

@@ -92,7 +92,7 @@ def test_landing_page_shows_the_most_active_meta_with_charts(
         assert page.locator(f"#chart-{name} svg").count() == 1, name
     assert str(meta["totals"]["decks"]) in page.locator("#featured-summary").inner_text()
     rows = page.locator("#top-table tbody tr")
-    top = sorted(meta["items"], key=lambda r: r["rank"])[:10]
+    top = data.by_rank(meta["items"])[:10]
     assert rows.count() == len(top)
     for i, item in enumerate(top):
         assert rows.nth(i).get_attribute("data-archetype") == item["archetype"]
@@ -113,7 +113,7 @@ def test_format_page_charts_and_table_equal_the_api(page: Any, live_url: str, ap
 
     rows = page.locator("#meta-table tbody tr")
     assert rows.count() == len(meta["items"])
-    for i, item in enumerate(sorted(meta["items"], key=lambda r: r["rank"])):
+    for i, item in enumerate(data.by_rank(meta["items"])):
         row = rows.nth(i)
         assert row.get_attribute("data-archetype") == item["archetype"]
         assert row.locator('[data-field="decks"]').inner_text() == str(item["decks"])
@@ -134,7 +134,7 @@ def test_pickers_change_the_url_and_the_content(page: Any, live_url: str, api: A
     names = page.locator("#meta-table tbody tr").evaluate_all(
         "rows => rows.map(r => r.dataset.archetype)"
     )
-    assert names == [r["archetype"] for r in sorted(meta["items"], key=lambda r: r["rank"])]
+    assert names == [r["archetype"] for r in data.by_rank(meta["items"])]
     assert page.locator(".window").inner_text() != before
     assert page.watch.problems == []
 
