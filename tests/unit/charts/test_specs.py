@@ -81,7 +81,7 @@ def test_unranked_rows_unknown_and_conflicts_come_after_the_ranked_ones() -> Non
         "Other",
     ]
     share = Chart("share", "", specs.share_spec(data.share_rows(meta), "t"))
-    assert _bars(render_chart(share, 1).svg) == 6
+    assert _bars(render_chart(share, 1).svg) == 7  # 4 ranked, 2 unranked, Other
 
 
 def test_winrate_rows_sorted_by_lower_bound_and_small_samples_marked() -> None:
