@@ -101,12 +101,13 @@ def accessible_svg(svg: str, chart: Chart) -> str:
     return f'{head} role="img" aria-label="{alt}"><title>{title}</title><desc>{alt}</desc>{rest}'
 
 
-def render_chart(chart: Chart, generation: int) -> RenderedChart:
-    """Draw one chart (raises ``ValueError`` from vl-convert for an invalid spec)."""
+def render_chart(chart: Chart, generation: int, *, png: bool = True) -> RenderedChart:
+    """Draw one chart (raises ``ValueError`` from vl-convert for an invalid spec); without
+    ``png`` the PNG is left empty (a page inlines the SVG only)."""
     svg = accessible_svg(vlc.vegalite_to_svg(chart.spec), chart)
-    png = vlc.svg_to_png(svg, scale=PNG_SCALE)
+    image = vlc.svg_to_png(svg, scale=PNG_SCALE) if png else b""
     digest = hashlib.blake2b(svg.encode("utf-8"), digest_size=12).hexdigest()
-    return RenderedChart(chart, svg, png, f"g{generation}-{digest}")
+    return RenderedChart(chart, svg, image, f"g{generation}-{digest}")
 
 
 _UPSERT = """

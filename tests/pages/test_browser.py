@@ -139,6 +139,42 @@ def test_pickers_change_the_url_and_the_content(page: Any, live_url: str, api: A
     assert page.watch.problems == []
 
 
+def test_custom_dates_get_their_charts_drawn_on_request(page: Any, live_url: str, api: Api) -> None:
+    standard = api("/api/v1/formats/Modern/meta?window=last30")["window"]
+    start, end = standard["start"], standard["end"]
+    _visit(page, f"{live_url}/formats/Modern?window=last30", "format-before-custom")
+    page.click("details.custom-dates summary")
+    page.fill("#from", start)
+    page.fill("#to", end)
+    with page.expect_navigation():
+        page.click("details.custom-dates button[type=submit]")
+    assert f"from={start}" in page.url and f"to={end}" in page.url
+    screenshot(page, "format-custom")
+    assert page.watch.problems == [], page.watch.problems
+    assert "Custom dates" in page.locator(".window").inner_text()
+    meta = api(f"/api/v1/formats/Modern/meta?from={start}&to={end}&limit=500")
+    bars = page.locator('#chart-share svg [aria-roledescription="bar"]')
+    assert bars.count() == len(data.share_rows({"archetypes": meta["items"]}))
+    for name in ("winrate", "tiers", "trends"):
+        assert page.locator(f"#chart-{name} svg").count() == 1, name
+    rows = page.locator("#meta-table tbody tr")
+    assert rows.count() == len(meta["items"])
+    # The static image links name the same dates and answer.
+    href = page.locator("#chart-share .links a").first.get_attribute("href") or ""
+    assert f"from={start}" in href
+    image = page.request.get(live_url + href)
+    assert image.status == 200 and image.headers["content-type"].startswith("image/svg+xml")
+    # The event picker keeps the dates; links keep them too.
+    with page.expect_navigation():
+        page.select_option("#event", "leagues")
+    assert f"from={start}" in page.url and "event=leagues" in page.url
+    with page.expect_navigation():
+        page.locator("#meta-table tbody th a").first.click()
+    assert f"from={start}" in page.url
+    assert page.locator("#chart-cards svg").count() == 1
+    assert page.watch.problems == [], page.watch.problems
+
+
 def test_pickers_work_without_javascript(browser: Any, live_url: str) -> None:
     context = browser.new_context(java_script_enabled=False)
     try:
