@@ -28,3 +28,11 @@ def shared_data_dir() -> Path:
 def fixtures_dir() -> Path:
     """The repository's own small hand-written fixtures."""
     return FIXTURES
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The query-plan tests' database copy is shared by the xdist workers: the controller
+    drops it once they are all done (see ``tests/plans/conftest.py``)."""
+    from tests.plans.database import drop_run_copy
+
+    drop_run_copy(session.config)
