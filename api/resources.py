@@ -10,8 +10,8 @@ purpose (``manalytics:<env>:<purpose>:…``) either way, so they cannot collide.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from typing import Any
 
 from flask import Flask, current_app
 
@@ -50,9 +50,7 @@ class Resources:
     logins: LoginBackoff
     tasks: TaskQueue
     metrics: ApiMetrics
-    # Built on first use, then kept for the life of the process.
-    openapi_document: bytes | None = None
-    meta_periods: dict[str, list[tuple[date, str]]] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def close(self) -> None:
         """Release pools and connections (tests; workers simply exit)."""

@@ -107,15 +107,8 @@ def refresh() -> ResponseReturnValue:
     summary="Revoke the access token (and a refresh token given in the body)",
     tags=["auth"],
     auth="token",
-    body=(
-        Field(
-            "refresh_token",
-            description="also revoke this refresh token (one of this user's, else 422)",
-            max_length=4096,
-        ),
-    ),
+    body=(Field("refresh_token", description="also revoke this refresh token", max_length=4096),),
     response="Logout",
-    errors=(422,),
 )
 def logout(body: dict[str, Any]) -> ResponseReturnValue:
     """Revoke tokens until they would have expired."""
@@ -130,9 +123,9 @@ def logout(body: dict[str, Any]) -> ResponseReturnValue:
             other = None
         if not other or other.get("type") != "refresh" or other.get("sub") != claims["sub"]:
             raise ApiError(
-                422,
+                400,
                 "refresh_token is not a valid refresh token of this user",
-                code="invalid_refresh_token",
+                code="invalid_body",
                 errors=[{"field": "refresh_token", "reason": "invalid token"}],
             )
         res.blocklist.revoke(str(other["jti"]), int(other["exp"]))

@@ -9,7 +9,6 @@ from typing import Any
 import psycopg
 from flask import Blueprint
 from flask.typing import ResponseReturnValue
-from psycopg.rows import dict_row
 
 from api.blueprints.events import (
     FORMAT_FILTER,
@@ -18,14 +17,17 @@ from api.blueprints.events import (
     LIST_DESCRIPTION,
     LIST_PAGE,
     TO_FILTER,
+    list_document,
 )
 from api.cache import serve_cached
 from api.errors import ApiError
-from api.listing import deck_page
 from api.resources import resources
-from api.schemas import MAX_ID, Param, Query, endpoint, id_param, page
+from api.schemas import MAX_ID, Param, Query, endpoint, id_param
 from pipelines.classify.explain_stored import explain_stored_deck
 from pipelines.discovery.store import NEIGHBOURS
+from pipelines.reads.deck_list import deck_page
+from pipelines.reads.decks import deck as read_deck
+from pipelines.reads.decks import similar as read_similar
 
 log = logging.getLogger("manalytics.api.decks")
 blueprint = Blueprint("decks", __name__)
@@ -39,55 +41,6 @@ K_PARAM = Param(
 TOURNAMENT_FILTER = Param(
     "tournament", "integer", "only decks of this tournament id", minimum=1, maximum=MAX_ID
 )
-
-_DECK_SQL = """
-SELECT d.id, d.tournament_id, t.name AS tournament, t.event_date, t.format, t.event_kind,
-       t.uri AS tournament_uri, d.position, d.player, d.rank, d.result,
-       d.record_wins AS wins, d.record_losses AS losses, d.record_draws AS draws,
-       d.anchor_uri, d.deck_date, d.main_total, d.side_total
-  FROM decks d JOIN tournaments t ON t.id = d.tournament_id
- WHERE d.id = %s
-"""
-# Lines in file order (duplicate lines kept, as the classifier counts them).
-_CARDS_SQL = """
-SELECT 'main' AS board, x.ord, c.name, c.canonical_name, x.copies
-  FROM decks d
- CROSS JOIN LATERAL unnest(d.main_card_ids, d.main_counts)
-       WITH ORDINALITY AS x(card_id, copies, ord)
-  JOIN cards c ON c.id = x.card_id
- WHERE d.id = %(id)s
-UNION ALL
-SELECT 'side', x.ord, c.name, c.canonical_name, x.copies
-  FROM decks d
- CROSS JOIN LATERAL unnest(d.side_card_ids, d.side_counts)
-       WITH ORDINALITY AS x(card_id, copies, ord)
-  JOIN cards c ON c.id = x.card_id
- WHERE d.id = %(id)s
- ORDER BY 1, 2
-"""
-_LABEL_SQL = """
-SELECT a.archetype, a.definition, a.variant, a.color, a.companion, a.method, a.score,
-       a.candidates, v.version AS definitions_version
-  FROM current_deck_archetypes a JOIN definition_versions v ON v.id = a.version_id
- WHERE a.deck_id = %s
- ORDER BY a.version_id DESC LIMIT 1
-"""
-# Precomputed by the discovery worker (pipelines.discovery.store): primary-key reads only.
-_NEAREST_SQL = """
-SELECT archetype, similarity FROM deck_nearest_archetype WHERE deck_id = %s
-"""
-_SIMILAR_SQL = """
-SELECT n.rank, n.neighbour_id AS id, n.similarity, t.event_date, t.name AS tournament, d.player,
-       -- One current label per deck; no ORDER BY, so the planner uses the deck_id index
-       -- (ordering by version_id walked the primary key backwards: 25x slower).
-       coalesce((SELECT a.archetype FROM current_deck_archetypes a WHERE a.deck_id = d.id
-                  LIMIT 1), 'Unknown') AS archetype
-  FROM deck_neighbours n
-  JOIN decks d ON d.id = n.neighbour_id
-  JOIN tournaments t ON t.id = d.tournament_id
- WHERE n.deck_id = %(id)s AND n.rank <= %(k)s
- ORDER BY n.rank
-"""
 
 
 @blueprint.get("/decks")
@@ -113,11 +66,7 @@ def decks(q: Query) -> ResponseReturnValue:
     values = {key: q[key] for key in ("format", "archetype", "player", "tournament", "from", "to")}
     values.update(limit=q["limit"], offset=q["offset"])
 
-    def build(conn: psycopg.Connection[Any]) -> dict[str, Any]:
-        rows, total, exact = deck_page(conn, values)
-        return {**page(rows, total, q), "total_exact": exact}
-
-    return serve_cached(build)
+    return serve_cached(lambda conn: list_document(deck_page(conn, values), q))
 
 
 def _explanation(conn: psycopg.Connection[Any], deck_id: int) -> tuple[str | None, str | None]:
@@ -140,28 +89,11 @@ def _explanation(conn: psycopg.Connection[Any], deck_id: int) -> tuple[str | Non
 def deck_document(conn: psycopg.Connection[Any], deck_id: int) -> dict[str, Any]:
     """One deck with its lists, label and explanation (404 ApiError when absent); the API
     answer and the deck page both read it."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        row = cur.execute(_DECK_SQL, (deck_id,)).fetchone()
-        if row is None:
-            raise ApiError(404, f"no deck {deck_id}")
-        cards = cur.execute(_CARDS_SQL, {"id": deck_id}).fetchall()
-        label = cur.execute(_LABEL_SQL, (deck_id,)).fetchone()
-        nearest = cur.execute(_NEAREST_SQL, (deck_id,)).fetchone()
-    boards: dict[str, list[dict[str, Any]]] = {"main": [], "side": []}
-    for line in cards:
-        boards[line["board"]].append(
-            {"card": line["name"], "canonical": line["canonical_name"], "count": line["copies"]}
-        )
+    found = read_deck(conn, deck_id)
+    if found is None:
+        raise ApiError(404, f"no deck {deck_id}")
     explanation, problem = _explanation(conn, deck_id)
-    return {
-        **row,
-        "main": boards["main"],
-        "side": boards["side"],
-        "classification": label,
-        "explanation": explanation,
-        "explanation_error": problem,
-        "nearest_archetype": nearest,  # Unknown decks only (issue 17)
-    }
+    return {**found, "explanation": explanation, "explanation_error": problem}
 
 
 @blueprint.get("/decks/<int:deck_id>")
@@ -192,15 +124,9 @@ def similar(deck_id: int, q: Query) -> ResponseReturnValue:
     """k nearest decks by weighted card-set cosine similarity (precomputed by discovery)."""
 
     def build(conn: psycopg.Connection[Any]) -> dict[str, Any]:
-        with conn.cursor(row_factory=dict_row) as cur:
-            row = cur.execute(
-                "SELECT t.format FROM decks d JOIN tournaments t ON t.id = d.tournament_id "
-                "WHERE d.id = %s",
-                (deck_id,),
-            ).fetchone()
-            if row is None:
-                raise ApiError(404, f"no deck {deck_id}")
-            items = cur.execute(_SIMILAR_SQL, {"id": deck_id, "k": q["k"]}).fetchall()
-        return {"deck_id": deck_id, "format": row["format"], "items": items}
+        found = read_similar(conn, deck_id, q["k"])
+        if found is None:
+            raise ApiError(404, f"no deck {deck_id}")
+        return found
 
     return serve_cached(build)

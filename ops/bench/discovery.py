@@ -150,13 +150,13 @@ def api_timing(data_dir: Path, requests: int = 300) -> int:
     from dataclasses import replace
 
     from api import close_app, create_app
-    from api.blueprints.decks import _SIMILAR_SQL
     from ops.bench.common import fresh_database
     from pipelines.classify.labels import classify_new_decks
     from pipelines.core.db import connect
     from pipelines.core.settings import load_settings
     from pipelines.discovery.store import discover_all
     from pipelines.ingest.cache import ingest_cache
+    from pipelines.reads.decks import SIMILAR_SQL as _SIMILAR_SQL
 
     settings = get_settings()
     if not settings.redis_url:

@@ -8,6 +8,7 @@ Newly ingested decks are labelled with their format's active version
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +38,12 @@ IN_SCOPE = sql.SQL("""t.format = %(format)s
        AND NOT EXISTS (SELECT 1 FROM unnest(%(starts)s::date[], %(ends)s::date[]) AS r(a, b)
                         WHERE t.event_date BETWEEN r.a AND r.b)""")
 _DECKS_IN_SCOPE = sql.SQL("""
-    SELECT d.id, d.main_card_ids, d.main_counts, d.side_card_ids, d.side_counts
+    SELECT d.id, t.event_date, d.main_card_ids, d.main_counts, d.side_card_ids, d.side_counts
       FROM decks d JOIN tournaments t ON t.id = d.tournament_id
      WHERE {scope} AND d.id BETWEEN %(first_id)s AND %(last_id)s
 """).format(scope=IN_SCOPE)
 _UNLABELLED_DECKS_IN_SCOPE = sql.SQL("""
-    SELECT d.id, d.main_card_ids, d.main_counts, d.side_card_ids, d.side_counts
+    SELECT d.id, t.event_date, d.main_card_ids, d.main_counts, d.side_card_ids, d.side_counts
       FROM decks d JOIN tournaments t ON t.id = d.tournament_id
      WHERE {scope} AND d.id > %(after)s AND NOT EXISTS (
            SELECT 1 FROM deck_archetypes a WHERE a.version_id = %(version)s AND a.deck_id = d.id)
@@ -53,6 +54,14 @@ _LABELS_OUT_OF_SCOPE = sql.SQL("""
      WHERE a.version_id = %(version)s AND d.id = a.deck_id AND t.id = d.tournament_id
        AND t.format = %(format)s AND NOT ({scope})
 """).format(scope=IN_SCOPE)
+
+# (deck id, event date, detection): the event date is stored on the label for the deck lists
+# (migration 0015), passed here so no per-row trigger has to look it up.
+Labelled = tuple[int, date, Detection]
+_COLUMNS = (
+    "(version_id, deck_id, event_date, archetype, definition, variant, color, companion,"
+    " method, score, candidates)"
+)
 
 _CARD_NAMES: dict[tuple[str, str, int], dict[int, str]] = {}
 
@@ -102,7 +111,7 @@ _ID_MATCHERS_LIMIT = 64
 
 def _detect_rows(
     conn: psycopg.Connection, matcher: CompiledFormat, query: sql.Composed, params: dict[str, Any]
-) -> Iterator[tuple[int, Detection]]:
+) -> Iterator[Labelled]:
     """(deck id, detection) for every deck row ``query`` returns (id and the four arrays).
 
     Decks are classified straight from their card-id arrays by an id-keyed matcher.
@@ -112,15 +121,15 @@ def _detect_rows(
     known = by_id.card_ids
     # Fetched first: unknown card ids need a query of their own.
     rows = conn.cursor(binary=True).execute(query, params).fetchall()
-    for deck_id, main_ids, main_counts, side_ids, side_counts in rows:
+    for deck_id, event_date, main_ids, main_counts, side_ids, side_counts in rows:
         if not (known.issuperset(main_ids) and known.issuperset(side_ids)):
             cards.teach(conn, by_id, [*main_ids, *side_ids])
-        yield deck_id, by_id.detect_lines(main_ids, main_counts, side_ids, side_counts)
+        yield deck_id, event_date, by_id.detect_lines(main_ids, main_counts, side_ids, side_counts)
 
 
 def detections_in_range(
     conn: psycopg.Connection, matcher: CompiledFormat, scope: dict[str, Any], first: int, last: int
-) -> Iterator[tuple[int, Detection]]:
+) -> Iterator[Labelled]:
     params = {**scope, "first_id": first, "last_id": last}
     return _detect_rows(conn, matcher, _DECKS_IN_SCOPE, params)
 
@@ -136,16 +145,16 @@ def scope_params(formats_dir: Path, name: str) -> dict[str, Any]:
     return params
 
 
-def _label_lines(version_id: int, labelled: Iterator[tuple[int, Detection]]) -> list[str]:
+def _label_lines(version_id: int, labelled: Iterator[Labelled]) -> list[str]:
     """COPY lines of ``deck_archetypes``. Decks of one label mostly share one (cached)
     Detection object, so each distinct object is encoded once."""
     encoded: dict[int, tuple[Detection, str]] = {}  # id(d) -> (d kept alive, columns)
     lines = []
-    for deck_id, d in labelled:
+    for deck_id, event_date, d in labelled:
         hit = encoded.get(id(d))
         if hit is None:
             hit = encoded[id(d)] = (d, _label_columns(d))
-        lines.append(f"{version_id}\t{deck_id}\t{hit[1]}")
+        lines.append(f"{version_id}\t{deck_id}\t{event_date.isoformat()}\t{hit[1]}")
     return lines
 
 
@@ -172,7 +181,7 @@ def _array_item(text: str) -> str:
 def write_labels(
     conn: psycopg.Connection,
     version_id: int,
-    labelled: Iterator[tuple[int, Detection]],
+    labelled: Iterator[Labelled],
     fresh: bool = False,
 ) -> int:
     """Store labels for one version (replacing any earlier row of the same deck); returns n.
@@ -182,14 +191,14 @@ def write_labels(
     """
     lines = _label_lines(version_id, labelled)
     if lines and fresh:
-        with conn.cursor().copy("COPY deck_archetypes FROM STDIN") as copy:
+        with conn.cursor().copy(f"COPY deck_archetypes {_COLUMNS} FROM STDIN") as copy:
             copy.write("".join(lines))
         return len(lines)
     conn.execute(
         "CREATE TEMP TABLE IF NOT EXISTS labels_in (LIKE deck_archetypes) ON COMMIT DELETE ROWS"
     )
     if lines:
-        with conn.cursor().copy("COPY labels_in FROM STDIN") as copy:
+        with conn.cursor().copy(f"COPY labels_in {_COLUMNS} FROM STDIN") as copy:
             copy.write("".join(lines))
         # A redelivered chunk rewrites the same rows: idempotent.
         conn.execute(
@@ -198,7 +207,8 @@ def write_labels(
                    archetype = EXCLUDED.archetype, definition = EXCLUDED.definition,
                    variant = EXCLUDED.variant, color = EXCLUDED.color,
                    companion = EXCLUDED.companion, method = EXCLUDED.method,
-                   score = EXCLUDED.score, candidates = EXCLUDED.candidates"""
+                   score = EXCLUDED.score, candidates = EXCLUDED.candidates,
+                   event_date = EXCLUDED.event_date"""
         )
     return len(lines)
 
@@ -225,9 +235,27 @@ def classify_new_decks(dsn: str, formats_dir: Path) -> dict[str, int]:
                     scope = scope_params(formats_dir, name)
                     if scope["starts"]:  # ranges now classified by a dated folder
                         _drop_labels_out_of_scope(conn, version_id, scope)
+                    through = newest_deck_id(conn)
                     rows = unlabelled(conn, compiled_matcher(fmt), scope, version_id)
                     done[name] = write_labels(conn, version_id, rows, fresh=True)
+                    _labelled_through(conn, name, through)
     return done
+
+
+def newest_deck_id(conn: psycopg.Connection) -> int:
+    """The highest deck id now (read BEFORE labelling: decks above it may come meanwhile)."""
+    row = conn.execute("SELECT coalesce(max(id), 0) FROM decks").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _labelled_through(conn: psycopg.Connection, folder: str, through: int) -> None:
+    """Record that every deck of the folder's scope up to ``through`` has a label of its
+    active version: the deck list finds the unlabelled (Unknown) decks of a labelled format
+    above it (pipelines.reads.deck_list). Deck ids only grow (see reclassify._complete)."""
+    conn.execute(
+        "UPDATE active_definitions SET labelled_through = %s WHERE format = %s",
+        (through, folder),
+    )
 
 
 def _folders_by_format(
@@ -282,7 +310,7 @@ def unlabelled(
     scope: dict[str, Any],
     version_id: int,
     after: int = 0,
-) -> Iterator[tuple[int, Detection]]:
+) -> Iterator[Labelled]:
     """Decks of the scope with ids above ``after`` that have no label of this version."""
     params = {**scope, "version": version_id, "after": after}
     return _detect_rows(conn, matcher, _UNLABELLED_DECKS_IN_SCOPE, params)

@@ -23,6 +23,7 @@ from pipelines.classify.definitions import FormatDefinitions
 from pipelines.classify.labels import (
     IN_SCOPE,
     detections_in_range,
+    newest_deck_id,
     scope_params,
     unlabelled,
     write_labels,
@@ -216,13 +217,15 @@ def _complete(
         (run_id,),
     ).fetchone()
     after = int(row[0]) if row else 0
+    through = newest_deck_id(conn)
     rows = unlabelled(conn, compiled_matcher(fmt), scope, version_id, after)
     write_labels(conn, version_id, rows)
     conn.execute(
-        """INSERT INTO active_definitions (format, version_id) VALUES (%s, %s)
+        """INSERT INTO active_definitions (format, version_id, labelled_through)
+           VALUES (%s, %s, %s)
            ON CONFLICT (format) DO UPDATE SET version_id = EXCLUDED.version_id,
-               activated_at = now()""",
-        (format_name, version_id),
+               labelled_through = EXCLUDED.labelled_through, activated_at = now()""",
+        (format_name, version_id, through),
     )
     conn.execute(
         "UPDATE classification_runs SET status = 'superseded' "

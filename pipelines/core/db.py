@@ -1,14 +1,14 @@
-"""Database connections: one-off psycopg connections, the per-process pool, SQLAlchemy engines.
+"""Database connections: one-off psycopg connections and the per-process pool.
 
 Rules (ENGINEERING.md §5/§6):
 
 * nothing here touches the database at import time;
 * one :class:`~psycopg_pool.ConnectionPool` per process, created and opened *after* fork
   (gunicorn ``post_fork``, Celery ``worker_process_init``) — a pool inherited across fork
-  hands the same sockets to two processes;
-* SQLAlchemy never pools on its own: :func:`make_engine` uses ``NullPool`` with the psycopg
-  pool as ``creator`` (``close_returns=True`` makes ``close()`` hand the connection back), so
-  there is one pool and one connection budget per process.
+  hands the same sockets to two processes.
+
+No SQLAlchemy: queries are SQL text (files and module constants), composed with
+:mod:`psycopg.sql` where filters vary (README, "Database access").
 """
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ from typing import Any
 
 import psycopg
 from psycopg_pool import ConnectionPool
-from sqlalchemy import Engine, create_engine
-from sqlalchemy.pool import NullPool
 
 from pipelines.core.settings import Settings, SettingsError
 
@@ -96,8 +94,8 @@ def make_pool(
         check=ConnectionPool.check_connection,
         kwargs=kwargs,
         name=name,
-        # close() on a pooled connection returns it to the pool (psycopg_pool >= 3.3); this
-        # is what lets SQLAlchemy's NullPool "close" connections it got from the creator.
+        # close() on a pooled connection returns it to the pool (psycopg_pool >= 3.3)
+        # instead of closing the socket the pool counts as in use.
         close_returns=True,
         open=False,
     )
@@ -106,22 +104,4 @@ def make_pool(
     return pool
 
 
-def sqlalchemy_url(dsn: str) -> str:
-    """The SQLAlchemy URL for a libpq DSN (``postgresql+psycopg://``; bare selects psycopg2)."""
-    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
-        if dsn.startswith(prefix):
-            return "postgresql+psycopg://" + dsn[len(prefix) :]
-    raise SettingsError(f"DATABASE_URL must start with postgresql://, got {dsn.split(':', 1)[0]!r}")
-
-
-def make_engine(pool: ConnectionPool, **kwargs: Any) -> Engine:
-    """A SQLAlchemy engine drawing every connection from ``pool`` (single-pool pattern)."""
-    return create_engine(
-        "postgresql+psycopg://",
-        poolclass=NullPool,
-        creator=pool.getconn,
-        **kwargs,
-    )
-
-
-__all__ = ["connect", "make_engine", "make_pool", "sqlalchemy_url"]
+__all__ = ["connect", "make_pool"]

@@ -138,11 +138,11 @@ def test_integers_out_of_range_are_400(client: FlaskClient, value: str, reason: 
 def test_list_totals_are_exact_up_to_a_cap_then_a_lower_bound(
     client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from api import listing
+    from pipelines.reads import paging
 
     full = client.get(f"{DECKS}?format=Modern&limit=5").get_json()
     assert full["total_exact"] is True and full["total"] > 5
-    monkeypatch.setattr(listing, "TOTAL_CAP", 5)
+    monkeypatch.setattr(paging, "TOTAL_CAP", 5)
     capped = client.get(f"{DECKS}?format=Modern&limit=2&offset=1").get_json()
     assert capped["total"] == 5 and capped["total_exact"] is False
     assert len(capped["items"]) == 2

@@ -16,13 +16,7 @@ from typing import Any
 import pytest
 import requests
 
-from pipelines.sources.base import (
-    CacheDocument,
-    HttpStatusError,
-    Response,
-    export_cookies,
-    import_cookies,
-)
+from pipelines.sources.base import CacheDocument, HttpStatusError, Response
 
 
 class RequestsClient:
@@ -58,12 +52,6 @@ class RequestsClient:
         headers: Mapping[str, str] | None = None,
     ) -> Response:
         return self._send("POST", url, data=data, json=json, headers=headers)
-
-    def cookies(self) -> list[dict[str, Any]]:
-        return export_cookies(self.session.cookies)
-
-    def set_cookies(self, cookies: Iterable[Mapping[str, Any]]) -> None:
-        import_cookies(self.session.cookies, cookies)
 
 
 @pytest.fixture

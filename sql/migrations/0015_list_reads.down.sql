@@ -1,0 +1,11 @@
+DROP INDEX IF EXISTS ix_tournaments_source_recent;
+DROP INDEX IF EXISTS ix_tournaments_kind_recent;
+DROP INDEX IF EXISTS ix_decks_tournament_id;
+CREATE INDEX IF NOT EXISTS ix_deck_archetypes_label ON deck_archetypes (archetype, version_id);
+DROP INDEX IF EXISTS ix_deck_archetypes_list;
+ALTER TABLE active_definitions DROP COLUMN IF EXISTS labelled_through;
+DROP TRIGGER IF EXISTS tournaments_label_dates ON tournaments;
+DROP FUNCTION IF EXISTS tournaments_label_dates();
+DROP TRIGGER IF EXISTS deck_archetypes_event_date ON deck_archetypes;
+DROP FUNCTION IF EXISTS deck_archetypes_event_date();
+ALTER TABLE deck_archetypes DROP COLUMN IF EXISTS event_date;
