@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import contextlib
 import runpy
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from celery import Celery, signals
+from celery.exceptions import CPendingDeprecationWarning
 from celery.schedules import crontab, schedule
 from kombu import Exchange, Queue
 
@@ -53,6 +55,12 @@ VISIBILITY_MARGIN = 600
 # most this many seconds apart); a second beat waits for it, and takes over within
 # BEAT_LOCK_SECONDS if the first dies.
 BEAT_MAX_LOOP_INTERVAL = 5
+
+# Celery warns on every connection loss that cancelling would become its default; we keep
+# tasks running on purpose (celery_config), and the warning would mislead an operator.
+warnings.filterwarnings(
+    "ignore", message=r"\s*In Celery 5.1 we introduced", category=CPendingDeprecationWarning
+)
 
 _resolved: Settings | None = None
 
@@ -125,7 +133,12 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "worker_prefetch_multiplier": 1,
         "worker_max_tasks_per_child": 500,
         "worker_hijack_root_logger": False,
-        "worker_cancel_long_running_tasks_on_connection_loss": True,
+        # A broker connection loss does not stop running tasks: they need PostgreSQL, not
+        # Redis, and record their outcome in their run row. (Cancelling them, as Celery
+        # offers, lost the message whenever Redis was still down while Celery re-queued it.)
+        # The message stays unacknowledged in Redis; a copy delivered later finds the run
+        # finished (or alive) and is dropped (workers.runs).
+        "worker_cancel_long_running_tasks_on_connection_loss": False,
         # SIGTERM (remapped to SIGQUIT in the images, REMAP_SIGTERM): running tasks get this
         # long, then go back to the queue at once; below the platform's grace period.
         "worker_soft_shutdown_timeout": settings.worker_soft_shutdown_seconds,
@@ -154,7 +167,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         },
         "beat_schedule": load_beat_schedule(settings),
         "beat_schedule_filename": str(schedule_file),
-        "beat_scheduler": "redbeat.RedBeatScheduler",
+        "beat_scheduler": "workers.beat:Scheduler",  # RedBeat riding out Redis restarts
         "beat_max_loop_interval": BEAT_MAX_LOOP_INTERVAL,
         "redbeat_redis_url": settings.redis_db_url("locks"),
         "redbeat_key_prefix": "manalytics:redbeat",

@@ -26,6 +26,7 @@ same way and gets the same record, API and CLI views, reaper and metrics.
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import time
 import uuid
@@ -52,6 +53,8 @@ log = logging.getLogger(__name__)
 #: Exponential back-off of transient errors: 2, 4, 8... s (full jitter), at most this long.
 RETRY_BACKOFF_MAX = 120
 MAX_RETRIES = 6
+#: A publish rides out a Redis restart (~15 s) before the run is left to the reaper.
+PUBLISH_RETRY = {"max_retries": 10, "interval_start": 0.5, "interval_step": 0.5, "interval_max": 2}
 
 
 class RunBusy(RuntimeError):
@@ -80,7 +83,14 @@ def publish(run: store.Run) -> bool:
     """Send the run's message (task id = run id); False when the broker refused it (the
     reaper publishes it again later)."""
     try:
-        app.send_task(run.task_name, args=run.args, kwargs=run.kwargs, task_id=str(run.id))
+        app.send_task(
+            run.task_name,
+            args=run.args,
+            kwargs=run.kwargs,
+            task_id=str(run.id),
+            retry=True,
+            retry_policy=PUBLISH_RETRY,
+        )
     except (kombu.exceptions.KombuError, redis.RedisError, OSError) as exc:
         log.warning("run %s not published (%s): the reaper will retry", run.id, _describe(exc))
         return False
@@ -129,10 +139,54 @@ class RunTask(ManalyticsTask):
                 store.mark_enqueued(conn, requested.run.id)
         return requested
 
+    @property
+    def worker_name(self) -> str:
+        """Who runs it: the Celery node and the pool process."""
+        return f"{self.request.hostname or socket.gethostname()} pid {os.getpid()}"
+
+    def run_here(self, run: store.Run, body: Callable[..., Any]) -> str:
+        """Run another recorded run in this task (a parent working through its children):
+        claimed like a delivered message of it, so its own message, delivered elsewhere, is
+        dropped. Returns the claim's action (``run`` when it ran here); a transient error
+        leaves it ``retrying`` for the next pass or its own message, any other error fails
+        it and is raised."""
+        conn = self.connect()
+        try:
+            claim = store.claim(
+                conn,
+                run.id,
+                run.task_name,
+                run.args,
+                run.kwargs,
+                worker=self.worker_name,
+                follow_up=False,
+                max_attempts=run.max_attempts,
+            )
+        except BaseException:
+            conn.close()
+            raise
+        if claim.action != "run" or claim.run is None:
+            conn.close()
+            return claim.action
+        lease = RunLease(self.connect, conn, claim.run, self.settings.run_heartbeat_seconds)
+        try:
+            result = body(self, lease, *run.args, **run.kwargs)
+        except TRANSIENT as exc:
+            self._record(lease, store.mark_retrying, _describe(exc), 0)
+            log.warning("run %s (run here) will be retried: %s", run.id, _describe(exc))
+        except Exception as exc:
+            self._finish(lease, "failed", error=_describe(exc))
+            raise
+        else:
+            self._finish(lease, "succeeded", result=result)
+        finally:
+            lease.close()
+        return "run"
+
     def execute(self, body: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
         """Claim the run, run ``body``, record the outcome (module docstring)."""
         run_id = self.request.id or str(uuid.uuid4())
-        worker = f"{self.request.hostname or socket.gethostname()}"
+        worker = self.worker_name
         conn = self.connect()
         try:
             claim = store.claim(
@@ -221,16 +275,8 @@ class RunTask(ManalyticsTask):
             return fn(conn, *ids, *args, **kwargs)
 
     def on_retry(self, exc: Any, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
-        """Count retries; a task cancelled by Celery after a broker connection loss (no
-        ``einfo``: its process is terminated, no retry message is sent) is marked retrying
-        now, so the reaper re-publishes it once it is overdue."""
+        """Count retries (the run was marked retrying before the exception left the body)."""
         metrics.retried(self.name, exc)
-        if einfo is not None:
-            return
-        try:
-            self._record_fresh(store.mark_retrying, (task_id,), ("cancelled by Celery", 0), {})
-        except psycopg.Error:
-            log.exception("run %s: could not record the cancellation", task_id)
 
 
 def run_task(name: str, *, follow_up: bool = True, **options: Any) -> Callable[..., Any]:

@@ -25,6 +25,11 @@ DEFAULT_APPLICATION_NAME = "manalytics"
 POOL_MAX_LIFETIME = 3600.0
 POOL_MAX_IDLE = 600.0
 POOL_RECONNECT_TIMEOUT = 300.0
+# PostgreSQL notices a vanished client only when it next talks to it: the query of a process
+# killed mid-statement (kill -9, OOM, hard time limit) would run on for minutes, holding its
+# locks (the refresh lock, a chunk's rows), so the redelivered run finds them busy. With this
+# check (PostgreSQL >= 14) the server polls the socket while a query runs and aborts it.
+CLIENT_CHECK_INTERVAL_MS = 1000
 
 
 def _require_dsn(settings: Settings) -> str:
@@ -48,8 +53,7 @@ def connect(
 
     ``statement_timeout_ms`` is set for the whole session through the startup ``options``.
     """
-    if statement_timeout_ms is not None:
-        kwargs["options"] = _with_statement_timeout(kwargs.get("options"), statement_timeout_ms)
+    kwargs["options"] = session_options(kwargs.get("options"), statement_timeout_ms)
     return psycopg.connect(
         dsn,
         autocommit=autocommit,
@@ -59,8 +63,12 @@ def connect(
     )
 
 
-def _with_statement_timeout(options: str | None, timeout_ms: int) -> str:
-    extra = f"-c statement_timeout={int(timeout_ms)}"
+def session_options(options: str | None, statement_timeout_ms: int | None = None) -> str:
+    """Startup ``options`` of every connection: the dead-client check, and a statement
+    timeout when given."""
+    extra = f"-c client_connection_check_interval={CLIENT_CHECK_INTERVAL_MS}"
+    if statement_timeout_ms is not None:
+        extra += f" -c statement_timeout={int(statement_timeout_ms)}"
     return f"{options} {extra}" if options else extra
 
 
@@ -80,9 +88,11 @@ def make_pool(
     recycled after an hour; ``timeout`` (``DB_POOL_TIMEOUT``) is kept below gunicorn's worker
     timeout so a starved request fails cleanly instead of the worker being killed.
     """
-    kwargs: dict[str, Any] = {"application_name": application_name, "autocommit": False}
-    if statement_timeout_ms is not None:
-        kwargs["options"] = _with_statement_timeout(None, statement_timeout_ms)
+    kwargs: dict[str, Any] = {
+        "application_name": application_name,
+        "autocommit": False,
+        "options": session_options(None, statement_timeout_ms),
+    }
     pool = ConnectionPool(
         _require_dsn(settings),
         min_size=settings.db_pool_min if min_size is None else min_size,

@@ -76,21 +76,7 @@ def test_reclassification_killed_mid_run_resumes(
     assert progress["chunks_done"] == progress["chunks_total"] == 4  # 10 decks, 3 per chunk
 
 
-@pytest.mark.parametrize(
-    "what",
-    [
-        pytest.param(
-            "pool process",
-            marks=pytest.mark.xfail(
-                reason="open (issue 11): the redelivered refresh is often recorded "
-                "'poison' (failed) instead of running again after its pool process is killed; "
-                "failed in 2 of the last 3 runs on 2026-12-02.",
-                strict=False,
-            ),
-        ),
-        "whole worker",
-    ],
-)
+@pytest.mark.parametrize("what", ["pool process", "whole worker"])
 def test_refresh_killed_mid_run_runs_again(
     cluster: Cluster, clean_fingerprint: dict, what: str
 ) -> None:
@@ -104,6 +90,35 @@ def test_refresh_killed_mid_run_runs_again(
         worker.kill_group()
         cluster.worker()
     _finish_clean(cluster, run_id, clean_fingerprint, time.monotonic())
+
+
+def test_reclassification_chunks_run_in_parallel_on_two_workers(
+    cluster: Cluster, clean_fingerprint: dict
+) -> None:
+    cluster.worker()
+    cluster.worker()
+    seed_clean(cluster.dsn)
+    slow_down(cluster.dsn, "deck_archetypes", 0.5)  # ~1.5 s a chunk of 3 decks
+    run_id = cluster.request("classify.reclassify_format", format_name="Modern")
+    row = cluster.wait_state(run_id, {"succeeded", "failed", "abandoned"}, 240)
+    assert row["state"] == "succeeded", (row, cluster.logs())
+    assert row["progress"]["chunks_done"] == row["progress"]["chunks_total"] == 4
+    chunks = runs_of(cluster.dsn, "classify.chunk")
+    # One run per chunk, each labelled once (no second attempt, no second run).
+    assert sorted(r["arguments"]["kwargs"]["chunk_no"] for r in chunks) == [0, 1, 2, 3]
+    assert all(r["state"] == "succeeded" and r["attempt"] == 1 for r in chunks), chunks
+    by_worker = {r["worker"].split(" pid ")[0] for r in chunks}
+    assert len(by_worker) == 2, chunks  # both workers labelled chunks...
+    assert any(  # ...at the same time
+        a["worker"] != b["worker"]
+        and a["started_at"] < b["finished_at"]
+        and b["started_at"] < a["finished_at"]
+        for a in chunks
+        for b in chunks
+    ), [(r["worker"], r["started_at"], r["finished_at"]) for r in chunks]
+    cluster.settle(180)
+    remove_slow_downs(cluster.dsn)
+    assert fingerprint(cluster.dsn) == clean_fingerprint
 
 
 def _renamed_definitions(tmp_path: Path) -> Path:

@@ -15,6 +15,7 @@ from tests.faults.harness import (
     fingerprint,
     remove_slow_downs,
     slow_down,
+    wait_for,
 )
 
 pytestmark = pytest.mark.faults
@@ -66,19 +67,23 @@ def test_postgres_restarted_under_a_running_refresh(
     assert "retrying" in events
 
 
-@pytest.mark.xfail(
-    reason="open (issue 11): Celery cancels the task on the connection loss and raises while "
-    "Redis is down, so the run is never recorded as retrying; recovery then waits on the "
-    "reaper, which did not run in recent attempts. Kept running so the fix shows up here.",
-    strict=False,
-)
 def test_redis_restarted_under_a_running_ingestion(
     cluster: Cluster, redis_server: RedisServer, cache_root: Path, clean_fingerprint: dict
 ) -> None:
-    cluster.beat()
+    beat = cluster.beat()
     cluster.worker()
     slow_down(cluster.dsn, "tournaments", 0.4)
     run_id = cluster.request("ingest.cache_tree", root=str(cache_root))
     cluster.wait_progress(run_id, "files_done", 1)
+    ticks = beat.output().count("Sending due task reap-runs")
     redis_server.restart(down_seconds=1.0)
-    _succeeded_clean(cluster, run_id, clean_fingerprint, time.monotonic())
+    restarted = time.monotonic()
+    _succeeded_clean(cluster, run_id, clean_fingerprint, restarted)
+    # The beat rode the restart out: still the one beat, still sending (the reaper, the
+    # nightly chain), never exited.
+    wait_for(
+        lambda: beat.output().count("Sending due task reap-runs") > ticks + 2,
+        60,
+        f"beat ticks after the restart\n{cluster.logs()}",
+    )
+    assert beat.process.poll() is None, beat.output()[-3000:]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -22,6 +23,24 @@ def conn(pg_dsn: str) -> Iterator[psycopg.Connection]:
 
 def _claim(conn: psycopg.Connection, run_id: uuid.UUID | str, **kw: object) -> store.Claim:
     return store.claim(conn, run_id, REFRESH, (), {}, worker="w1", **kw)  # type: ignore[arg-type]
+
+
+def _claim_after_death(conn: psycopg.Connection, run_id: uuid.UUID | str) -> store.Claim:
+    """Claim once the previous holder's backend is gone: closing a connection releases its
+    session lock when the server has processed the disconnection, a moment later."""
+    deadline = time.monotonic() + 15
+    while (claimed := _claim(conn, run_id)).action == "duplicate":
+        assert time.monotonic() < deadline, "the dead connection's lock was never released"
+        time.sleep(0.05)
+    return claimed
+
+
+def _wait_released(conn: psycopg.Connection, run_id: uuid.UUID | str) -> None:
+    deadline = time.monotonic() + 15
+    while not store.take_lock(conn, run_id):
+        assert time.monotonic() < deadline, "the dead connection's lock was never released"
+        time.sleep(0.05)
+    store.unlock(conn, run_id)
 
 
 def test_identical_requests_join_the_queued_run_then_become_one_follow_up(
@@ -88,7 +107,7 @@ def test_a_copy_of_a_live_run_is_dropped_and_a_dead_one_is_taken_over(
         assert copy.action == "duplicate"  # the lock is held: its worker is alive
         assert store.get_run(conn, run.id).attempt == 1  # type: ignore[union-attr]
         first.close()  # the first worker dies: PostgreSQL releases its lock
-        taken = _claim(second, run.id)
+        taken = _claim_after_death(second, run.id)
         assert taken.action == "run" and taken.run is not None and taken.run.attempt == 2
         assert taken.run.history[-1]["event"] == "taken over"
         store.finish(second, run.id, "succeeded")
@@ -115,10 +134,10 @@ def test_a_message_that_kills_its_worker_every_time_is_given_up(
     run = store.request_run(conn, REFRESH, max_attempts=2).run
     for _ in range(2):
         dying = psycopg.connect(pg_dsn, autocommit=True)
-        assert _claim(dying, run.id).action == "run"
+        assert _claim_after_death(dying, run.id).action == "run"
         dying.close()
     with psycopg.connect(pg_dsn, autocommit=True) as last:
-        poison = _claim(last, run.id)
+        poison = _claim_after_death(last, run.id)
     assert poison.action == "poison"
     final = store.get_run(conn, run.id)
     assert final is not None and final.state == "failed" and "gave up after 2" in str(final.error)
@@ -135,6 +154,7 @@ def test_the_reaper_requeues_runs_whose_worker_is_gone_and_spares_live_ones(
         gone = psycopg.connect(pg_dsn, autocommit=True)
         store.claim(gone, run.id, run.task_name, (), {}, worker="w-gone")
         gone.close()
+        _wait_released(conn, run.id)
     store.claim(holder, alive.id, alive.task_name, (), {}, worker="w-alive")
     conn.execute("UPDATE task_runs SET heartbeat_at = now() - interval '1 hour'")
     reaped = store.reap(conn, stale_after=30, republish_after=900)
@@ -154,3 +174,49 @@ def test_the_reaper_republishes_runs_whose_message_may_be_lost(conn: psycopg.Con
     assert reaped is not None and [r.id for r in reaped.requeue] == [queued.id]
     again = store.reap(conn, stale_after=30, republish_after=600)
     assert again is not None and again.requeue == []  # published just now
+
+
+def test_transient_retries_do_not_make_a_run_poison(pg_dsn: str, conn: psycopg.Connection) -> None:
+    # A redelivered run that finds its work still locked (e.g. by the dying attempt's query)
+    # retries with back-off: those attempts lost no worker and must not exhaust the run.
+    run = store.request_run(conn, REFRESH, max_attempts=2).run
+    dying = psycopg.connect(pg_dsn, autocommit=True)
+    assert _claim(dying, run.id).action == "run"
+    dying.close()  # one attempt lost its worker
+    for _ in range(4):
+        with psycopg.connect(pg_dsn, autocommit=True) as worker:
+            claimed = _claim_after_death(worker, run.id)
+            assert claimed.action == "run", claimed
+            store.mark_retrying(worker, run.id, "RunBusy: the refresh lock is held", 0)
+    with psycopg.connect(pg_dsn, autocommit=True) as worker:
+        assert _claim_after_death(worker, run.id).action == "run"
+        store.finish(worker, run.id, "succeeded")
+    final = store.get_run(conn, run.id)
+    assert final is not None and final.state == "succeeded" and final.attempt == 6
+    assert final.worker_losses == 1
+
+
+def test_the_query_of_a_killed_client_is_aborted_and_its_locks_freed(
+    pg_dsn: str, conn: psycopg.Connection
+) -> None:
+    # kill -9 of a process in the middle of a long statement: PostgreSQL must not run the
+    # statement on (holding its locks) until it next writes to the dead socket.
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\nfrom pipelines.core.db import connect\n"
+        "with connect(sys.argv[1]) as c:\n"
+        "    c.execute('SELECT pg_advisory_xact_lock(424242)')\n"
+        "    print('locked', flush=True)\n"
+        "    c.execute('SELECT pg_sleep(120)')\n"
+    )
+    with subprocess.Popen([sys.executable, "-c", script, pg_dsn], stdout=subprocess.PIPE) as child:
+        assert child.stdout is not None and child.stdout.readline().strip() == b"locked"
+        time.sleep(0.5)  # inside pg_sleep
+        child.kill()
+    deadline = time.monotonic() + 20  # the check runs every second; generous on a busy box
+    while not conn.execute("SELECT pg_try_advisory_lock(424242)").fetchone()[0]:  # type: ignore[index]
+        assert time.monotonic() < deadline, "the dead client's statement still holds its lock"
+        time.sleep(0.2)
+    conn.execute("SELECT pg_advisory_unlock(424242)")
