@@ -49,7 +49,8 @@ def test_config_follows_the_reliability_table() -> None:
     assert config["visibility_timeout"] == 7200
     assert config["task_acks_late"] is True
     assert config["task_reject_on_worker_lost"] is True  # run records bound the attempts
-    assert config["beat_scheduler"] == "redbeat.RedBeatScheduler"
+    assert config["beat_scheduler"] == "workers.beat:Scheduler"  # RedBeat riding out restarts
+    assert config["worker_cancel_long_running_tasks_on_connection_loss"] is False
     assert config["redbeat_redis_url"] == "redis://cache:6379/4"
     assert config["worker_prefetch_multiplier"] == 1
     assert config["accept_content"] == ["json"] and config["task_serializer"] == "json"
