@@ -45,7 +45,10 @@ class Scheduler(RedBeatScheduler):
         """Wait for the beat lock (blocking: a standby beat waits here), as RedBeat does at
         start-up."""
         client = get_redis(self.app)
-        lock = client.lock(self.lock_key, timeout=self.lock_timeout, sleep=self.max_interval)
+        # One lock per beat process, whatever thread ticks: no thread-local token.
+        lock = client.lock(
+            self.lock_key, timeout=self.lock_timeout, sleep=self.max_interval, thread_local=False
+        )
         lock.lua_extend = client.register_script(LUA_EXTEND_TO_SCRIPT)
         lock.acquire()
         log.info("beat: Acquired lock")

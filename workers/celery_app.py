@@ -170,6 +170,8 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "beat_scheduler": "workers.beat:Scheduler",  # RedBeat riding out Redis restarts
         "beat_max_loop_interval": BEAT_MAX_LOOP_INTERVAL,
         "redbeat_redis_url": settings.redis_db_url("locks"),
+        # Its own (empty) client options: RedBeat's fallback to the broker's is deprecated.
+        "redbeat_redis_options": {},
         "redbeat_key_prefix": "manalytics:redbeat",
         "redbeat_lock_timeout": settings.beat_lock_seconds,
     }

@@ -135,7 +135,10 @@ class RunTask(ManalyticsTask):
                 follow_up=follow_up,
                 max_attempts=self.settings.run_max_attempts,
             )
-            if requested.publish and publish(requested.run):
+            # A queued run never published (its asker died between recording and sending
+            # it) is published now rather than left to the reaper; a second copy is dropped.
+            unsent = requested.outcome == "queued" and requested.run.enqueued_at is None
+            if (requested.publish or unsent) and publish(requested.run):
                 store.mark_enqueued(conn, requested.run.id)
         return requested
 

@@ -9,7 +9,9 @@ seen from the task), so a test can act while a run is half done; content is unch
 
 from __future__ import annotations
 
+import contextlib
 import glob
+import json
 import os
 import shutil
 import signal
@@ -158,6 +160,15 @@ class Proc:
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
+
+    def json_lines(self) -> list[dict[str, Any]]:
+        """The log's JSON lines (LOG_FORMAT=json); Celery's banner is plain text."""
+        found = []
+        for line in self.output().splitlines():
+            with contextlib.suppress(ValueError):
+                if line.startswith("{"):
+                    found.append(json.loads(line))
+        return found
 
     def children(self) -> list[int]:
         out = subprocess.run(

@@ -23,7 +23,7 @@ def test_worker_metrics_count_tasks_runs_and_queues(cluster: Cluster, tmp_path: 
     port = free_port()
     metrics_dir = tmp_path / "prometheus"
     metrics_dir.mkdir()
-    cluster.worker(
+    worker = cluster.worker(
         concurrency=2, PROMETHEUS_MULTIPROC_DIR=str(metrics_dir), WORKER_METRICS_PORT=str(port)
     )
     seed_clean(cluster.dsn)
@@ -40,3 +40,7 @@ def test_worker_metrics_count_tasks_runs_and_queues(cluster: Cluster, tmp_path: 
     )
     assert 'manalytics_last_success_timestamp_seconds{kind="refresh"}' in text
     assert 'manalytics_queue_messages{queue="ingest"} 0.0' in text
+    # The run's log lines are JSON objects carrying its task and run ids.
+    lines = [line for line in worker.json_lines() if line.get("run_id") == run_id]
+    assert lines and all(line["task_id"] == run_id for line in lines), worker.output()[-3000:]
+    assert {line["task_name"] for line in lines} == {"refresh.meta_views"}

@@ -33,6 +33,9 @@ def test_two_beats_started_at_once_send_each_tick_once(cluster: Cluster) -> None
     time.sleep(6)
     leader, follower = (first, second) if "Acquired lock" in first.output() else (second, first)
     assert "Acquired lock" not in follower.output()
+    # Beat logs JSON lines too (LOG_FORMAT=json), with the task context fields.
+    [acquired] = [line for line in leader.json_lines() if line["message"] == "beat: Acquired lock"]
+    assert acquired["task_id"] == "-" and acquired["logger"] == "celery.beat"
     assert "Sending due task reap-runs" not in follower.output()
     sent = [
         h for h in _queued(cluster.redis.url, "refresh") if h["task"] == "maintenance.reap_runs"

@@ -136,13 +136,21 @@ def _work_through(
                 f"{lost[0].error}"
             )
         open_runs = [r for r in current if r.state not in runs_store.FINAL_STATES]
-        ran = [task.run_here(r, _chunk) == "run" for r in open_runs]
-        done = store.run_progress(dsn, run_id)
-        lease.checkpoint(chunks_done=done.chunks_done, chunks_total=done.chunks_total)
+        ran_here = False
+        for child in open_runs:
+            if task.run_here(child, _chunk) == "run":
+                ran_here = True
+                _checkpoint(lease, dsn, run_id)
+        _checkpoint(lease, dsn, run_id)
         if not open_runs:
             return
-        if not any(ran):  # all held by other workers: wait for them
+        if not ran_here:  # all held by other workers: wait for them
             time.sleep(task.settings.run_heartbeat_seconds)
+
+
+def _checkpoint(lease: RunLease, dsn: str, run_id: int) -> None:
+    done = store.run_progress(dsn, run_id)
+    lease.checkpoint(chunks_done=done.chunks_done, chunks_total=done.chunks_total)
 
 
 @run_task(
