@@ -28,7 +28,8 @@ a second app (tests) would silently inherit the first one's configuration.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Blueprint, Flask, current_app, request
 from flask_limiter import Limiter
@@ -83,8 +84,25 @@ def _request_identifier() -> str:
 
 def _cost() -> int:
     view = current_app.view_functions.get(request.endpoint or "")
+    priced = getattr(view, "request_cost", None)
+    if priced is not None:
+        return int(priced())
     spec = getattr(view, "endpoint_spec", None)
     return int(getattr(spec, "cost", 1))
+
+
+V = TypeVar("V", bound=Callable[..., Any])
+
+
+def priced(cost: Callable[[], int]) -> Callable[[V], V]:
+    """Price a view by its request (e.g. a custom window drawn on request costs more than a
+    stored chart): ``cost()`` is called with the request context, before the view."""
+
+    def decorate(view: V) -> V:
+        view.request_cost = cost  # type: ignore[attr-defined]
+        return view
+
+    return decorate
 
 
 def init_limiter(app: Flask, storage_uri: str, key_prefix: str) -> Limiter:
@@ -114,4 +132,11 @@ def apply_blueprint_limits(limiter: Limiter, auth: Blueprint, exempt: Blueprint)
     limiter.exempt(exempt)
 
 
-__all__ = ["apply_blueprint_limits", "client_ip", "init_limiter", "ip_key", "rate_limit_key"]
+__all__ = [
+    "apply_blueprint_limits",
+    "client_ip",
+    "init_limiter",
+    "ip_key",
+    "priced",
+    "rate_limit_key",
+]

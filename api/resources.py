@@ -10,8 +10,8 @@ purpose (``manalytics:<env>:<purpose>:…``) either way, so they cannot collide.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from datetime import date
 
 from flask import Flask, current_app
 
@@ -50,7 +50,9 @@ class Resources:
     logins: LoginBackoff
     tasks: TaskQueue
     metrics: ApiMetrics
-    extra: dict[str, Any] = field(default_factory=dict)
+    # Built on first use, then kept for the life of the process.
+    openapi_document: bytes | None = None
+    meta_periods: dict[str, list[tuple[date, str]]] | None = None
 
     def close(self) -> None:
         """Release pools and connections (tests; workers simply exit)."""

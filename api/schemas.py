@@ -67,6 +67,19 @@ def _text_ok(value: str, max_length: int) -> str:
 
 
 @dataclass(frozen=True)
+class ParamGroup:
+    """Query parameters that constrain each other, documented as one exploded object
+    parameter (``style: form``: its properties travel as ordinary query parameters), the
+    one way OpenAPI can state such rules: ``together`` must be given together, and a name
+    of ``exclusive`` excludes the names paired with it."""
+
+    name: str
+    description: str
+    together: tuple[str, ...] = ()
+    exclusive: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class Param:
     """A path or query parameter: its type, bounds and documentation."""
 
@@ -79,6 +92,7 @@ class Param:
     maximum: float | None = None
     max_length: int = 200
     location: Literal["query", "path"] = "query"
+    group: ParamGroup | None = None
 
     def parse(self, raw: str) -> Any:
         """The typed value of ``raw`` (raises :class:`Invalid` with the reason)."""
@@ -132,8 +146,8 @@ class Param:
         elif self.type == "string":
             schema = {"type": "string", "maxLength": self.max_length}
             schema["pattern"] = NO_CONTROL_PATTERN
+            schema["minLength"] = 1  # an empty value is refused (parse_query), not defaulted
             if self.location == "path":
-                schema["minLength"] = 1
                 schema["pattern"] = NOT_BLANK_PATTERN
         else:
             schema = {"type": self.type}

@@ -187,6 +187,8 @@ def proxy_values(directory: Path, upstreams: list[str], **overrides: str) -> dic
         "PROXY_HTTPS_PORT_SUFFIX": f":{https}",
         "PROXY_TLS_CERT": str(cert),
         "PROXY_TLS_KEY": str(key),
+        # Loopback addresses: nothing to resolve (Debian's nginx 1.22 has no "resolve").
+        "PROXY_RESOLVER": "",
         "PROXY_UPSTREAM_SERVERS": " ".join(f"server {peer} max_fails=0;" for peer in upstreams),
     }
     if os.geteuid() == 0:  # a root master would switch workers to "nobody"

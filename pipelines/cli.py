@@ -104,19 +104,28 @@ def _register_db(sub: SubParsers) -> None:
 
 
 def _stats_refresh(args: argparse.Namespace) -> int:
-    from pipelines.stats.refresh import load_periods, refresh_all
+    from pipelines.stats.periods import load_periods
+    from pipelines.stats.refresh import refresh_all
 
     periods = load_periods(get_settings().definitions_dir)
-    result = refresh_all(database_url(), periods=periods)
+    result = refresh_all(database_url(), periods=periods, full=args.full)
     print(json.dumps(result.as_dict(), default=str))
     return 0
 
 
 def _register_stats(sub: SubParsers) -> None:
-    stats = sub.add_parser("stats", help="statistics views")
+    stats = sub.add_parser("stats", help="statistics tables")
     stats_sub = stats.add_subparsers(dest="stats_command", required=True)
     refresh = stats_sub.add_parser(
-        "refresh", help="refresh the statistics views now (what the nightly task does)"
+        "refresh",
+        help="refresh the statistics now: the days changed since the last refresh (what the"
+        " task after each ingestion does), or everything with --full",
+    )
+    refresh.add_argument(
+        "--full",
+        action="store_true",
+        help="recompute every day and format (after a change of statistics definitions or a"
+        " migration; gives the same tables as the incremental refreshes)",
     )
     refresh.set_defaults(func=_stats_refresh)
 

@@ -177,6 +177,14 @@ SOURCE = Param("name", description="source name", location="path", enum=SOURCE_N
     body=(
         Field("since", "date", "first event date (default: SOURCES_LOOKBACK_DAYS ago)"),
         Field("until", "date", "last event date (default: today)"),
+        Field(
+            "refetch",
+            "string",
+            "new (default: new, failed and recent events), quarantined (also the events "
+            "quarantined earlier), all (every listed event) or replay (every listed event "
+            "from the stored pages, fetching nothing)",
+            enum=("new", "quarantined", "all", "replay"),
+        ),
     ),
     response="OperatorTask",
     status=202,
@@ -194,6 +202,8 @@ def fetch_source(name: str, body: dict[str, Any]) -> ResponseReturnValue:
     for key, value in (("since", since), ("until", until)):
         if value is not None:
             kwargs[key] = value.isoformat()
+    if body.get("refetch"):
+        kwargs["refetch"] = body["refetch"]
     return _accepted(res.tasks.enqueue(res.db, SOURCE_FETCH_TASK, _requester(), kwargs=kwargs))
 
 

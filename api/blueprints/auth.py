@@ -107,8 +107,15 @@ def refresh() -> ResponseReturnValue:
     summary="Revoke the access token (and a refresh token given in the body)",
     tags=["auth"],
     auth="token",
-    body=(Field("refresh_token", description="also revoke this refresh token", max_length=4096),),
+    body=(
+        Field(
+            "refresh_token",
+            description="also revoke this refresh token (one of this user's, else 422)",
+            max_length=4096,
+        ),
+    ),
     response="Logout",
+    errors=(422,),
 )
 def logout(body: dict[str, Any]) -> ResponseReturnValue:
     """Revoke tokens until they would have expired."""
@@ -123,9 +130,9 @@ def logout(body: dict[str, Any]) -> ResponseReturnValue:
             other = None
         if not other or other.get("type") != "refresh" or other.get("sub") != claims["sub"]:
             raise ApiError(
-                400,
+                422,
                 "refresh_token is not a valid refresh token of this user",
-                code="invalid_body",
+                code="invalid_refresh_token",
                 errors=[{"field": "refresh_token", "reason": "invalid token"}],
             )
         res.blocklist.revoke(str(other["jti"]), int(other["exp"]))

@@ -9,18 +9,24 @@ refresh changes it and ``If-None-Match`` gets 304. Only the standard windows are
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from flask import Blueprint, Response, current_app, request, url_for
 from flask.typing import ResponseReturnValue
 
+from api.blueprints.stats import MAX_RANGE_DAYS, window_arg
 from api.errors import ApiError
+from api.limits import priced
 from api.resources import resources
-from api.schemas import Param, Query, endpoint
+from api.schemas import Param, ParamGroup, Query, endpoint
+from pipelines.charts.ondemand import draw_custom
 from pipelines.charts.specs import ARCHETYPE_CHARTS, CHARTS
 from pipelines.charts.store import StoredChart, load_chart
-from pipelines.stats.refresh import DEFAULT_EVENT_GROUP, EVENT_GROUPS, STANDARD_WINDOW_KEYS
+from pipelines.core.vocabulary import DEFAULT_EVENT_GROUP, EVENT_GROUPS, STANDARD_WINDOW_KEYS
+from pipelines.stats.store import NotFound
 
 blueprint = Blueprint("charts", __name__)
 
@@ -32,12 +38,22 @@ NAME = Param(
     enum=CHARTS + ARCHETYPE_CHARTS,
 )
 EXT = Param("ext", description="image type", location="path", enum=("svg", "png"))
+PERIOD = ParamGroup(
+    "period",
+    "The window: `window` (a standard one, drawn after each refresh; default last30), or "
+    "`from` and `to` together (a custom range, inclusive, drawn on request; `from` after "
+    f"`to` or longer than {MAX_RANGE_DAYS} days: 422). Sent as plain query parameters.",
+    together=("from", "to"),
+    exclusive=(("window", "from"), ("window", "to")),
+)
 WINDOW = Param(
     "window",
-    description="standard window (charts are rendered for these only)",
-    default="last30",
+    description="standard window (default last30)",
     enum=STANDARD_WINDOW_KEYS,
+    group=PERIOD,
 )
+FROM = Param("from", "date", "first day of a custom window (inclusive, needs to)", group=PERIOD)
+TO = Param("to", "date", "last day of a custom window (inclusive, needs from)", group=PERIOD)
 EVENT = Param(
     "event",
     description="event group",
@@ -45,9 +61,15 @@ EVENT = Param(
     enum=tuple(sorted(EVENT_GROUPS)),
 )
 ARCHETYPE = Param(
-    "archetype", description="archetype of a per-archetype chart (cards)", max_length=200
+    "archetype",
+    description="archetype of a per-archetype chart (cards): required for those, refused for "
+    "the others (422)",
+    max_length=200,
 )
-PARAMS = (FORMAT, NAME, WINDOW, EVENT, ARCHETYPE)
+PARAMS = (FORMAT, NAME, WINDOW, FROM, TO, EVENT, ARCHETYPE)
+DEFAULT_WINDOW = "last30"
+#: What a custom window's chart takes from the rate-limit budget (drawn on request).
+CUSTOM_COST = 10
 MEDIA = {"svg": "image/svg+xml", "png": "image/png"}
 #: Where each chart's numbers come from (the JSON a reader can check the picture against).
 DATA_ENDPOINT = {
@@ -64,58 +86,88 @@ def _subject(name: str, q: Query) -> str:
     archetype = (q["archetype"] or "").strip()
     if name in ARCHETYPE_CHARTS and not archetype:
         raise ApiError(
-            400,
+            422,
             f"chart {name} needs an archetype",
-            code="invalid_parameter",
+            code="invalid_chart",
             errors=[{"field": "archetype", "reason": "required for per-archetype charts"}],
         )
     if name not in ARCHETYPE_CHARTS and archetype:
         raise ApiError(
-            400,
+            422,
             f"chart {name} is not per archetype",
-            code="invalid_parameter",
+            code="invalid_chart",
             errors=[{"field": "archetype", "reason": "only for per-archetype charts"}],
         )
     return archetype
 
 
-def data_url(fmt: str, name: str, window: str, event: str, archetype: str = "") -> str:
+def window_params(q: Mapping[str, Any]) -> dict[str, str]:
+    """The window and group part of a link: ``window`` or ``from``/``to``, and ``event``."""
+    if q.get("from") is not None:
+        return {"from": str(q["from"]), "to": str(q["to"]), "event": q["event"]}
+    return {"window": q.get("window") or DEFAULT_WINDOW, "event": q["event"]}
+
+
+def data_url(fmt: str, name: str, params: Mapping[str, str], archetype: str = "") -> str:
     """The API URL of the numbers a chart draws."""
     endpoint_name = DATA_ENDPOINT[name]
     values: dict[str, Any] = {"format": fmt}
     if endpoint_name == "stats.archetype":
         values["name"] = archetype
-    return f"{url_for(endpoint_name, **values)}?{urlencode({'window': window, 'event': event})}"
+    return f"{url_for(endpoint_name, **values)}?{urlencode(dict(params))}"
 
 
-def describe_url(fmt: str, name: str, window: str, event: str, archetype: str = "") -> str:
+def _with_subject(params: Mapping[str, str], archetype: str) -> dict[str, str]:
+    return {**params, "archetype": archetype} if archetype else dict(params)
+
+
+def describe_url(fmt: str, name: str, params: Mapping[str, str], archetype: str = "") -> str:
     """The API URL of a chart's description (title, alt text, links, spec)."""
-    query = {"window": window, "event": event}
-    if archetype:
-        query["archetype"] = archetype
-    return f"{url_for('charts.describe', format=fmt, name=name)}?{urlencode(query)}"
+    query = urlencode(_with_subject(params, archetype))
+    return f"{url_for('charts.describe', format=fmt, name=name)}?{query}"
 
 
-def image_url(fmt: str, name: str, ext: str, window: str, event: str, archetype: str = "") -> str:
+def image_url(fmt: str, name: str, ext: str, params: Mapping[str, str], archetype: str = "") -> str:
     """The API URL of a chart image."""
-    query = {"window": window, "event": event}
-    if archetype:
-        query["archetype"] = archetype
     path = url_for("charts.image", format=fmt, name=name, ext=ext)
-    return f"{path}?{urlencode(query)}"
+    return f"{path}?{urlencode(_with_subject(params, archetype))}"
 
 
 def _load(fmt: str, name: str, q: Query, payload: str) -> tuple[StoredChart, str]:
     subject = _subject(name, q)
+    window = window_arg(fmt, q, default=DEFAULT_WINDOW)
+    if isinstance(window, tuple):
+        start, end = q["from"], q["to"]  # the dates window_arg checked
+        return _draw(fmt, name, (start, end), q["event"], subject, payload), subject
     with resources().db.read() as conn:
-        stored = load_chart(conn, fmt, q["window"], q["event"], name, subject, payload)
+        stored = load_chart(conn, fmt, window, q["event"], name, subject, payload)
     if stored is None:
         raise ApiError(
             404,
-            f"no {name} chart for {fmt}, window {q['window']}, event group {q['event']} "
+            f"no {name} chart for {fmt}, window {window}, event group {q['event']} "
             "(not rendered: no data, or the render after the refresh has not run yet)",
         )
     return stored, subject
+
+
+def _draw(
+    fmt: str, name: str, window: tuple[date, date], event: str, subject: str, payload: str
+) -> StoredChart:
+    """A custom window's chart, drawn now (priced by :data:`CUSTOM_COST`)."""
+    try:
+        with resources().db.read() as conn:
+            drawn = draw_custom(conn, fmt, window, event, [name], subject, png=payload == "png")
+    except NotFound as exc:
+        raise ApiError(404, str(exc)) from exc
+    if name not in drawn:
+        raise ApiError(404, f"no {name} chart for {fmt} in this window")
+    chart = drawn[name]
+    body = {"svg": chart.svg, "png": chart.png, "spec": chart.chart.spec}[payload]
+    title = str(chart.chart.spec.get("title", name))
+    generation = int(chart.etag[1:].split("-")[0])
+    return StoredChart(
+        name, subject, generation, title, chart.chart.alt, chart.etag, datetime.now(UTC), body
+    )
 
 
 def _conditional(etag: str, body: bytes, mimetype: str) -> Response:
@@ -129,12 +181,17 @@ def _conditional(etag: str, body: bytes, mimetype: str) -> Response:
     return response
 
 
+def _custom_cost() -> int:
+    return CUSTOM_COST if request.args.get("from") or request.args.get("to") else 1
+
+
 @blueprint.get("/formats/<format>/charts/<name>.<ext>")
+@priced(_custom_cost)
 @endpoint(
     summary="A chart as an SVG or PNG image (rendered after each refresh)",
     tags=["charts"],
     params=(*PARAMS, EXT),
-    errors=(404,),
+    errors=(404, 422),
     cached=True,
     description="The `Link` header points at the chart's description (alt text) and data.",
 )
@@ -145,40 +202,43 @@ def image(format: str, name: str, ext: str, q: Query) -> ResponseReturnValue:
     # One ETag per representation: the SVG's digest, suffixed for the PNG drawn from it.
     etag = stored.etag if ext == "svg" else f"{stored.etag}-png"
     response = _conditional(etag, body, MEDIA[ext])
-    describe = describe_url(format, name, q["window"], q["event"], subject)
+    params = window_params(q)
+    describe = describe_url(format, name, params, subject)
     response.headers["Link"] = (
         f'<{quote(describe, safe="/?=&%")}>; rel="describedby"; type="application/json", '
-        f"<{quote(data_url(format, name, q['window'], q['event'], subject), safe='/?=&%')}>; "
+        f"<{quote(data_url(format, name, params, subject), safe='/?=&%')}>; "
         'rel="alternate"; type="application/json"'
     )
     return response
 
 
 @blueprint.get("/formats/<format>/charts/<name>")
+@priced(_custom_cost)
 @endpoint(
     summary="A chart's description: title, alt text, image and data links, Vega-Lite spec",
     tags=["charts"],
     params=PARAMS,
     response="Chart",
-    errors=(404,),
+    errors=(404, 422),
     cached=True,
 )
 def describe(format: str, name: str, q: Query) -> ResponseReturnValue:
     """What a chart shows, in words and numbers."""
     stored, subject = _load(format, name, q, "spec")
+    params = window_params(q)
     body = {
         "format": format,
         "chart": name,
         "archetype": subject or None,
-        "window": q["window"],
+        "window": params.get("window", "custom"),
         "event_group": q["event"],
         "generation": stored.generation,
         "rendered_at": stored.rendered_at,
         "title": stored.title,
         "alt": stored.alt,
-        "svg_url": image_url(format, name, "svg", q["window"], q["event"], subject),
-        "png_url": image_url(format, name, "png", q["window"], q["event"], subject),
-        "data_url": data_url(format, name, q["window"], q["event"], subject),
+        "svg_url": image_url(format, name, "svg", params, subject),
+        "png_url": image_url(format, name, "png", params, subject),
+        "data_url": data_url(format, name, params, subject),
         "spec": stored.payload,
     }
     from api.cache import dumps

@@ -13,24 +13,13 @@ from flask.typing import ResponseReturnValue
 from api.cache import serve_cached
 from api.errors import ApiError
 from api.schemas import LIMIT, Param, Query, endpoint, id_param, page
+from pipelines.core.vocabulary import EVENT_KINDS
 from pipelines.reads.events import tournament as read_tournament
 from pipelines.reads.events import tournament_page
 from pipelines.reads.paging import MAX_LIST_OFFSET, TOTAL_CAP, Page
 
 blueprint = Blueprint("events", __name__)
 
-EVENT_KINDS = (
-    "league",
-    "challenge",
-    "preliminary",
-    "showcase",
-    "qualifier",
-    "last_chance",
-    "trial",
-    "other",
-    "paper",
-    "series",
-)
 TOURNAMENT_ID = id_param("tournament_id", "tournament")
 FORMAT_FILTER = Param("format", description="only this format (exact name)", max_length=100)
 KIND_FILTER = Param("kind", description="only this event kind", enum=EVENT_KINDS)

@@ -1,6 +1,7 @@
 """Server-rendered HTML pages (Flask + Jinja, no single-page app) and the ``/docs`` viewer.
 
-* ``/`` — formats with their freshness; ``/formats/<f>`` — share, win rate, tiers, trends and
+* ``/`` — the most active format's meta with its charts, then every format with its
+  freshness; ``/formats/<f>`` — share, win rate, tiers, trends and
   the meta table; ``/formats/<f>/matchups``; ``/formats/<f>/archetypes/<slug>``;
   ``/decks/<id>``; ``/tournaments/<id>``; ``/docs`` — Swagger UI over ``/openapi.json``.
 
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import psycopg
@@ -28,14 +29,18 @@ from markupsafe import Markup
 from api.blueprints.charts import data_url, describe_url, image_url
 from api.blueprints.decks import deck_document
 from api.blueprints.events import tournament_document
+from api.blueprints.stats import MAX_RANGE_DAYS
 from api.cache import serve_cached
 from api.errors import ApiError
 from api.security import page_view
 from pipelines.charts import data
+from pipelines.charts.featured import featured_meta
+from pipelines.charts.ondemand import draw_custom
 from pipelines.charts.store import load_charts
-from pipelines.stats.refresh import DEFAULT_EVENT_GROUP, EVENT_GROUPS, STANDARD_WINDOW_KEYS
+from pipelines.core.vocabulary import DEFAULT_EVENT_GROUP, EVENT_GROUPS, STANDARD_WINDOW_KEYS
 from pipelines.stats.store import (
     NotFound,
+    WindowArg,
     archetype_detail,
     formats_overview,
     matchup_matrix,
@@ -52,7 +57,9 @@ WINDOW_LABELS = {
     "last14": "Last 14 days",
     "last30": "Last 30 days",
     "last90": "Last 90 days",
+    "custom": "Custom dates",
 }
+CUSTOM = "custom"
 GROUP_LABELS = {
     "all": "All events (no leagues)",
     "challenges": "Challenges",
@@ -61,17 +68,36 @@ GROUP_LABELS = {
     "paper": "Paper",
 }
 FORMAT_CHARTS = ["share", "winrate", "tiers", "trends"]
+FEATURED_CHARTS = ["share", "winrate", "tiers"]
+FEATURED_ROWS = 10
 
 
 @dataclass(frozen=True, slots=True)
 class PageQuery:
-    """The validated window and event group of a page (the cache key's query part)."""
+    """The validated window and event group of a page (the cache key's query part): a
+    standard window, or ``custom`` with its dates."""
 
     window: str
     event: str
+    start: date | None = None
+    end: date | None = None
+
+    @property
+    def custom(self) -> bool:
+        return self.start is not None
+
+    def window_arg(self) -> WindowArg:
+        """The readers' window argument."""
+        return (self.start, self.end) if self.start and self.end else self.window
+
+    def params(self) -> dict[str, str]:
+        """The query parameters of a link to the same window and group."""
+        if self.start and self.end:
+            return {"from": self.start.isoformat(), "to": self.end.isoformat(), "event": self.event}
+        return {"window": self.window, "event": self.event}
 
     def canonical(self) -> str:
-        return f"window={self.window}&event={self.event}"
+        return "&".join(f"{key}={value}" for key, value in sorted(self.params().items()))
 
 
 class PageError(Exception):
@@ -83,14 +109,42 @@ class PageError(Exception):
         self.message = message
 
 
+def _date(name: str) -> date | None:
+    raw = request.args.get(name) or None  # an empty date input is no date
+    if raw is None:
+        return None
+    try:
+        return date.fromisoformat(raw) if len(raw) == 10 else date.fromisoformat("bad")
+    except ValueError:
+        raise PageError(400, f"The {name} date {raw!r} is not a date YYYY-MM-DD.") from None
+
+
+def _custom(event: str) -> PageQuery:
+    start, end = _date("from"), _date("to")
+    if start is None or end is None:
+        raise PageError(400, "Custom dates need both a first and a last day.")
+    if start > end:
+        raise PageError(400, "The first day comes after the last day.")
+    if (end - start).days >= MAX_RANGE_DAYS:
+        raise PageError(400, f"A custom window spans at most {MAX_RANGE_DAYS} days.")
+    return PageQuery(CUSTOM, event, start, end)
+
+
 def _query() -> PageQuery:
-    window = request.args.get("window", DEFAULT_WINDOW)
+    """The page's window: a standard one (``window=``), or custom dates (``from``/``to``,
+    with ``window=custom`` or no window)."""
+    window = request.args.get("window") or None
     event = request.args.get("event", DEFAULT_EVENT_GROUP)
-    if window not in STANDARD_WINDOW_KEYS:
-        raise PageError(400, f"Unknown window {window!r}: choose one of the list.")
     if event not in EVENT_GROUPS:
         raise PageError(400, f"Unknown event group {event!r}: choose one of the list.")
-    q = PageQuery(window, event)
+    if window == CUSTOM or (
+        window is None and (request.args.get("from") or request.args.get("to"))
+    ):
+        q = _custom(event)
+    elif (window or DEFAULT_WINDOW) not in STANDARD_WINDOW_KEYS:
+        raise PageError(400, f"Unknown window {window!r}: choose one of the list.")
+    else:
+        q = PageQuery(window or DEFAULT_WINDOW, event)
     g.query = q
     return q
 
@@ -125,19 +179,31 @@ def page_error(exc: PageError) -> ResponseReturnValue:
 def _charts(
     conn: psycopg.Connection[Any], fmt: str, q: PageQuery, names: list[str], subject: str = ""
 ) -> dict[str, dict[str, Any]]:
-    stored = load_charts(conn, fmt, q.window, q.event, names, subject)
+    """The page's charts: stored ones for a standard window, drawn now for custom dates (the
+    page is then cached like any other, so a range is drawn once per refresh)."""
+    if q.start and q.end:
+        drawn = draw_custom(conn, fmt, (q.start, q.end), q.event, names, subject)
+        found = {
+            name: (Markup(d.svg), str(d.chart.spec.get("title", name)), d.chart.alt)
+            for name, d in drawn.items()
+        }
+    else:
+        stored = load_charts(conn, fmt, q.window, q.event, names, subject)
+        # Markup: our own renderer's SVG.
+        found = {name: (Markup(c.payload), c.title, c.alt) for name, c in stored.items()}
+    params = q.params()
     out = {}
     for name in names:
-        chart = stored.get(name)
+        svg, title, alt = found.get(name, (None, None, None))
         out[name] = {
             "name": name,
-            "svg": Markup(chart.payload) if chart else None,  # our own renderer's SVG
-            "title": chart.title if chart else None,
-            "alt": chart.alt if chart else None,
-            "svg_url": image_url(fmt, name, "svg", q.window, q.event, subject),
-            "png_url": image_url(fmt, name, "png", q.window, q.event, subject),
-            "data_url": data_url(fmt, name, q.window, q.event, subject),
-            "spec_url": describe_url(fmt, name, q.window, q.event, subject),
+            "svg": svg,
+            "title": title,
+            "alt": alt,
+            "svg_url": image_url(fmt, name, "svg", params, subject),
+            "png_url": image_url(fmt, name, "png", params, subject),
+            "data_url": data_url(fmt, name, params, subject),
+            "spec_url": describe_url(fmt, name, params, subject),
         }
     return out
 
@@ -156,14 +222,29 @@ def _common(fmt: str, q: PageQuery, stats: Mapping[str, Any]) -> dict[str, Any]:
 @blueprint.get("/")
 @page_view
 def index() -> ResponseReturnValue:
+    """The most active format's meta with its charts (what a newcomer opens first), then
+    every format with its freshness."""
+
     def build(conn: psycopg.Connection[Any]) -> dict[str, Any]:
         overview = formats_overview(conn)
-        return {
+        context = {
             "generation": overview["generation"],
             "as_of": overview["as_of"],
             "formats": overview["formats"],
             "now": datetime.now(UTC),
+            "featured": None,
         }
+        chosen = featured_meta(conn, DEFAULT_EVENT_GROUP)
+        if chosen is not None:
+            q = PageQuery(chosen.window, DEFAULT_EVENT_GROUP)
+            meta = meta_rows(conn, chosen.format, q.window, q.event)
+            context["featured"] = {
+                **_common(chosen.format, q, meta),
+                "summary": data.summary(meta),
+                "table": data.meta_table(meta)[:FEATURED_ROWS],
+                "charts": _charts(conn, chosen.format, q, FEATURED_CHARTS),
+            }
+        return context
 
     g.query = PageQuery("-", "-")
     return _serve("index.html", build)
@@ -175,8 +256,8 @@ def format_page(format: str) -> ResponseReturnValue:
     q = _query()
 
     def build(conn: psycopg.Connection[Any]) -> dict[str, Any]:
-        meta = meta_rows(conn, format, q.window, q.event)
-        weekly = trends(conn, format, q.window, q.event, top_n=data.TREND_SERIES)
+        meta = meta_rows(conn, format, q.window_arg(), q.event)
+        weekly = trends(conn, format, q.window_arg(), q.event, top_n=data.TREND_SERIES)
         return {
             **_common(format, q, meta),
             "summary": data.summary(meta),
@@ -195,11 +276,11 @@ def matchups_page(format: str) -> ResponseReturnValue:
     q = _query()
 
     def build(conn: psycopg.Connection[Any]) -> dict[str, Any]:
-        meta = meta_rows(conn, format, q.window, q.event)
+        meta = meta_rows(conn, format, q.window_arg(), q.event)
         matrix = matchup_matrix(
             conn,
             format,
-            q.window,
+            q.window_arg(),
             q.event,
             min_share=data.DEFAULT_SHARE_CUT,
             max_archetypes=data.MAX_BARS,
@@ -222,7 +303,7 @@ def archetype_page(format: str, slug: str) -> ResponseReturnValue:
     q = _query()
 
     def build(conn: psycopg.Connection[Any]) -> dict[str, Any]:
-        meta = meta_rows(conn, format, q.window, q.event)
+        meta = meta_rows(conn, format, q.window_arg(), q.event)
         row = next(
             (r for r in meta["archetypes"] if slug in {data.archetype_slug(r), r["archetype"]}),
             None,
@@ -230,7 +311,7 @@ def archetype_page(format: str, slug: str) -> ResponseReturnValue:
         if row is None:
             raise PageError(404, f"No archetype {slug!r} in {format} for this window and group.")
         name = row["archetype"]
-        detail = archetype_detail(conn, format, name, q.window, q.event, best_decks=10)
+        detail = archetype_detail(conn, format, name, q.window_arg(), q.event, best_decks=10)
         return {
             **_common(format, q, detail),
             "archetype": name,

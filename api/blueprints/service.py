@@ -28,9 +28,9 @@ def ping() -> ResponseReturnValue:
 @blueprint.get("/api/v1/openapi.json")
 def openapi() -> ResponseReturnValue:
     """The OpenAPI document (built once per process)."""
-    extra = resources().extra
-    if "openapi" not in extra:
-        extra["openapi"] = current_app.json.dumps(build_document(current_app)).encode()
-    response = current_app.response_class(extra["openapi"], mimetype="application/json")
+    res = resources()
+    if res.openapi_document is None:
+        res.openapi_document = current_app.json.dumps(build_document(current_app)).encode()
+    response = current_app.response_class(res.openapi_document, mimetype="application/json")
     response.headers["Cache-Control"] = "public, max-age=3600"
     return response

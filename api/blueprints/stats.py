@@ -36,18 +36,18 @@ from psycopg.rows import dict_row
 from api.cache import serve_cached
 from api.errors import ApiError
 from api.resources import resources
-from api.schemas import PAGE, Param, Query, endpoint, slice_page
-from pipelines.stats.archetype_rows import BASES, DEFAULT_BASIS
-from pipelines.stats.card_performance import BOARDS, archetype_cards
-from pipelines.stats.matchups import MatchupCell, MatchupMatrix
-from pipelines.stats.refresh import (
+from api.schemas import PAGE, Param, ParamGroup, Query, endpoint, slice_page
+from pipelines.core.vocabulary import (
     CURRENT_WINDOW,
     DEFAULT_EVENT_GROUP,
     EVENT_GROUPS,
     STANDARD_WINDOW_KEYS,
-    latest_generation,
-    load_periods,
 )
+from pipelines.stats.archetype_rows import BASES, DEFAULT_BASIS
+from pipelines.stats.card_performance import BOARDS, archetype_cards
+from pipelines.stats.matchups import MatchupCell, MatchupMatrix
+from pipelines.stats.periods import load_periods
+from pipelines.stats.refresh import latest_generation
 from pipelines.stats.samples import SampleRules
 from pipelines.stats.store import (
     WindowArg,
@@ -85,14 +85,23 @@ ARCHETYPE = Param(
     location="path",
 )
 CARD = Param("card", description="card name (canonical or as printed)", location="path")
+PERIOD = ParamGroup(
+    "period",
+    "The window: `window` (a name; default last30), or `from` and `to` together (a custom "
+    f"range, inclusive; `from` after `to` or longer than {MAX_RANGE_DAYS} days: 422). Sent "
+    "as plain query parameters, e.g. `?from=2026-01-01&to=2026-01-31`.",
+    together=("from", "to"),
+    exclusive=(("window", "from"), ("window", "to")),
+)
 WINDOW = Param(
     "window",
-    description="current, last7, last14, last30, last90, or a meta period name of the format; "
-    "exclusive with from/to",
+    description="current, last7, last14, last30, last90, or a meta period name of the format "
+    "(an unknown name: 404); exclusive with from/to",
     max_length=100,
+    group=PERIOD,
 )
-FROM = Param("from", "date", "first day of a custom window (inclusive, needs to)")
-TO = Param("to", "date", "last day of a custom window (inclusive, needs from)")
+FROM = Param("from", "date", "first day of a custom window (inclusive, needs to)", group=PERIOD)
+TO = Param("to", "date", "last day of a custom window (inclusive, needs from)", group=PERIOD)
 EVENT = Param(
     "event",
     description="event group",
@@ -142,6 +151,8 @@ BEST_DECKS = Param(
     "best_decks", "integer", "number of best decks listed", default=10, minimum=0, maximum=50
 )
 WINDOW_PARAMS = (WINDOW, FROM, TO, EVENT)
+# 404: unknown format, archetype, card or window name; 422: a reversed or too long range.
+WINDOW_ERRORS = (404, 422)
 
 
 # --------------------------------------------------------------------------- windows
@@ -150,7 +161,7 @@ WINDOW_PARAMS = (WINDOW, FROM, TO, EVENT)
 def _periods() -> dict[str, list[tuple[date, str]]]:
     """Meta periods per format folder (loaded once per process, like the refresh does)."""
     res = resources()
-    cached = res.extra.get("periods")
+    cached = res.meta_periods
     if cached is None:
         # The same folder the workers classify and refresh with (one setting).
         root = Path(res.settings.definitions_dir)
@@ -158,7 +169,7 @@ def _periods() -> dict[str, list[tuple[date, str]]]:
             cached = load_periods(root)
         except (OSError, ValueError):  # unreadable definitions: only standard windows
             cached = {}
-        res.extra["periods"] = cached
+        res.meta_periods = cached
     return cached
 
 
@@ -181,7 +192,12 @@ def _period_window(fmt: str, name: str) -> WindowArg | None:
 
 
 def window_arg(fmt: str, q: Mapping[str, Any], default: str = "last30") -> WindowArg:
-    """The store's window argument from the query (400 for inconsistent parameters)."""
+    """The store's window argument from the query.
+
+    400 for what the document's ``period`` parameter refuses (from/to alone, window with
+    from/to); 422 for a range the document allows but the rules refuse (reversed, too
+    long); 404 for a window name that is neither standard nor a meta period of ``fmt``.
+    """
     start, end, window = q["from"], q["to"], q["window"]
     if start is not None or end is not None:
         errors = []
@@ -190,14 +206,16 @@ def window_arg(fmt: str, q: Mapping[str, Any], default: str = "last30") -> Windo
         if start is None or end is None:
             missing = "from" if start is None else "to"
             errors.append({"field": missing, "reason": "from and to go together"})
-        elif start > end:
+        if errors:
+            raise ApiError(400, "invalid window", code="invalid_parameter", errors=errors)
+        if start > end:
             errors.append({"field": "from", "reason": "must be on or before to"})
         elif (end - start).days >= MAX_RANGE_DAYS:
             errors.append(
                 {"field": "to", "reason": f"a window spans at most {MAX_RANGE_DAYS} days"}
             )
         if errors:
-            raise ApiError(400, "invalid window", code="invalid_parameter", errors=errors)
+            raise ApiError(422, "invalid window", code="invalid_window", errors=errors)
         return (start, end)
     window = window or default
     if window in STANDARD_WINDOW_KEYS:
@@ -205,15 +223,10 @@ def window_arg(fmt: str, q: Mapping[str, Any], default: str = "last30") -> Windo
     resolved = _period_window(fmt, window)
     if resolved is None:
         raise ApiError(
-            400,
-            "invalid window",
-            code="invalid_parameter",
-            errors=[
-                {
-                    "field": "window",
-                    "reason": f"not one of {list(STANDARD_WINDOW_KEYS)} nor a meta period of {fmt}",
-                }
-            ],
+            404,
+            f"no window {window!r} in {fmt}: not one of {list(STANDARD_WINDOW_KEYS)} nor a "
+            "meta period of the format",
+            code="unknown_window",
         )
     return resolved
 
@@ -306,7 +319,7 @@ def _sorted_rows(rows: list[dict[str, Any]], sort: str) -> list[dict[str, Any]]:
     tags=["meta"],
     params=(FORMAT, *WINDOW_PARAMS, BASIS, PRESENCE, MIN_DECKS, MIN_SEATS, SORT, *PAGE),
     response="Meta",
-    errors=(404,),
+    errors=WINDOW_ERRORS,
     cached=True,
     description="Fractions in [0, 1] throughout. `share` is the share of the chosen presence "
     "metric; win rates, coverage and intervals are in the named `basis`; `ci_lower`/"
@@ -385,7 +398,7 @@ def _matrix_rows(matrix: MatchupMatrix) -> list[dict[str, Any]]:
     tags=["meta"],
     params=(FORMAT, *WINDOW_PARAMS, PRESENCE, MIN_SHARE, MAX_ARCHETYPES, *PAGE),
     response="Matchups",
-    errors=(404,),
+    errors=WINDOW_ERRORS,
     cached=True,
     description="Rows (paginated) in presence order, `Other` last; each row holds one cell per "
     "column label, from the row archetype's side (recorded rounds only: basis `matches`). The "
@@ -458,7 +471,7 @@ _LIST_KEYS = (
     tags=["archetypes"],
     params=(FORMAT, *WINDOW_PARAMS, BASIS, *PAGE),
     response="ArchetypeList",
-    errors=(404,),
+    errors=WINDOW_ERRORS,
     cached=True,
 )
 def archetypes(format: str, q: Query) -> ResponseReturnValue:
@@ -480,7 +493,7 @@ def archetypes(format: str, q: Query) -> ResponseReturnValue:
     tags=["archetypes"],
     params=(FORMAT, ARCHETYPE, *WINDOW_PARAMS, BASIS, BEST_DECKS),
     response="ArchetypeDetail",
-    errors=(404,),
+    errors=WINDOW_ERRORS,
     cached=True,
 )
 def archetype(format: str, name: str, q: Query) -> ResponseReturnValue:
@@ -513,7 +526,7 @@ BOARD = Param("board", description="main or side board", default="main", enum=BO
     tags=["archetypes", "cards"],
     params=(FORMAT, ARCHETYPE, *WINDOW_PARAMS, BASIS, BOARD, *PAGE),
     response="ArchetypeCards",
-    errors=(404,),
+    errors=WINDOW_ERRORS,
     cached=True,
     description="Per card of the board: the win rate (in `basis`) of the archetype's decks "
     "running it against those not running it, and per copy count, each with decks, decided "
@@ -554,7 +567,7 @@ def archetype_cards_view(format: str, name: str, q: Query) -> ResponseReturnValu
     tags=["meta"],
     params=(FORMAT, *WINDOW_PARAMS, *PAGE),
     response="Trends",
-    errors=(404,),
+    errors=WINDOW_ERRORS,
     cached=True,
     description="Series (paginated) are archetypes by decks over the window, most first; "
     "default window last90.",
@@ -581,7 +594,7 @@ def trend(format: str, q: Query) -> ResponseReturnValue:
     tags=["cards"],
     params=(FORMAT, CARD, *WINDOW_PARAMS, *PAGE),
     response="CardUsage",
-    errors=(404,),
+    errors=WINDOW_ERRORS,
     cached=True,
 )
 def card(format: str, card: str, q: Query) -> ResponseReturnValue:

@@ -11,7 +11,7 @@ from flask import Flask
 
 from api.openapi.schemas import SCHEMAS
 from api.openapi.types import s_ref
-from api.schemas import EndpointSpec
+from api.schemas import EndpointSpec, Param, ParamGroup
 
 OPENAPI_VERSION = "3.1.0"
 # 2.0.0 (issue 13): fractions everywhere (tier_cut included), `seats`/`share_seats` replace
@@ -31,7 +31,8 @@ _STATUS_TEXT = {
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict",
-    422: "Semantically invalid body (`errors` lists each field and reason)",
+    422: "The request conforms to this document but a rule its description states in words "
+    "refuses it (`errors` lists each field and reason)",
     413: "The request body is larger than 64 KiB",
     414: "The request line (URL) is too long (answered by the server, before the app)",
     429: "Rate limit exceeded (Retry-After and X-RateLimit-* headers)",
@@ -53,6 +54,45 @@ def _response(status: int, schema: str | None = None) -> dict[str, Any]:
     return out
 
 
+def _group_schema(group: ParamGroup, members: list[Param]) -> dict[str, Any]:
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": {p.name: {**p.schema(), "description": p.description} for p in members},
+        "additionalProperties": False,
+    }
+    if group.together:
+        schema["dependentRequired"] = {
+            name: [other for other in group.together if other != name] for name in group.together
+        }
+    if group.exclusive:
+        schema["not"] = {"anyOf": [{"required": list(pair)} for pair in group.exclusive]}
+    return schema
+
+
+def parameters(params: tuple[Param, ...]) -> list[dict[str, Any]]:
+    """The OpenAPI parameters; the members of a :class:`ParamGroup` as one object parameter
+    in the place of its first member."""
+    out: list[dict[str, Any]] = []
+    for param in params:
+        group = param.group
+        if group is None:
+            out.append(param.openapi())
+        elif not any(p.get("name") == group.name for p in out):
+            members = [p for p in params if p.group == group]
+            out.append(
+                {
+                    "name": group.name,
+                    "in": "query",
+                    "required": False,
+                    "style": "form",
+                    "explode": True,
+                    "description": group.description,
+                    "schema": _group_schema(group, members),
+                }
+            )
+    return out
+
+
 def operation(spec: EndpointSpec, operation_id: str, rate_limited: bool = True) -> dict[str, Any]:
     """The OpenAPI operation of one declared endpoint."""
     statuses = {spec.status, 400, *spec.errors}
@@ -71,7 +111,7 @@ def operation(spec: EndpointSpec, operation_id: str, rate_limited: bool = True) 
         "operationId": operation_id,
         "summary": spec.summary,
         "tags": list(spec.tags),
-        "parameters": [p.openapi() for p in spec.params],
+        "parameters": parameters(spec.params),
         "responses": {
             str(status): _response(status, spec.response if status < 300 else None)
             for status in sorted(statuses)

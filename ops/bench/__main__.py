@@ -9,6 +9,7 @@ BENCHMARKS = {
     "ops.bench.sources_parse": "site parsers (MTGO pages/s) on pages rendered from the sample",
     "ops.bench.sources": "sources: fetch+parse rate, nightly chain for one new day",
     "ops.bench.pages": "page weight and first paint in headless chromium",
+    "ops.bench.scale": "issue 14's table on an archive-size database (--decks 500000)",
 }
 
 if __name__ == "__main__":

@@ -99,7 +99,8 @@ def build_database(reuse: bool, name: str = BENCH_DB) -> str:
             pass
     from pipelines.classify.labels import classify_new_decks
     from pipelines.ingest.cache import ingest_cache
-    from pipelines.stats.refresh import load_periods, refresh_all
+    from pipelines.stats.periods import load_periods
+    from pipelines.stats.refresh import refresh_all
 
     settings = get_settings()
     tournaments, formats = settings.tournaments_dir, settings.real_formats_dir

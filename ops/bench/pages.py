@@ -53,13 +53,21 @@ MEASURE = """() => {
 
 
 def _top_archetype(dsn: str) -> str:
-    from pipelines.charts.data import archetype_slug
+    from pipelines.charts.data import archetype_slug, by_rank
     from pipelines.core.db import connect
     from pipelines.stats.store import meta_rows
 
     with connect(dsn) as conn:
         rows = meta_rows(conn, "Modern", "last30", "all")["archetypes"]
-    return archetype_slug(min(rows, key=lambda r: r["rank"]))
+    return archetype_slug(by_rank(rows)[0])
+
+
+def _featured(dsn: str) -> Any:
+    from pipelines.charts.featured import featured_meta
+    from pipelines.core.db import connect
+
+    with connect(dsn) as conn:
+        return featured_meta(conn, "all")
 
 
 def measure(browser: Any, url: str) -> dict[str, float]:
@@ -92,6 +100,12 @@ def main(argv: list[str] | None = None) -> int:
         dsn, formats=["Modern"], windows=["last30", "current"], groups=["all"]
     )
     print(f"charts: {drawn.charts} drawn in {drawn.seconds:.1f} s ({drawn.status})")
+    featured = _featured(dsn)
+    if featured is not None:  # the landing page's meta (the workers draw it first)
+        drawn = render_generation(
+            dsn, formats=[featured.format], windows=[featured.window], groups=["all"]
+        )
+        print(f"landing page: {featured.format} {featured.window} ({drawn.charts} charts)")
     pages = {
         "index": "/",
         "format": "/formats/Modern",

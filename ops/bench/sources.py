@@ -10,6 +10,8 @@ Run ``python -m ops.bench.sources`` from the repository root (``DATABASE_URL`` /
    server with the month index pages, and fetched through the whole framework (HTTP client,
    raw page storage, checkpoints, parsing, writing cache files) — events fetched and parsed
    per second, ingestion timed apart. The parser alone: ``python -m ops.bench.sources_parse``.
+   ``melee`` and ``topdeck`` (:mod:`ops.bench.sources_sites`): the same for their sample
+   documents, served by the tests' fake sites (Melee: the first ``--melee-events``).
 2. ``gitcache``: the sample committed to a local bare git repository; a first run clones it
    and ingests every file (files per second).
 3. The nightly chain for one day of new events on top of the sample (ingested, classified,
@@ -38,12 +40,14 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ops.bench.common import fresh_database, headline, timed
+from ops.bench.sources_sites import bench_melee, bench_topdeck
 from pipelines.classify.labels import classify_new_decks
 from pipelines.core.settings import Settings, get_settings, load_settings
 from pipelines.ingest.parse import path_info
 from pipelines.sources.fetch import run_source
 from pipelines.sources.warm import warm_api_cache
-from pipelines.stats.refresh import load_periods, refresh_all
+from pipelines.stats.periods import load_periods
+from pipelines.stats.refresh import refresh_all
 
 BENCH_DB = "manalytics_bench_sources"
 
@@ -264,6 +268,10 @@ def _warm(dsn: str, settings: Settings) -> Any:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--no-mtgo", action="store_true", help="skip the MTGO part")
+    parser.add_argument("--no-sites", action="store_true", help="skip Melee and Topdeck")
+    parser.add_argument(
+        "--melee-events", type=int, default=40, help="Melee events served (two pages a deck)"
+    )
     args = parser.parse_args(argv)
     base = get_settings()
     sample = base.tournaments_dir
@@ -286,6 +294,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         if not args.no_mtgo:
             figures.update(bench_mtgo(fresh_database(BENCH_DB), settings, sample))
+        if not args.no_sites:
+            figures.update(
+                bench_melee(fresh_database(BENCH_DB), settings, sample, args.melee_events)
+            )
+            figures.update(bench_topdeck(fresh_database(BENCH_DB), settings, sample))
         dsn = fresh_database(BENCH_DB)
         figures.update(bench_gitcache_and_chain(dsn, settings, sample, work))
     headline(figures)

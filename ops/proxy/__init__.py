@@ -24,7 +24,8 @@ DEFAULTS: Mapping[str, str] = {
     "PROXY_RUN_DIR": "/tmp/nginx",
     "PROXY_ACCESS_LOG": "off",
     "PROXY_CACHE_DIR": "/var/cache/nginx/api",
-    "PROXY_UPSTREAM_SERVERS": "server api:8000 max_fails=0;",
+    "PROXY_RESOLVER": "resolver 127.0.0.11 valid=10s ipv6=off;",
+    "PROXY_UPSTREAM_SERVERS": "server api:8000 resolve max_fails=0;",
     "PROXY_HTTP_LISTEN": "8080",
     "PROXY_HTTPS_LISTEN": "8443",
     "PROXY_STATUS_LISTEN": "8081",
@@ -58,15 +59,18 @@ def render(values: Mapping[str, str] | None = None, defaults: Mapping[str, str] 
 def self_signed_certificate(directory: Path, host: str = "localhost") -> tuple[Path, Path]:
     """A self-signed certificate for local use (``tls.crt``, ``tls.key``), made by openssl.
 
-    Real certificates replace the two files (compose: the ``tls`` volume; Kubernetes: the
-    Ingress secret). An existing pair is kept.
+    ECDSA P-256: its handshake signature costs a tenth of RSA-2048's (``openssl speed``),
+    which matters when 1,000 clients connect at once. Real certificates replace the two
+    files (compose: the ``tls`` volume; Kubernetes: the Ingress secret). An existing pair
+    is kept.
     """
     directory.mkdir(parents=True, exist_ok=True)
     cert, key = directory / "tls.crt", directory / "tls.key"
     if cert.is_file() and key.is_file():
         return cert, key
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "365",
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+         "-nodes", "-days", "365",
          "-subj", f"/CN={host}", "-addext", f"subjectAltName=DNS:{host},IP:127.0.0.1",
          "-keyout", str(key), "-out", str(cert)],
         check=True, capture_output=True, timeout=60,

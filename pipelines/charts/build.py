@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +11,9 @@ import psycopg
 from pipelines.charts import data, specs
 from pipelines.stats.store import WindowArg, archetype_detail, matchup_matrix, meta_rows, trends
 
-__all__ = ["Chart", "archetype_charts", "format_charts", "window_label"]
+__all__ = ["FORMAT_CHART_NAMES", "Chart", "archetype_charts", "format_charts", "window_label"]
+
+FORMAT_CHART_NAMES: tuple[str, ...] = ("share", "winrate", "tiers", "matchups", "trends")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +43,10 @@ def format_charts(
     event_group: str,
     *,
     generation: int | None = None,
+    names: Collection[str] = FORMAT_CHART_NAMES,
 ) -> list[Chart]:
-    """Share, win rate, tiers, matchups and trends of one window and event group.
+    """Share, win rate, tiers, matchups and trends of one window and event group (those of
+    ``names``: a page drawing charts on request reads only what it shows).
 
     Raises:
         pipelines.stats.store.NotFound: the window does not exist for the format.
@@ -64,33 +68,26 @@ def format_charts(
             ),
         ),
     ]
-    matrix = matchup_matrix(
-        conn,
-        fmt,
-        window,
-        event_group,
-        min_share=data.DEFAULT_SHARE_CUT,
-        max_archetypes=data.MAX_BARS,
-        generation=generation,
-    )
-    charts.append(
-        Chart(
-            "matchups",
-            "",
-            specs.matchups_spec(
-                data.matchup_cells(matrix), matrix.labels, f"{fmt}: matchups, {where}"
-            ),
+    if "matchups" in names:
+        matrix = matchup_matrix(
+            conn,
+            fmt,
+            window,
+            event_group,
+            min_share=data.DEFAULT_SHARE_CUT,
+            max_archetypes=data.MAX_BARS,
+            generation=generation,
         )
-    )
-    weekly = trends(conn, fmt, window, event_group, top_n=data.TREND_SERIES, generation=generation)
-    charts.append(
-        Chart(
-            "trends",
-            "",
-            specs.trends_spec(data.trend_points(weekly), f"{fmt}: weekly share of decks, {where}"),
+        cells = data.matchup_cells(matrix)
+        title = f"{fmt}: matchups, {where}"
+        charts.append(Chart("matchups", "", specs.matchups_spec(cells, matrix.labels, title)))
+    if "trends" in names:
+        weekly = trends(
+            conn, fmt, window, event_group, top_n=data.TREND_SERIES, generation=generation
         )
-    )
-    return charts
+        title = f"{fmt}: weekly share of decks, {where}"
+        charts.append(Chart("trends", "", specs.trends_spec(data.trend_points(weekly), title)))
+    return [chart for chart in charts if chart.name in names]
 
 
 def archetype_charts(

@@ -9,7 +9,7 @@ Units: every share and rate is a fraction in [0, 1] (formatted as percent when d
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -50,6 +50,15 @@ TREND_SERIES: Final = 8
 CARD_ROWS: Final = 30
 
 
+def by_rank(rows: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Rows in presence-rank order; the unrankable ones (``Unknown``, conflicts: no rank)
+    after them, by presence."""
+    return sorted(
+        rows,
+        key=lambda r: (r["rank"] is None, r["rank"] or 0, -(r.get("decks") or 0), r["archetype"]),
+    )
+
+
 def _decided(row: Mapping[str, Any]) -> int:
     return int(row.get("wins") or 0) + int(row.get("losses") or 0)
 
@@ -67,7 +76,7 @@ def share_rows(
 ) -> list[dict[str, Any]]:
     """Share of decks per archetype, most first; those under ``cut`` (or past ``max_bars``)
     summed into one ``Other`` row, always last."""
-    rows = sorted(meta["archetypes"], key=lambda r: r["rank"])
+    rows = by_rank(meta["archetypes"])
     kept: list[dict[str, Any]] = []
     other_share, other_decks, other_names = 0.0, 0, 0
     for row in rows:
@@ -147,7 +156,7 @@ def tier_points(meta: Mapping[str, Any]) -> list[dict[str, Any]]:
             "tier": row["tier_ci"],
             "low_sample": low_sample(row),
         }
-        for row in sorted(meta["archetypes"], key=lambda r: r["rank"])
+        for row in by_rank(meta["archetypes"])
         if row["in_tier_table"] and row["ci_lower"] is not None
     ]
 
@@ -262,7 +271,7 @@ def meta_table(meta: Mapping[str, Any]) -> list[dict[str, Any]]:
             "tier": row["tier_ci"],
             "low_sample": low_sample(row),
         }
-        for row in sorted(meta["archetypes"], key=lambda r: r["rank"])
+        for row in by_rank(meta["archetypes"])
     ]
 
 

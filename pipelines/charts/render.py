@@ -29,14 +29,12 @@ import psycopg
 import vl_convert as vlc
 from psycopg.types.json import Jsonb
 
+from pipelines.charts import data
 from pipelines.charts.build import Chart, archetype_charts, format_charts
+from pipelines.charts.featured import featured_meta
 from pipelines.core.db import connect
-from pipelines.stats.refresh import (
-    DEFAULT_EVENT_GROUP,
-    EVENT_GROUPS,
-    STANDARD_WINDOW_KEYS,
-    latest_generation,
-)
+from pipelines.core.vocabulary import DEFAULT_EVENT_GROUP, EVENT_GROUPS, STANDARD_WINDOW_KEYS
+from pipelines.stats.refresh import latest_generation
 from pipelines.stats.store import NotFound, meta_rows
 
 __all__ = [
@@ -103,12 +101,13 @@ def accessible_svg(svg: str, chart: Chart) -> str:
     return f'{head} role="img" aria-label="{alt}"><title>{title}</title><desc>{alt}</desc>{rest}'
 
 
-def render_chart(chart: Chart, generation: int) -> RenderedChart:
-    """Draw one chart (raises ``ValueError`` from vl-convert for an invalid spec)."""
+def render_chart(chart: Chart, generation: int, *, png: bool = True) -> RenderedChart:
+    """Draw one chart (raises ``ValueError`` from vl-convert for an invalid spec); without
+    ``png`` the PNG is left empty (a page inlines the SVG only)."""
     svg = accessible_svg(vlc.vegalite_to_svg(chart.spec), chart)
-    png = vlc.svg_to_png(svg, scale=PNG_SCALE)
+    image = vlc.svg_to_png(svg, scale=PNG_SCALE) if png else b""
     digest = hashlib.blake2b(svg.encode("utf-8"), digest_size=12).hexdigest()
-    return RenderedChart(chart, svg, png, f"g{generation}-{digest}")
+    return RenderedChart(chart, svg, image, f"g{generation}-{digest}")
 
 
 _UPSERT = """
@@ -189,7 +188,7 @@ def _render_window(
     if not meta["archetypes"]:
         return  # nothing was played in this group and window: no chart to draw
     charts = format_charts(conn, fmt, window, group, generation=generation)
-    for row in sorted(meta["archetypes"], key=lambda r: r["rank"])[:archetypes]:
+    for row in data.by_rank(meta["archetypes"])[:archetypes]:
         try:
             charts += archetype_charts(
                 conn, fmt, row["archetype"], window, group, generation=generation
@@ -243,10 +242,20 @@ def render_generation(
                 if (formats is None or fmt in formats) and window in windows
                 for group in groups
             ]
-            # The pages' defaults first, so they have their charts within seconds.
-            jobs.sort(key=lambda j: j[1:] != (DEFAULT_WINDOW, DEFAULT_EVENT_GROUP))
+            # The landing page's meta, then the pages' defaults first, so they have their
+            # charts within seconds.
+            chosen = featured_meta(conn, DEFAULT_EVENT_GROUP)
+            first = (chosen.format, chosen.window, DEFAULT_EVENT_GROUP) if chosen else None
+            jobs.sort(key=lambda j: (j != first, j[1:] != (DEFAULT_WINDOW, DEFAULT_EVENT_GROUP)))
             for fmt, window, group in jobs:
-                _render_window(conn, fmt, window, group, generation, archetypes, result)
+                try:
+                    _render_window(conn, fmt, window, group, generation, archetypes, result)
+                except Exception as exc:  # one window's bad data must not cost the others
+                    conn.rollback()
+                    log.warning("charts of %s %s %s failed: %s", fmt, window, group, exc)
+                    where = f"{fmt}/{window}/{group}: {type(exc).__name__}: {exc}"
+                    result.failures.append(where[:300])
+                    continue
                 conn.commit()  # one window at a time: readers see charts as they arrive
             _prune(conn, generation)
             conn.commit()

@@ -13,6 +13,7 @@ import dataclasses
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import orjson
@@ -57,7 +58,7 @@ class Suggestion:
     cards: tuple[str, ...]  # most distinctive first
     members: tuple[int, ...]  # deck ids
     draft: Draft
-    definition: dict  # the Archetypes/*.json document
+    definition: dict[str, Any]  # the Archetypes/*.json document
     precision: float  # of the decks the rule labels in the window, share in the cluster
     recall: float  # of the cluster's decks, share the rule labels
     relabel: tuple[tuple[str, str, int], ...]  # (old label, new label, decks) changes
@@ -104,7 +105,9 @@ class Labeller:
         return Label(d.method, arch.file, shown)
 
 
-def with_draft(fmt: FormatDefinitions, document: dict, file: str = DRAFT_FILE) -> FormatDefinitions:
+def with_draft(
+    fmt: FormatDefinitions, document: dict[str, Any], file: str = DRAFT_FILE
+) -> FormatDefinitions:
     """``fmt`` plus a drafted archetype, read by the project's own loader functions."""
     data = orjson.dumps(document)
     draft: Archetype = parse_archetype(parse_lenient_json(data, file), file)
@@ -205,7 +208,7 @@ def _suggestions(
 
 def evaluate(
     fmt: FormatDefinitions,
-    document: dict,
+    document: dict[str, Any],
     decks: Sequence[Deck],
     labels: Mapping[int, Label],
     target: set[int],

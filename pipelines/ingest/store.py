@@ -179,6 +179,27 @@ class BatchWriter:
                 item.size, item.mtime_ns, item.sha256, self._status(item), tid
             )
 
+    def forget(self, paths: list[str]) -> None:
+        """Drop files that no longer exist upstream, in one transaction: their events are
+        rebuilt from the documents they have left (the same merge as a changed file) or,
+        with none left, deleted."""
+        self._batch_paths = set(paths)
+        self._previous = {rel: self.state.files.get(rel) for rel in paths}
+        self._statuses: dict[str, str] = {}
+        self._file_tournaments: dict[str, int | None] = {}
+        events: dict[EventKey | int, tuple[int | None, list[PreparedDocument]]] = {}
+        for previous in self._previous.values():
+            if previous is not None and previous.tournament_id is not None:
+                events.setdefault(previous.tournament_id, (previous.tournament_id, []))
+        with self.conn.transaction():
+            rows = _Rows(self.state)
+            for key, (tid, docs) in events.items():
+                self._merge_event(key, tid, docs, rows, iter(()))
+            rows.flush(self.conn, self.state.cards)
+            self.conn.execute("DELETE FROM source_files WHERE path = ANY(%s)", (list(paths),))
+        for rel in paths:
+            self.state.files.pop(rel, None)
+
     def touch(self, touched: list[tuple[str, int]]) -> None:
         """Record new modification times of files whose bytes did not change."""
         if not touched:
@@ -192,8 +213,8 @@ class BatchWriter:
     # -- one batch ------------------------------------------------------------------------
 
     def _write(self, batch: list[PreparedFile], summary: IngestSummary) -> None:
-        self._statuses: dict[str, str] = {}
-        self._file_tournaments: dict[str, int | None] = {}
+        self._statuses = {}
+        self._file_tournaments = {}
         self._ensure_sources({item.rel.split("/", 1)[0] for item in batch})
         events = self._group_events(batch)
         new_ids = iter(

@@ -12,7 +12,7 @@ quarantines it and goes on.
 from __future__ import annotations
 
 import json as _json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import PurePosixPath
@@ -105,13 +105,16 @@ class HttpStatusError(FetchError):
 class TransientFetchError(FetchError):
     """Connection errors and timeouts once retries ran out."""
 
+    reason = "transient"  # the failure reason a run records
+
 
 class HttpClient(Protocol):
     """What adapters call; :class:`pipelines.sources.http.SourceHttpClient` implements it.
 
     Both methods raise :class:`HttpStatusError` for any final status >= 400 and
     :class:`TransientFetchError` when the site stayed unreachable. Cookies persist for the
-    client's lifetime (one session per source run).
+    client's lifetime (one session per source run); a source that keeps its session longer
+    saves and restores them (:meth:`cookies`, :meth:`set_cookies`).
     """
 
     def get(
@@ -130,6 +133,43 @@ class HttpClient(Protocol):
         json: Any = None,
         headers: Mapping[str, str] | None = None,
     ) -> Response: ...
+
+    def cookies(self) -> list[dict[str, Any]]:
+        """The session's cookies (name, value, domain, path, expires, secure): what a source
+        persists between runs (Melee's sign-in)."""
+        ...
+
+    def set_cookies(self, cookies: Iterable[Mapping[str, Any]]) -> None:
+        """Put cookies saved by :meth:`cookies` back into the session."""
+        ...
+
+
+def export_cookies(jar: Any) -> list[dict[str, Any]]:
+    """A ``requests`` cookie jar as plain data (see :meth:`HttpClient.cookies`)."""
+    return [
+        {
+            "name": c.name,
+            "value": c.value,
+            "domain": c.domain,
+            "path": c.path,
+            "expires": c.expires,
+            "secure": c.secure,
+        }
+        for c in jar
+    ]
+
+
+def import_cookies(jar: Any, cookies: Iterable[Mapping[str, Any]]) -> None:
+    """Put plain-data cookies back into a ``requests`` cookie jar."""
+    for c in cookies:
+        jar.set(
+            str(c["name"]),
+            str(c["value"]),
+            domain=c.get("domain") or "",
+            path=c.get("path") or "/",
+            expires=c.get("expires"),
+            secure=bool(c.get("secure")),
+        )
 
 
 @dataclass(frozen=True)

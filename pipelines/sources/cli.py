@@ -81,6 +81,7 @@ def run_fetch(args: argparse.Namespace) -> int:
         until=args.until,
         trigger="cli",
         progress=None if args.no_progress else _progress,
+        refetch=_refetch(args),
     )
     result = report.as_dict()
     if report.ingested_anything and not args.no_chain:
@@ -92,10 +93,19 @@ def run_fetch(args: argparse.Namespace) -> int:
     return 1 if report.status in ("failed", "disabled") else 0
 
 
+def _refetch(args: argparse.Namespace) -> str:
+    if args.replay:
+        return "replay"
+    if args.force:
+        return "all"
+    return "quarantined" if args.retry_quarantined else "new"
+
+
 def _chain(dsn: str, settings: Any) -> dict[str, Any]:
     """classify -> refresh, as the nightly chain does after a fetch."""
     from pipelines.classify.labels import classify_new_decks
-    from pipelines.stats.refresh import load_periods, refresh_all
+    from pipelines.stats.periods import load_periods
+    from pipelines.stats.refresh import refresh_all
 
     labelled = classify_new_decks(dsn, settings.definitions_dir)
     refreshed = refresh_all(dsn, periods=load_periods(settings.definitions_dir))
@@ -118,7 +128,7 @@ def _print_report(result: dict[str, Any]) -> None:
     print(f"source {result['source']} (run {result['run_id']})")
     for key in keys:
         print(f"  {key:12s} {result.get(key)}")
-    for key in ("mode", "commit", "deleted"):
+    for key in ("mode", "reason", "commit", "deleted", "shadowed"):
         if key in result:
             print(f"  {key:12s} {result[key]}")
     if result.get("failures"):
@@ -154,6 +164,20 @@ def register(sub: Any) -> None:
     )
     fetch.add_argument("--since", type=_iso_date, help="first event date (default: lookback)")
     fetch.add_argument("--until", type=_iso_date, help="last event date (default: today)")
+    again = fetch.add_mutually_exclusive_group()
+    again.add_argument(
+        "--force", action="store_true", help="re-fetch every listed event, even old ones"
+    )
+    again.add_argument(
+        "--retry-quarantined",
+        action="store_true",
+        help="also re-fetch events quarantined earlier (after a parser fix)",
+    )
+    again.add_argument(
+        "--replay",
+        action="store_true",
+        help="re-derive every listed event from the stored pages, fetching nothing",
+    )
     fetch.add_argument("--no-chain", action="store_true", help="do not classify and refresh")
     fetch.add_argument("--no-progress", action="store_true", help="no progress bar")
     fetch.add_argument("--json", action="store_true", help="print the report as JSON")

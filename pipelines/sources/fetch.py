@@ -4,11 +4,16 @@ Site adapters (:mod:`pipelines.sources.base`):
 
 1. list the events of ``[since, until]`` (an event listed twice is fetched once);
 2. skip the events already fetched, except those younger than ``SOURCES_REFETCH_DAYS``
-   (results and leagues change after publication) and earlier failures;
+   (results and leagues change after publication) and earlier failures; an operator can
+   also re-fetch the quarantined ones (``refetch="quarantined"``, after a parser fix) or
+   every listed one (``refetch="all"``, ``--force``), or replay them all from the stored
+   pages without fetching (``refetch="replay"``, :mod:`pipelines.sources.replay`);
 3. fetch each remaining event; its documents are written atomically into the cache layout
    ``<SOURCES_DATA_DIR>/cache/<Folder>/<yyyy>/<mm>/<dd>/<name>.json`` (a document whose
    bytes did not change is not rewritten);
-4. hand exactly the written files to the existing ingestion (:mod:`pipelines.sources.staging`).
+4. hand exactly the written files to the existing ingestion (:mod:`pipelines.sources.staging`),
+   except those whose path the cache repository holds (:mod:`pipelines.sources.handoff`:
+   one path, one file, the repository's copy wins).
 
 A page an adapter cannot parse is quarantined (URL, status, error; its raw bytes are in
 ``source_pages``) and the run goes on; an event whose fetch failed (HTTP error, site
@@ -16,7 +21,8 @@ unreachable after the client's retries) is recorded as failed and retried next r
 listing that fails fails the run of that source only.
 
 The cache repository (:mod:`pipelines.sources.gitcache`) takes the same run record and
-ingestion path, with the changed files of the git diff instead of fetched events.
+ingestion path, with the changed files of the git diff instead of fetched events; the files
+it deletes leave the database (:func:`pipelines.sources.handoff.handle_deleted`).
 
 Runs of one source never overlap: a second one (beat firing again, an operator) finds the
 source's advisory lock held and returns ``skipped`` at once.
@@ -24,7 +30,6 @@ source's advisory lock held and returns ``skipped`` at once.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import tempfile
@@ -34,13 +39,12 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import orjson
 import psycopg
 
 from pipelines.core.db import connect
 from pipelines.core.settings import Settings
-from pipelines.ingest.cache import IngestSummary, ingest_cache
-from pipelines.ingest.parse import path_info
-from pipelines.sources import gitcache, runs
+from pipelines.sources import gitcache, handoff, runs
 from pipelines.sources.base import (
     CacheDocument,
     EventRef,
@@ -54,15 +58,18 @@ from pipelines.sources.base import (
 from pipelines.sources.http import SourceHttpClient
 from pipelines.sources.pages import PageStore
 from pipelines.sources.registry import build_adapter, client_config, gitcache_config
+from pipelines.sources.replay import ReplayHttpClient
 from pipelines.sources.runs import RunCounts
-from pipelines.sources.staging import staged_tree
 
 log = logging.getLogger("manalytics.sources.fetch")
 
 # Statuses of an event checkpoint that mean "done, fetch again only while young".
 DONE = frozenset({"fetched", "empty", "quarantined"})
+# What a run re-fetches among the events it lists (see select_events).
+REFETCH = ("new", "quarantined", "all", "replay")
 
 Progress = Callable[[Iterable[EventRef], int], Iterable[EventRef]]
+ClientFactory = Callable[[PageStore], SourceHttpClient | ReplayHttpClient]
 
 
 @dataclass
@@ -80,6 +87,9 @@ class FetchReport:
     @property
     def ingested_anything(self) -> bool:
         """Whether the run wrote something to the database (the chain has work to do)."""
+        deletions = self.details.get("deletions") or {}
+        if deletions.get("scraped_copy") or (deletions.get("forgotten") or {}).get("files"):
+            return True
         if not self.ingest:
             return False
         return bool(self.ingest.get("files_new") or self.ingest.get("files_changed"))
@@ -125,8 +135,11 @@ class Window:
 
 
 def _encode(document: CacheDocument) -> bytes:
-    # The reference writer's format: UTF-8, non-ASCII kept, 2-space indentation.
-    return json.dumps(document.document, ensure_ascii=False, indent=2).encode()
+    # The reference writer's format: UTF-8, non-ASCII kept, 2-space indentation. orjson, not
+    # json: with indentation the standard library falls back to its pure-Python encoder,
+    # which took 40 % of an MTGO fetch run (ops.bench.sources). Same text except that tiny
+    # floats are written in plain decimals (0.00001, not 1e-05).
+    return orjson.dumps(dict(document.document), option=orjson.OPT_INDENT_2)
 
 
 def write_documents(root: Path, documents: Iterable[CacheDocument]) -> list[str]:
@@ -167,11 +180,26 @@ def _unique(refs: Iterable[EventRef]) -> list[EventRef]:
 
 
 def select_events(
-    conn: psycopg.Connection, name: str, refs: list[EventRef], window: Window
+    conn: psycopg.Connection,
+    name: str,
+    refs: list[EventRef],
+    window: Window,
+    refetch: str = "new",
 ) -> tuple[list[EventRef], int]:
-    """Events to fetch now, and how many are skipped as already fetched."""
+    """Events to fetch now, and how many are skipped as already fetched.
+
+    ``refetch``: ``new`` (the nightly rule: new, failed and young events), ``quarantined``
+    (also the events quarantined earlier, whatever their age: after a parser fix) or ``all``
+    (every listed event: ``--force``)."""
+    if refetch not in REFETCH:
+        raise ValueError(f"refetch must be one of {', '.join(REFETCH)}, not {refetch!r}")
     known = runs.known_events(conn, name, [r.key for r in refs])
-    todo = [r for r in refs if known.get(r.key) not in DONE or r.date >= window.refetch_since]
+    done = DONE - {"quarantined"} if refetch == "quarantined" else DONE
+    todo = [
+        r
+        for r in refs
+        if refetch == "all" or known.get(r.key) not in done or r.date >= window.refetch_since
+    ]
     return todo, len(refs) - len(todo)
 
 
@@ -198,8 +226,8 @@ def _fetch_one(
         return
     except HttpStatusError as exc:
         reason = f"http_{exc.status}"
-    except TransientFetchError:
-        reason = "transient"
+    except TransientFetchError as exc:
+        reason = exc.reason
     except MissingCredentials:
         raise
     except Exception as exc:  # an adapter bug on an unexpected page: keep it, go on
@@ -237,6 +265,7 @@ def fetch_site(
     counts: RunCounts,
     root: Path,
     progress: Progress | None = None,
+    refetch: str = "new",
 ) -> str:
     """Steps 1-3 of the module docstring; the run's status."""
     try:
@@ -255,7 +284,7 @@ def fetch_site(
         counts.fail("parse")
         raise
     counts.listed = len(refs)
-    todo, counts.skipped = select_events(conn, source.name, refs, window)
+    todo, counts.skipped = select_events(conn, source.name, refs, window, refetch)
     log.info(
         "%s: %d events listed in %s..%s, %d to fetch",
         source.name,
@@ -267,37 +296,6 @@ def fetch_site(
     for ref in progress(todo, len(todo)) if progress else todo:
         _fetch_one(conn, source, http, ref, run_id, counts, root)
     return "partial" if counts.failed or counts.quarantined else "succeeded"
-
-
-# --------------------------------------------------------------------------- ingestion
-
-
-def _ingest(dsn: str, root: Path, rels: list[str] | None, work_dir: Path) -> IngestSummary:
-    """Ingest the whole tree (``rels`` None) or exactly ``rels``."""
-    if rels is None:
-        return ingest_cache(dsn, root)
-    with staged_tree(root, rels, work_dir) as tree:
-        return ingest_cache(dsn, tree)
-
-
-def _newest(rels: Iterable[str]) -> date | None:
-    days = [d for d in (path_info(rel)[1] for rel in rels) if d is not None]
-    return max(days) if days else None
-
-
-def _newest_in_tree(root: Path) -> date | None:
-    """Newest ``<Source>/yyyy/mm/dd`` folder of a cache tree (no file is opened)."""
-    newest = None
-    for source_dir in (p for p in root.iterdir() if p.is_dir()):
-        try:
-            year = max(p for p in source_dir.iterdir() if p.name.isdigit())
-            month = max(p for p in year.iterdir() if p.name.isdigit())
-            day = max(p for p in month.iterdir() if p.name.isdigit())
-            found = date(int(year.name), int(month.name), int(day.name))
-        except ValueError:  # empty or foreign folder
-            continue
-        newest = found if newest is None or found > newest else newest
-    return newest
 
 
 # --------------------------------------------------------------------------- runs
@@ -332,18 +330,12 @@ def _run_gitcache(
         commit=result.commit,
         previous=result.previous,
         mode=result.mode,
+        reason=result.reason,
         deleted=len(result.deleted),
     )
-    if result.deleted:
-        # Ingestion keeps what it stored from a file that disappeared; say so once per run.
-        log.warning(
-            "gitcache: %d files deleted upstream (their events stay as ingested): %s",
-            len(result.deleted),
-            ", ".join(result.deleted[:5]),
-        )
     if result.mode != "unchanged":
         rels = None if result.full_scan else result.changed
-        summary = _ingest(dsn, result.root, rels, settings.sources_dir / "staging")
+        summary = handoff.ingest(dsn, settings, result.root, rels)
         report.ingest = summary.as_dict()
         counts.listed = summary.files_seen
         counts.fetched = summary.files_new + summary.files_changed
@@ -351,8 +343,12 @@ def _run_gitcache(
         counts.documents = counts.fetched
         counts.quarantined = summary.files_quarantined
         counts.newest_event = (
-            _newest_in_tree(result.root) if result.full_scan else _newest(result.changed)
+            handoff.newest_in_tree(result.root)
+            if result.full_scan
+            else handoff.newest(result.changed)
         )
+    if result.deleted:
+        report.details["deletions"] = handoff.handle_deleted(dsn, settings, result.deleted)
     runs.set_checkpoint(
         conn,
         gitcache.NAME,
@@ -373,28 +369,34 @@ def _run_site(
     report: FetchReport,
     window: Window,
     source: Source,
-    client_factory: Callable[[PageStore], SourceHttpClient] | None,
+    client_factory: ClientFactory | None,
     progress: Progress | None,
+    refetch: str,
 ) -> None:
     assert report.run_id is not None
     store = PageStore(conn, source.name, report.run_id)
     factory = client_factory or (
         lambda s: SourceHttpClient(source.name, client_config(settings), store=s)
     )
-    root = settings.sources_dir / "cache"
+    if refetch == "replay":
+        # Every listed event again, answered from the stored pages (see replay.py).
+        factory, refetch = (lambda s: ReplayHttpClient(PageStore(conn, source.name))), "all"
+    root = handoff.scraped_root(settings)
     pending = runs.unfinished_writes(conn, source.name)
     with factory(store) as http:
         try:
             report.status = fetch_site(
-                conn, source, http, window, report.run_id, report.counts, root, progress
+                conn, source, http, window, report.run_id, report.counts, root, progress, refetch
             )
         finally:
             report.counts.pages += http.stats.pages
             report.counts.retries += http.stats.retries
-    to_ingest = sorted(set(report.counts.written) | set(pending))
+    written = sorted(set(report.counts.written) | set(pending))
+    to_ingest, shadowed = handoff.split_shadowed(settings, written)
+    if shadowed:
+        report.details["shadowed"] = len(shadowed)
     if to_ingest:
-        summary = _ingest(dsn, root, to_ingest, settings.sources_dir / "staging")
-        report.ingest = summary.as_dict()
+        report.ingest = handoff.ingest(dsn, settings, root, to_ingest).as_dict()
 
 
 def _keep_what_was_fetched(conn: psycopg.Connection) -> None:
@@ -416,12 +418,15 @@ def run_source(
     trigger: str = "manual",
     today: date | None = None,
     source: Source | None = None,
-    client_factory: Callable[[PageStore], SourceHttpClient] | None = None,
+    client_factory: ClientFactory | None = None,
     progress: Progress | None = None,
+    refetch: str = "new",
 ) -> FetchReport:
     """Run one source end to end (see the module docstring). Never raises for a source's
     own failures: they are in the report and the run record."""
     window = Window.nightly(settings, since, until, today)
+    if refetch not in REFETCH:
+        raise ValueError(f"refetch must be one of {', '.join(REFETCH)}, not {refetch!r}")
     report = FetchReport(name, "running")
     with connect(dsn, application_name=f"manalytics-source-{name}") as conn:
         if name != gitcache.NAME and source is None:
@@ -442,7 +447,17 @@ def run_source(
                 if source is None:
                     _run_gitcache(conn, dsn, settings, report)
                 else:
-                    _run_site(conn, dsn, settings, report, window, source, client_factory, progress)
+                    _run_site(
+                        conn,
+                        dsn,
+                        settings,
+                        report,
+                        window,
+                        source,
+                        client_factory,
+                        progress,
+                        refetch,
+                    )
             except Exception as exc:  # one failing source never blocks the others
                 log.exception("source %s failed", name)
                 report.status, report.error = "failed", f"{type(exc).__name__}: {exc}"

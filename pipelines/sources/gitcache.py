@@ -7,9 +7,14 @@ fetches the branch, moves the working tree to its tip and works out which files 
 * first run (or no usable checkpoint): every file — a full scan;
 * the recorded commit is an ancestor of the new tip: ``git diff --name-status`` between the
   two — added and modified files are ingested, deleted ones reported;
-* history was rewritten (force push: the recorded commit is gone or not an ancestor): a full
-  scan, which ingestion's size/mtime and hash checks make cheap (unchanged files are not
-  even parsed).
+* history was rewritten (force push: the recorded commit is not an ancestor of the tip): the
+  same diff between the two trees (the clone keeps the old commit's objects);
+* the recorded commit is unknown to the clone (the clone was re-created): a full scan,
+  which ingestion's size/mtime and hash checks make cheap (unchanged files are not even
+  parsed); files deleted upstream meanwhile cannot be told apart and stay ingested.
+
+Deleted files leave the database (:mod:`pipelines.ingest.forget`), unless a site scraper
+holds a file at the same path (see :mod:`pipelines.sources.fetch`, "one path, one file").
 
 The commit is recorded (``source_checkpoints``) only after ingestion succeeded, so a failed
 run is redone from the same commit next time and nothing is ingested twice (ingestion skips
@@ -138,15 +143,23 @@ def changes(config: GitCacheConfig, previous: str | None, commit: str) -> SyncRe
         return SyncResult(previous, commit, "unchanged", root)
     if previous is None:
         return SyncResult(previous, commit, "full", root, reason="first run")
-    if not _is_commit(config.checkout, previous) or not _is_ancestor(
-        config.checkout, previous, commit
-    ):
+    if not _is_commit(config.checkout, previous):
         log.warning(
-            "cache repository history was rewritten (%s is not an ancestor of %s): full scan",
+            "recorded commit %s is unknown to the clone (re-created?): full scan; files "
+            "deleted upstream since then cannot be told and stay ingested",
+            previous[:12],
+        )
+        return SyncResult(previous, commit, "full", root, reason="recorded commit unknown")
+    reason = ""
+    if not _is_ancestor(config.checkout, previous, commit):
+        # A force push. The old commit is still in the clone (the fetch keeps its objects):
+        # a diff between the two trees still says exactly what was added, changed, deleted.
+        log.warning(
+            "cache repository history was rewritten (%s is not an ancestor of %s)",
             previous[:12],
             commit[:12],
         )
-        return SyncResult(previous, commit, "full", root, reason="history rewritten")
+        reason = "history rewritten"
     pathspec = [config.subdir] if config.subdir else []
     output = _git(
         "diff",
@@ -160,7 +173,7 @@ def changes(config: GitCacheConfig, previous: str | None, commit: str) -> SyncRe
         cwd=config.checkout,
         timeout=config.timeout,
     )
-    result = SyncResult(previous, commit, "diff", root)
+    result = SyncResult(previous, commit, "diff", root, reason=reason)
     prefix = f"{config.subdir}/" if config.subdir else ""
     fields = output.split("\0")
     for status, path in zip(fields[0::2], fields[1::2], strict=False):

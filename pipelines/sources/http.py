@@ -23,7 +23,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -32,8 +32,14 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import requests
 import tenacity
 
-from pipelines.sources.base import HttpStatusError, Response, TransientFetchError
-from pipelines.sources.pages import PageStore
+from pipelines.sources.base import (
+    HttpStatusError,
+    Response,
+    TransientFetchError,
+    export_cookies,
+    import_cookies,
+)
+from pipelines.sources.pages import PageStore, request_key
 
 log = logging.getLogger("manalytics.sources.http")
 
@@ -239,6 +245,14 @@ class SourceHttpClient:
         """POST a form (``data``) or a JSON body (``json``)."""
         return self._request("POST", url, data=data, json=json, headers=headers)
 
+    def cookies(self) -> list[dict[str, Any]]:
+        """The session's cookies, as plain data."""
+        return export_cookies(self.session.cookies)
+
+    def set_cookies(self, cookies: Iterable[Mapping[str, Any]]) -> None:
+        """Restore cookies saved by :meth:`cookies`."""
+        import_cookies(self.session.cookies, cookies)
+
     # -- internals -----------------------------------------------------------------------
 
     def _request(self, method: str, url: str, **kwargs: Any) -> Response:
@@ -246,6 +260,7 @@ class SourceHttpClient:
             requests.Request(method, url, params=kwargs.pop("params", None))
         )
         full_url = prepared.url or url
+        key = request_key(method, full_url, kwargs.get("data"), kwargs.get("json"))
         headers = dict(kwargs.pop("headers", None) or {})
         cached = self.store.latest(full_url) if self.store and method == "GET" else None
         if cached is not None:
@@ -265,7 +280,7 @@ class SourceHttpClient:
             response = retrying(self._attempt, method, full_url, headers, kwargs)
         except _Retryable as exc:
             if exc.response is not None:
-                self._keep(method, exc.response)
+                self._keep(method, exc.response, key)
                 raise HttpStatusError(
                     f"{method} {redact_url(full_url)}: HTTP {exc.response.status} after "
                     f"{self.config.max_attempts} attempts",
@@ -278,10 +293,10 @@ class SourceHttpClient:
             ) from exc.cause
         if response.status == 304 and cached is not None:
             self.stats.not_modified += 1
-            self._keep(method, response)
+            self._keep(method, response, key)
             headers_out = {**cached.headers, "x-manalytics-not-modified": "1"}
             return Response(full_url, 200, headers_out, cached.body)
-        self._keep(method, response)
+        self._keep(method, response, key)
         if response.status >= 400:
             raise HttpStatusError(
                 f"{method} {redact_url(full_url)}: HTTP {response.status}", response=response
@@ -347,6 +362,8 @@ class SourceHttpClient:
 
         return hook
 
-    def _keep(self, method: str, response: Response) -> None:
+    def _keep(self, method: str, response: Response, request: bytes) -> None:
         if self.store is not None:
-            self.store.save(method, response.url, response.status, response.headers, response.body)
+            self.store.save(
+                method, response.url, response.status, response.headers, response.body, request
+            )

@@ -57,6 +57,7 @@ ADAPTERS: dict[str, AdapterSpec] = {
                 "base_url": s.melee_base_url,
                 "email": s.melee_email,
                 "password": s.melee_password,
+                "session_file": s.sources_dir / "melee" / "session.json",
             },
             credentials=("melee_email", "melee_password"),
         ),

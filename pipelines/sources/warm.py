@@ -15,7 +15,7 @@ from typing import Any
 
 import requests
 
-from pipelines.stats.refresh import STANDARD_WINDOW_KEYS
+from pipelines.core.vocabulary import STANDARD_WINDOW_KEYS
 
 log = logging.getLogger("manalytics.sources.warm")
 

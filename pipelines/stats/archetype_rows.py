@@ -1,8 +1,9 @@
 """Published archetype rows of one (window, event group, basis) from their counts.
 
-:func:`finish_window` takes the counted rows :func:`pipelines.stats.refresh.compute_window_stats`
-reads from the views (counts, the clustered and Wilson intervals) and adds everything a reader
-needs to interpret them (METHODOLOGY.md §3–§7):
+:func:`finish_window` takes the counted rows
+:func:`pipelines.stats.window_stats.compute_window_stats` reads from the tables (counts, the
+clustered and Wilson intervals) and adds everything a reader needs to interpret them
+(METHODOLOGY.md §3–§7):
 
 * shares of decks, players and seats (fractions over all archetypes of the window);
 * coverage: ``covered / decks`` (decks with at least one counted match — or record — in the

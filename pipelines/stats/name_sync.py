@@ -1,6 +1,6 @@
 """Keep ``archetype_names`` (display name and stable slug of every classifier label) current.
 
-The refresh calls :func:`sync_archetype_names` before refreshing the views, in its own
+The refresh calls :func:`sync_archetype_names` before filling the statistics tables, in its
 transaction, so ``mv_deck_facts`` groups decks by display name (two spellings of one name are
 one archetype) and every name served has a slug. Rows are only ever added: a slug, once
 published in a URL, keeps working. Readers resolve a request's archetype segment with
@@ -28,6 +28,18 @@ SELECT DISTINCT t.format, l.archetype
 UNION
 SELECT DISTINCT format, %(unknown)s FROM tournaments
 """
+# The same for the tournaments of a refresh's scope (pipelines.stats.aggregates): a label
+# only appears through a change of labels, which marks its decks' days dirty.
+_SCOPED_LABELS_SQL = """
+SELECT DISTINCT t.format, l.archetype
+  FROM current_deck_archetypes l
+  JOIN decks d ON d.id = l.deck_id
+  JOIN tournaments t ON t.id = d.tournament_id
+ WHERE t.id IN (SELECT id FROM refresh_tournaments)
+UNION
+SELECT DISTINCT format, %(unknown)s FROM tournaments
+ WHERE id IN (SELECT id FROM refresh_tournaments)
+"""
 
 
 class ArchetypeName(NamedTuple):
@@ -38,8 +50,10 @@ class ArchetypeName(NamedTuple):
     name_raw: str
 
 
-def sync_archetype_names(conn: psycopg.Connection[Any]) -> int:
+def sync_archetype_names(conn: psycopg.Connection[Any], *, scoped: bool = False) -> int:
     """Add a row for every (format, label) not in ``archetype_names`` yet; returns how many.
+
+    ``scoped``: only the labels of the decks of ``refresh_tournaments`` (a refresh's scope).
 
     A new label whose display name already exists in the format reuses that name's slug;
     otherwise :func:`pipelines.stats.names.assign_slugs` picks one not taken in the format.
@@ -54,7 +68,9 @@ def sync_archetype_names(conn: psycopg.Connection[Any]) -> int:
         raw_known.add((fmt, raw))
     new = [
         (fmt, raw)
-        for fmt, raw in conn.execute(_LABELS_SQL, {"unknown": UNKNOWN_LABEL})
+        for fmt, raw in conn.execute(
+            _SCOPED_LABELS_SQL if scoped else _LABELS_SQL, {"unknown": UNKNOWN_LABEL}
+        )
         if raw is not None and (fmt, raw) not in raw_known
     ]
     if not new:

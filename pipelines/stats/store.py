@@ -4,7 +4,7 @@ Nothing here computes statistics over raw decks or matches. Standard windows (``
 ``last7``/``last14``/``last30``/``last90``) read the rows the refresh wrote for the latest
 succeeded generation (or the ``generation`` given, e.g. the one behind an ``ETag``); custom
 ``from``/``to`` windows aggregate the daily/weekly materialized views (a few hundred rows)
-with :func:`pipelines.stats.refresh.compute_window_stats`, the same code the refresh uses, so
+with :func:`pipelines.stats.window_stats.compute_window_stats`, the same code the refresh uses, so
 both give identical numbers for identical dates.
 
 Conventions:
@@ -34,22 +34,20 @@ from typing import Any, Final
 import psycopg
 from psycopg.rows import dict_row
 
+from pipelines.core.vocabulary import DEFAULT_EVENT_GROUP, EVENT_GROUPS, STANDARD_WINDOW_KEYS
 from pipelines.stats.archetype_rows import BASES, DEFAULT_BASIS
 from pipelines.stats.decklists import most_common_value
 from pipelines.stats.intervals import DEFAULT_CONFIDENCE, clopper_pearson
 from pipelines.stats.matchups import MatchupMatrix, build_matrix
 from pipelines.stats.name_sync import resolve_archetype
-from pipelines.stats.refresh import (
+from pipelines.stats.refresh import latest_generation
+from pipelines.stats.samples import SampleRules
+from pipelines.stats.window_stats import (
     ARCHETYPE_STAT_FIELDS,
-    DEFAULT_EVENT_GROUP,
-    EVENT_GROUPS,
-    STANDARD_WINDOW_KEYS,
     TOTAL_STAT_FIELDS,
     WindowSpec,
     compute_window_stats,
-    latest_generation,
 )
-from pipelines.stats.samples import SampleRules
 from pipelines.stats.windows import DateWindow, custom_window, iso_week_label, week_start
 
 __all__ = [
@@ -264,7 +262,7 @@ def meta_rows(
     Returns ``{"format", "event_group", "basis", "window": {key, start, end, latest_date,
     period_name}, "generation", "as_of", "totals": {...TOTAL_STAT_FIELDS}, "archetypes":
     [row, ...]}`` with rows in presence order (decks, then name). Row keys:
-    :data:`~pipelines.stats.refresh.ARCHETYPE_STAT_FIELDS`.
+    :data:`~pipelines.stats.window_stats.ARCHETYPE_STAT_FIELDS`.
 
     ``min_decks``/``min_seats`` only hide rows: shares and tiers are over all archetypes
     of the window. ``confidence`` and ``rules`` apply to custom windows (standard windows use

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final, NamedTuple
 
+from pipelines.core.vocabulary import ROLLING_WINDOW_DAYS
+
 __all__ = [
     "ROLLING_WINDOW_DAYS",
     "DateLike",
@@ -40,8 +42,6 @@ __all__ = [
     "weekly_buckets",
 ]
 
-#: The rolling windows the API offers ("last N days").
-ROLLING_WINDOW_DAYS: Final = (7, 14, 30, 90)
 
 _ONE_DAY: Final = timedelta(days=1)
 

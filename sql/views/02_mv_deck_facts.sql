@@ -1,6 +1,9 @@
 -- mv_deck_facts: one row per deck with everything the other views group by (format, day,
 -- Monday of the week, event kind, player, archetype label, colour) and its counted results.
--- Base of every other statistics view: refreshed first.
+-- Base of every other statistics table: filled first.
+-- Fills the decks of the tournaments in refresh_tournaments (the tournaments of the days
+-- being refreshed, see pipelines.stats.aggregates). A deck's row depends only on rows of
+-- its own tournament (its label, standing, byes and matches, and its opponents' labels).
 --   * label: the deck's row in current_deck_archetypes; a deck without one is 'Unknown'
 --     (colour 'Unknown'). DISTINCT ON guards against a deck labelled under two active
 --     versions (newest version wins) so a classification slip cannot double-count a deck.
@@ -16,10 +19,12 @@
 --     the deck minus its bye rounds (a bye is a win in MTGO and Melee standings; a bye
 --     recorded as a loss is a forfeit; 0-0-0 byes were never reported); NULL without a
 --     standing or result record.
-CREATE MATERIALIZED VIEW mv_deck_facts AS
+INSERT INTO mv_deck_facts
 WITH label AS (
     SELECT DISTINCT ON (deck_id) deck_id, archetype, color, companion
       FROM current_deck_archetypes
+     WHERE deck_id IN (SELECT d.id FROM decks d
+                        WHERE d.tournament_id IN (SELECT id FROM refresh_tournaments))
      ORDER BY deck_id, version_id DESC
 ), bye AS (
     SELECT deck_id,
@@ -27,14 +32,17 @@ WITH label AS (
            count(*) FILTER (WHERE own < opp) AS losses
       FROM (SELECT deck1_id AS deck_id, p1_games AS own, p2_games AS opp, draw_games
               FROM matches WHERE is_bye AND deck1_id IS NOT NULL
+               AND tournament_id IN (SELECT id FROM refresh_tournaments)
             UNION ALL
             SELECT deck2_id, p2_games, p1_games, draw_games
-              FROM matches WHERE is_bye AND deck2_id IS NOT NULL) b
+              FROM matches WHERE is_bye AND deck2_id IS NOT NULL
+               AND tournament_id IN (SELECT id FROM refresh_tournaments)) b
      GROUP BY deck_id
 ), standing AS (
     SELECT DISTINCT ON (deck_id) deck_id, wins, losses, draws
       FROM standings
      WHERE deck_id IS NOT NULL AND wins IS NOT NULL AND losses IS NOT NULL
+       AND tournament_id IN (SELECT id FROM refresh_tournaments)
      ORDER BY deck_id, tournament_id, position
 ), deck AS (
     SELECT d.id AS deck_id, d.tournament_id, t.format, t.event_date,
@@ -50,6 +58,7 @@ WITH label AS (
       JOIN tournaments t ON t.id = d.tournament_id
       LEFT JOIN label l ON l.deck_id = d.id
       LEFT JOIN archetype_names n ON n.format = t.format AND n.name_raw = l.archetype
+     WHERE d.tournament_id IN (SELECT id FROM refresh_tournaments)
 ), result AS (
     SELECT s.deck_id,
            count(*) FILTER (WHERE s.result > 0 AND a.archetype <> o.archetype) AS wins,
@@ -62,6 +71,7 @@ WITH label AS (
       FROM v_match_sides s
       JOIN deck a ON a.deck_id = s.deck_id
       JOIN deck o ON o.deck_id = s.opp_deck_id
+     WHERE s.tournament_id IN (SELECT id FROM refresh_tournaments)
      GROUP BY s.deck_id
 )
 SELECT deck.deck_id, deck.tournament_id, deck.format, deck.event_date, deck.week_start,
@@ -99,9 +109,4 @@ SELECT deck.deck_id, deck.tournament_id, deck.format, deck.event_date, deck.week
   FROM deck
   LEFT JOIN result r ON r.deck_id = deck.deck_id
   LEFT JOIN standing st ON st.deck_id = deck.deck_id
-  LEFT JOIN bye b ON b.deck_id = deck.deck_id
-WITH DATA;
-
-CREATE UNIQUE INDEX ux_mv_deck_facts ON mv_deck_facts (deck_id);
--- "Recent best decks" of an archetype and per-format scans.
-CREATE INDEX ix_mv_deck_facts_archetype ON mv_deck_facts (format, archetype, event_date);
+  LEFT JOIN bye b ON b.deck_id = deck.deck_id;

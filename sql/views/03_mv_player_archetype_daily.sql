@@ -5,7 +5,8 @@
 -- Both win-rate bases (METHODOLOGY.md §4): wins/losses/draws/mirror_seats (matches basis,
 -- covered = decks with a counted match) and rec_* (records basis, rec_decks = decks with a
 -- record of at least one match).
-CREATE MATERIALIZED VIEW mv_player_archetype_daily AS
+-- Fills the days in refresh_days (pipelines.stats.aggregates).
+INSERT INTO mv_player_archetype_daily
 SELECT format, event_date, event_kind, archetype, player_key,
        count(*)::int AS decks,
        sum(wins)::int AS wins,
@@ -18,8 +19,5 @@ SELECT format, event_date, event_kind, archetype, player_key,
        coalesce(sum(rec_draws), 0)::int AS rec_draws,
        (count(*) FILTER (WHERE rec_wins + rec_losses + rec_draws > 0))::int AS rec_decks
   FROM mv_deck_facts
- GROUP BY format, event_date, event_kind, archetype, player_key
-WITH DATA;
-
-CREATE UNIQUE INDEX ux_mv_player_archetype_daily
-    ON mv_player_archetype_daily (format, event_date, event_kind, archetype, player_key);
+ WHERE (format, event_date) IN (SELECT format, event_date FROM refresh_days)
+ GROUP BY format, event_date, event_kind, archetype, player_key;

@@ -4,7 +4,8 @@
 -- the records basis (rec_*, rec_decks) and matches-basis coverage (covered).
 -- Everything but players sums across days and event kinds; use
 -- mv_player_archetype_daily for players over several days.
-CREATE MATERIALIZED VIEW mv_archetype_daily AS
+-- Fills the days in refresh_days (pipelines.stats.aggregates).
+INSERT INTO mv_archetype_daily
 SELECT format, event_date, event_kind, archetype,
        sum(decks)::int AS decks,
        count(*)::int AS players,
@@ -19,8 +20,5 @@ SELECT format, event_date, event_kind, archetype,
        sum(rec_draws)::int AS rec_draws,
        sum(rec_decks)::int AS rec_decks
   FROM mv_player_archetype_daily
- GROUP BY format, event_date, event_kind, archetype
-WITH DATA;
-
-CREATE UNIQUE INDEX ux_mv_archetype_daily
-    ON mv_archetype_daily (format, event_date, event_kind, archetype);
+ WHERE (format, event_date) IN (SELECT format, event_date FROM refresh_days)
+ GROUP BY format, event_date, event_kind, archetype;

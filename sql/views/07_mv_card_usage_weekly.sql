@@ -14,15 +14,16 @@
 -- the copies with the largest Σ decks (smallest on ties) — all exact. The share
 -- denominator (the archetype's decks) comes from mv_deck_size_weekly over the same rows.
 -- Why arrays rather than one row per (card, copies): the sample has ~170k such rows and
--- REFRESH ... CONCURRENTLY compares every row of the old and new contents (PostgreSQL 15:
--- ~20 µs a row here); one row per (group, board) keeps the view at a few thousand rows.
+-- writing a row costs far more than aggregating it; one row per (group, board) keeps the
+-- table at a few thousand rows.
 -- How: the half million card lines are grouped on integers only (g numbers the (format,
 -- week, kind, archetype) groups; sorting text under the database's libc collation is
 -- several times slower). Summing a card's lines per deck is only needed for the few boards
 -- that list a card id twice or hold a card whose canonical name is shared with another id
 -- (needs_merge); every other board's lines are counted as they are.
 -- board: 'main' or 'side'.
-CREATE MATERIALIZED VIEW mv_card_usage_weekly AS
+-- Fills the weeks in refresh_weeks (the Mondays of the days refreshed).
+INSERT INTO mv_card_usage_weekly
 WITH canon AS (
     SELECT id, min(id) OVER w AS card_id, count(*) OVER w AS names
       FROM cards
@@ -34,6 +35,7 @@ WITH canon AS (
            coalesce(rec_wins, 0) AS rec_wins, coalesce(rec_losses, 0) AS rec_losses,
            dense_rank() OVER (ORDER BY format, week_start, event_kind, archetype) AS g
       FROM mv_deck_facts
+     WHERE (format, week_start) IN (SELECT format, week_start FROM refresh_weeks)
 ), board AS (
     SELECT f.g, d.id AS deck_id, f.wins, f.losses, f.rec_wins, f.rec_losses,
            b.side, b.card_ids, b.counts,
@@ -82,8 +84,4 @@ SELECT grp.format, grp.week_start, grp.event_kind, grp.archetype,
        CASE WHEN a.side THEN 'side' ELSE 'main' END AS board,
        a.card_ids, a.copies, a.decks, a.wins, a.losses, a.rec_wins, a.rec_losses
   FROM arrays a
-  JOIN grp ON grp.g = a.g
-WITH DATA;
-
-CREATE UNIQUE INDEX ux_mv_card_usage_weekly
-    ON mv_card_usage_weekly (format, week_start, event_kind, archetype, board);
+  JOIN grp ON grp.g = a.g;

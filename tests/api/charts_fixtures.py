@@ -11,9 +11,12 @@ import os
 import uuid
 from collections.abc import Iterator
 
+import psycopg
 import pytest
 
+from pipelines.charts.featured import featured_meta
 from pipelines.charts.render import render_generation
+from pipelines.core.vocabulary import DEFAULT_EVENT_GROUP
 from tests.integration.conftest import create_database, drop_database, with_database
 
 FORMAT = "Modern"
@@ -22,9 +25,21 @@ GROUPS = ("all", "leagues")
 
 
 def render_sample(dsn: str) -> None:
-    """Draw the charts the tests read (a few seconds)."""
+    """Draw the charts the tests read (a few seconds): Modern's, and the landing page's."""
     result = render_generation(dsn, formats=[FORMAT], windows=WINDOWS, groups=GROUPS, archetypes=3)
     assert result.status == "succeeded", result.as_dict()
+    with psycopg.connect(dsn) as conn:
+        chosen = featured_meta(conn, DEFAULT_EVENT_GROUP)
+    assert chosen is not None
+    if chosen.format != FORMAT or chosen.window not in WINDOWS:
+        result = render_generation(
+            dsn,
+            formats=[chosen.format],
+            windows=(chosen.window,),
+            groups=(DEFAULT_EVENT_GROUP,),
+            archetypes=0,
+        )
+        assert result.status == "succeeded", result.as_dict()
 
 
 @pytest.fixture(scope="session")

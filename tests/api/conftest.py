@@ -33,7 +33,8 @@ from pipelines.auth.users import create_user
 from pipelines.classify.labels import classify_new_decks
 from pipelines.core.settings import REPO_ROOT, Settings, load_settings
 from pipelines.ingest.cache import ingest_cache
-from pipelines.stats.refresh import load_periods, refresh_all
+from pipelines.stats.periods import load_periods
+from pipelines.stats.refresh import refresh_all
 from pipelines.storage import migrations
 from tests.integration.conftest import (  # noqa: F401  (fixtures, registered by name)
     create_database,

@@ -37,6 +37,13 @@ def test_fetch_is_queued_with_202_and_a_task_id(
     assert response.status_code == 202
     queued = [m["body"][1] for m in broker_messages(redis_url, "ingest")]
     assert {"name": "gitcache", "trigger": "operator"} in queued and len(queued) == 2
+    # An operator re-fetches old quarantined events after a parser fix.
+    response = client.post(
+        f"{ADMIN}/sources/mtgo/fetch", headers=operator(client), json={"refetch": "quarantined"}
+    )
+    assert response.status_code == 202
+    queued = [m["body"][1] for m in broker_messages(redis_url, "ingest")]
+    assert {"name": "mtgo", "trigger": "operator", "refetch": "quarantined"} in queued
 
 
 def test_fetch_needs_an_operator_and_a_known_source(
@@ -59,4 +66,10 @@ def test_fetch_needs_an_operator_and_a_known_source(
         json={"since": "2026-12-01", "until": "2026-11-01"},
     )
     assert_problem(backwards, 422)
+    assert_problem(
+        client.post(
+            f"{ADMIN}/sources/mtgo/fetch", headers=operator(client), json={"refetch": "yes"}
+        ),
+        400,
+    )
     assert broker_messages(redis_url, "ingest") == []

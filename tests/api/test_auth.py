@@ -314,7 +314,9 @@ def test_logout_revokes_access_and_refresh_tokens(
         headers=bearer(other["access_token"]),
         json={"refresh_token": stranger["refresh_token"]},
     )
-    assert_problem(bad, 400)
+    # A well-formed string that is not a refresh token of this user: 422 (the document
+    # cannot tell tokens apart; it states the rule in words).
+    assert_problem(bad, 422, "invalid_refresh_token")
     assert (
         client.post("/api/v1/auth/logout", headers=bearer(other["access_token"])).status_code == 200
     )

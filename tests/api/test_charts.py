@@ -3,6 +3,8 @@ fault paths (overlap, superseded generation, pruning)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import psycopg
 import pytest
 from flask.testing import FlaskClient
@@ -41,6 +43,42 @@ def test_bars_of_the_share_chart_match_the_meta(client: FlaskClient) -> None:
         assert f"archetype: {row['archetype']}; share: {row['share_decks'] * 100:.1f}%" in svg
 
 
+def test_custom_window_charts_are_drawn_on_request_with_etag_and_priced(
+    client: FlaskClient,
+) -> None:
+    window = client.get("/api/v1/formats/Modern/meta?window=last30", headers=HTTPS).get_json()
+    dates = f"from={window['window']['start']}&to={window['window']['end']}"
+    meta = client.get(f"/api/v1/formats/Modern/meta?{dates}", headers=HTTPS).get_json()
+    response = client.get(f"{BASE}/share.svg?{dates}", headers=HTTPS)
+    assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+    svg = response.get_data(as_text=True)
+    assert svg.count('aria-roledescription="bar"') == len(meta["items"])
+    assert "<desc>Bar chart of the share of decks" in svg
+    assert f"/api/v1/formats/Modern/meta?{dates}" in response.headers["Link"]
+    again = client.get(
+        f"{BASE}/share.svg?{dates}", headers={**HTTPS, "If-None-Match": response.headers["ETag"]}
+    )
+    assert again.status_code == 304
+    # Drawn on request: ten times a stored chart's price.
+    stored = client.get(f"{BASE}/share.svg", headers=HTTPS)
+    custom = client.get(f"{BASE}/share.svg?{dates}", headers=HTTPS)
+    spent = int(stored.headers["X-RateLimit-Remaining"]) - int(
+        custom.headers["X-RateLimit-Remaining"]
+    )
+    assert spent == 10
+    png = client.get(f"{BASE}/winrate.png?{dates}", headers=HTTPS)
+    assert png.status_code == 200 and png.data.startswith(b"\x89PNG")
+    about = client.get(f"{BASE}/share?{dates}", headers=HTTPS).get_json()
+    assert about["window"] == "custom" and dates in about["svg_url"]
+    top = meta["items"][0]["archetype"]
+    cards = client.get(
+        f"{BASE}/cards.svg",
+        query_string={"archetype": top, **dict(part.split("=") for part in dates.split("&"))},
+        headers=HTTPS,
+    )
+    assert cards.status_code == 200 and "<svg" in cards.get_data(as_text=True)
+
+
 def test_png_and_description(client: FlaskClient) -> None:
     png = client.get(f"{BASE}/winrate.png?event=leagues", headers=HTTPS)
     assert png.status_code == 200 and png.mimetype == "image/png"
@@ -70,12 +108,18 @@ def test_per_archetype_chart(client: FlaskClient) -> None:
 @pytest.mark.parametrize(
     ("url", "status"),
     [
-        (f"{BASE}/cards.svg", 400),  # per-archetype chart without an archetype
-        (f"{BASE}/share.svg?archetype=Burn", 400),  # format chart with one
+        # Valid parameters one by one, not together (a rule the document states in words).
+        (f"{BASE}/cards.svg", 422),  # per-archetype chart without an archetype
+        (f"{BASE}/share.svg?archetype=Burn", 422),  # format chart with one
         (f"{BASE}/nope.svg", 400),
         (f"{BASE}/share.gif", 400),
         (f"{BASE}/share.svg?window=2020", 400),
         (f"{BASE}/share.svg?window=last90", 404),  # not rendered
+        (f"{BASE}/share.svg?from=2025-03-01", 400),  # from without to
+        (f"{BASE}/share.svg?window=last7&from=2025-03-01&to=2025-03-02", 400),
+        (f"{BASE}/share.svg?from=2025-03-10&to=2025-03-01", 422),  # reversed
+        (f"{BASE}/share.svg?from=2000-03-10&to=2025-03-01", 422),  # too long
+        ("/api/v1/formats/Nope/charts/share.svg?from=2025-03-01&to=2025-03-02", 404),
         ("/api/v1/formats/Nope/charts/share.svg", 404),
     ],
 )
@@ -110,3 +154,32 @@ def test_render_skips_while_another_holds_the_lock_and_refuses_old_generations(
     assert render_generation(api_dsn, generation=1, formats=[]).status == "superseded"
     done = render_generation(api_dsn, formats=[])
     assert (done.status, done.generation, done.charts) == ("succeeded", 2, 0)
+
+
+def test_a_window_whose_charts_fail_to_build_costs_only_that_window(
+    api_dsn: str,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import pipelines.charts.render as render
+
+    real = render.format_charts
+
+    def broken_last7(conn: Any, fmt: str, window: Any, group: str, **kw: Any) -> Any:
+        if window == "last7":
+            raise TypeError("'<' not supported between instances of 'NoneType' and 'int'")
+        return real(conn, fmt, window, group, **kw)
+
+    monkeypatch.setattr(render, "format_charts", broken_last7)
+    refresh(api_dsn)
+    result = render_generation(
+        api_dsn, formats=["Modern"], windows=("last7", "last30"), groups=("all",), archetypes=0
+    )
+    assert result.status == "partial" and result.generation == 2
+    assert result.failures == [
+        "Modern/last7/all: TypeError: '<' not supported between instances of 'NoneType' and 'int'"
+    ]
+    with psycopg.connect(api_dsn) as conn:
+        drawn = conn.execute(
+            "SELECT DISTINCT window_key FROM chart_renders WHERE generation = 2"
+        ).fetchall()
+    assert drawn == [("last30",)]

@@ -26,7 +26,8 @@ from pipelines.classify.labels import classify_new_decks
 from pipelines.core.settings import load_settings
 from pipelines.ingest.cache import ingest_cache
 from pipelines.runs import store
-from pipelines.stats.refresh import load_periods, refresh_all
+from pipelines.stats.periods import load_periods
+from pipelines.stats.refresh import refresh_all
 from pipelines.storage import migrations
 from tests.faults.harness import (
     FIXTURE_CACHE,

@@ -137,7 +137,8 @@ def test_refresh_asked_for_during_a_reclassification_ends_with_the_new_labels(
 ) -> None:
     from pipelines.classify.labels import classify_new_decks
     from pipelines.ingest.cache import ingest_cache
-    from pipelines.stats.refresh import load_periods, refresh_all
+    from pipelines.stats.periods import load_periods
+    from pipelines.stats.refresh import refresh_all
 
     renamed = _renamed_definitions(tmp_path)
     name = f"manalytics_clean_{uuid.uuid4().hex[:10]}"

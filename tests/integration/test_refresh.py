@@ -14,11 +14,11 @@ import pytest
 
 from pipelines.core.settings import Settings
 from pipelines.stats import store
+from pipelines.stats.aggregates import AGGREGATE_TABLES
+from pipelines.stats.periods import load_periods
 from pipelines.stats.refresh import (
     REFRESH_LOCK_KEY,
-    VIEWS,
     latest_generation,
-    load_periods,
     refresh_all,
 )
 from tests.integration.test_stats_views import PERIODS, World, build_world
@@ -52,7 +52,8 @@ def test_generation_increments_and_old_generations_are_deleted(pg_dsn: str) -> N
     assert [r.status for r in results] == ["succeeded"] * 3
     gens = [r.generation for r in results]
     assert gens == sorted(gens) and len(set(gens)) == 3
-    assert set(results[-1].durations) == {"archetype_names", *VIEWS, "analyze", "window_stats"}
+    steps = {"scope", "archetype_names", *AGGREGATE_TABLES, "analyze", "window_stats"}
+    assert set(results[-1].durations) == steps
     assert results[-1].meta_rows > 0 and results[-1].matchup_rows > 0
     # The latest and the previous generation are kept, older ones deleted.
     for table in ("meta_window_stats", "matchup_window_stats", "stats_windows"):
@@ -70,12 +71,7 @@ def test_generation_increments_and_old_generations_are_deleted(pg_dsn: str) -> N
         ).fetchone()
     assert row is not None
     status, durations, confidence, periods = row
-    assert status == "succeeded" and set(durations) == {
-        "archetype_names",
-        *VIEWS,
-        "analyze",
-        "window_stats",
-    }
+    assert status == "succeeded" and set(durations) == steps
     assert confidence == 0.95
     assert periods == {"Modern": {"name": "New", "start": "2024-06-01"}}
 

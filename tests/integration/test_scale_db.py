@@ -3,13 +3,16 @@ while its key holds, rebuilt when the key changes, copied per user, never half-b
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
 
 from ops.bench import scale_db
+from ops.bench.scale_replicate import ID_STEP
 
 DECKS = 300
 
@@ -100,3 +103,63 @@ def test_cache_names_are_not_for_users(cache_prefix: str) -> None:
             scale_db.scale_database(name, DECKS)
         with pytest.raises(ValueError, match="cache"):
             scale_db.drop_database(name)
+
+
+def test_replicated_copies_span_the_period(cache_prefix: str) -> None:
+    copy = f"scale_t_{cache_prefix[-9:-1]}_rep"
+    dsn = scale_db.scale_database(copy, DECKS, copies=3)
+    with psycopg.connect(dsn) as conn:
+        per_copy = conn.execute(
+            f"""SELECT t.id / {ID_STEP}, count(DISTINCT t.id), count(d.id),
+                       count(a.deck_id), min(t.event_date), max(t.event_date)
+                  FROM tournaments t JOIN decks d ON d.tournament_id = t.id
+                  LEFT JOIN deck_archetypes a ON a.deck_id = d.id
+                 GROUP BY 1 ORDER BY 1"""
+        ).fetchall()
+        # A new row (the next ingestion) gets an id above every copy.
+        conn.execute(
+            "INSERT INTO matches (tournament_id, round_index, round_name, position, p1_games,"
+            " p2_games, draw_games, is_bye) SELECT min(id), 99, 'x', 1, 0, 0, 0, true"
+            " FROM tournaments"
+        )
+        new_id = conn.execute("SELECT max(id) FROM matches").fetchone()
+    scale_db.drop_database(copy)
+    assert [row[0] for row in per_copy] == [0, 1, 2]
+    base = per_copy[0]
+    assert base[2] >= DECKS // 3 * 0.95
+    for k, row in enumerate(per_copy):  # same events, decks and labels, shifted by k spans
+        assert row[1:4] == base[1:4]
+        assert (row[4] - base[4]).days == k * (scale_db.archive_days() // 3)
+    assert per_copy[-1][5] <= scale_db.ARCHIVE_END
+    assert new_id is not None and new_id[0] > 2 * ID_STEP
+
+
+def test_new_migration_derives_from_the_older_cache(
+    cache_prefix: str, pg_admin_dsn: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    base, _ = scale_db.ensure_cache(DECKS)
+    migrations = tmp_path / "migrations"
+    shutil.copytree(scale_db.MIGRATIONS_DIR, migrations)
+    (migrations / "9990_scale_probe.up.sql").write_text(
+        "CREATE TABLE scale_probe AS SELECT count(*) AS decks FROM decks;\n"
+    )
+    (migrations / "9990_scale_probe.down.sql").write_text("DROP TABLE scale_probe;\n")
+    monkeypatch.setattr(scale_db, "MIGRATIONS_DIR", migrations)
+    derived, built = scale_db.ensure_cache(DECKS)
+    assert built and derived != base
+    copy = f"scale_t_{cache_prefix[-9:-1]}_mig"
+    dsn = scale_db.scale_database(copy, DECKS)
+    decks, _, labels, generations = _counts(dsn)
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute("SELECT decks FROM scale_probe").fetchone()
+    scale_db.drop_database(copy)
+    # The migration ran on the older cache's data (no new generation of files), and the
+    # statistics were rebuilt after it: a second refresh generation.
+    assert row == (decks,) and labels == decks and generations == 2
+
+    # A changed migration cannot be applied on top: the next key builds from scratch.
+    (migrations / "9990_scale_probe.up.sql").write_text("CREATE TABLE scale_probe (x int);\n")
+    (migrations / "9991_more.up.sql").write_text("SELECT 1;\n")
+    (migrations / "9991_more.down.sql").write_text("SELECT 1;\n")
+    with psycopg.connect(pg_admin_dsn, autocommit=True) as conn:
+        assert scale_db._older_cache(conn, DECKS, scale_db.data_key(DECKS)) == base

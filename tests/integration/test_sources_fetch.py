@@ -35,7 +35,7 @@ def settings_for(tmp_path: Path, **env: str) -> Settings:
     )
 
 
-def fetch(dsn: str, settings: Settings, server: HTTPServer) -> FetchReport:
+def fetch(dsn: str, settings: Settings, server: HTTPServer, refetch: str = "new") -> FetchReport:
     def client(store: PageStore) -> SourceHttpClient:
         config = ClientConfig(user_agent="test", max_attempts=2, backoff_initial=0.01)
         return SourceHttpClient("mtgo", config, store=store, sleep=lambda s: None)
@@ -49,6 +49,7 @@ def fetch(dsn: str, settings: Settings, server: HTTPServer) -> FetchReport:
         source=FixtureSource(server.url_for("/")),
         client_factory=client,
         trigger="test",
+        refetch=refetch,
     )
 
 
@@ -147,6 +148,38 @@ def test_truncated_json_and_changed_layout_are_quarantined_and_the_run_goes_on(
     )
     assert raw == [(len('{"Tournament": {"Date": "2026-11-'),)]
     assert report.ingest and report.ingest["files_new"] == 2
+
+
+def test_old_quarantined_events_are_refetched_on_request_only(
+    pg_dsn: str, tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    # 102 (2026-11-26) is older than the re-fetch window (SOURCES_REFETCH_DAYS=2).
+    httpserver.expect_oneshot_request("/event/102").respond_with_data(
+        '{"Tournament": {"Date": "2026-11-', content_type="application/json"
+    )
+    serve_site(httpserver, EVENTS)
+    settings = settings_for(tmp_path)
+    first = fetch(pg_dsn, settings, httpserver)
+    assert first.counts.quarantined == 1
+    # The nightly rule: a quarantined old event stays quarantined (only 103, 104 are young).
+    nightly = fetch(pg_dsn, settings, httpserver)
+    assert (nightly.counts.fetched, nightly.counts.quarantined) == (2, 0)
+    assert requests_to(httpserver, "/event/102") == 1
+    # After a parser (or site) fix: the quarantined one is fetched again, old or not.
+    retried = fetch(pg_dsn, settings, httpserver, refetch="quarantined")
+    assert (retried.counts.fetched, retried.counts.skipped) == (3, 1)  # 102, 103, 104
+    assert retried.ingest and retried.ingest["files_new"] == 1
+    assert query(pg_dsn, "SELECT status FROM source_events WHERE event_key = '102'") == [
+        ("fetched",)
+    ]
+    assert query(pg_dsn, "SELECT count(*) FROM tournaments") == [(4,)]
+    # --force: every listed event, nothing ingested twice (same bytes are not rewritten).
+    forced = fetch(pg_dsn, settings, httpserver, refetch="all")
+    assert (forced.counts.fetched, forced.counts.skipped) == (4, 0)
+    assert requests_to(httpserver, "/event/101") == 2
+    assert forced.ingest is None
+    with pytest.raises(ValueError, match="refetch"):
+        fetch(pg_dsn, settings, httpserver, refetch="everything")
 
 
 def test_http_errors_fail_the_event_which_is_retried_next_run(

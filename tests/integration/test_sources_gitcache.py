@@ -1,10 +1,11 @@
 """The cache-repository source against a local bare git repository (file:// URL, no network):
-first clone, an update that adds, changes and deletes files, nothing new, a force-pushed
-history, an unreachable remote."""
+first clone, an update that adds, changes and deletes files (a deleted file's event leaves the
+database), nothing new, a force-pushed history, a re-created clone, an unreachable remote."""
 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -145,6 +146,21 @@ def test_first_clone_update_and_nothing_new(
     assert second.ingest["files_new"] == 1 and second.ingest["files_changed"] == 1
     events = decks_by_event(pg_dsn)
     assert events["10000001"] == 3 and events["10000004"] == 3
+    # The deleted file's event left the database, and the statistics are told which day.
+    assert "10000003" not in events
+    forgotten = second.details["deletions"]["forgotten"]
+    assert (forgotten["files"], forgotten["events_deleted"]) == (1, 1)
+    assert forgotten["days"] == [["Modern", "2025-03-03"]]
+    assert second.ingested_anything
+    with psycopg.connect(pg_dsn) as conn:
+        assert conn.execute(
+            "SELECT count(*) FROM source_files WHERE path LIKE '%10000003.json'"
+        ).fetchone() == (0,)
+        orphans = conn.execute(
+            "SELECT count(*) FROM decks d WHERE NOT EXISTS "
+            "(SELECT 1 FROM tournaments t WHERE t.id = d.tournament_id)"
+        ).fetchone()
+    assert orphans == (0,)
     assert checkpoint(pg_dsn)["commit"] == head
     checkout = tmp_path / "data" / "gitcache" / "checkout"
     assert not (checkout / rel_path(10000003, "2025-03-03")).exists()
@@ -155,17 +171,18 @@ def test_first_clone_update_and_nothing_new(
     assert third.ingest is None and not third.ingested_anything
 
 
-def test_force_pushed_history_falls_back_to_a_full_scan(
+def test_force_pushed_history_is_diffed_against_the_old_commit(
     pg_dsn: str, tmp_path: Path, upstream: Upstream
 ) -> None:
     settings = settings_for(tmp_path, upstream.url)
     assert run_source(pg_dsn, settings, "gitcache").status == "succeeded"
     before = checkpoint(pg_dsn)["commit"]
 
-    # Rewrite history: a new root commit with one event changed and one added.
+    # Rewrite history: a new root commit with one event changed, one added, one deleted.
     upstream.git("checkout", "--quiet", "--orphan", "rewritten")
     upstream.put(10000002, "2025-03-02", ["carol", "dave", "judy"])
     upstream.put(10000005, "2025-03-05", ["mallory"])
+    upstream.delete(10000001, "2025-03-01")
     upstream.git("add", "--all")
     upstream.git("commit", "--quiet", "-m", "squashed history")
     upstream.git("push", "--quiet", "--force", "origin", "rewritten:main")
@@ -174,15 +191,49 @@ def test_force_pushed_history_falls_back_to_a_full_scan(
 
     report = run_source(pg_dsn, settings, "gitcache")
     assert report.status == "succeeded", report.error
-    assert report.details["mode"] == "full" and report.details["previous"] == before
+    assert report.details["mode"] == "diff" and report.details["previous"] == before
+    assert report.details["reason"] == "history rewritten"
+    ingest = report.ingest
+    assert ingest is not None
+    # Only what changed between the two trees: nothing twice, the deletion seen.
+    assert (ingest["files_seen"], ingest["files_new"], ingest["files_changed"]) == (2, 1, 1)
+    assert report.details["deleted"] == 1
+    events = decks_by_event(pg_dsn)
+    assert events == {"10000002": 3, "10000003": 1, "10000005": 1}
+    assert checkpoint(pg_dsn)["commit"] == head
+
+
+def test_a_recreated_clone_falls_back_to_a_full_scan(
+    pg_dsn: str, tmp_path: Path, upstream: Upstream
+) -> None:
+    settings = settings_for(tmp_path, upstream.url)
+    assert run_source(pg_dsn, settings, "gitcache").status == "succeeded"
+    # The clone is lost (volume re-created) while upstream rewrote its history: the recorded
+    # commit exists nowhere any more, so every file is looked at again.
+    shutil.rmtree(tmp_path / "data" / "gitcache" / "checkout")
+    upstream.git("checkout", "--quiet", "--orphan", "rewritten")
+    upstream.put(10000002, "2025-03-02", ["carol", "dave", "judy"])
+    upstream.put(10000005, "2025-03-05", ["mallory"])
+    upstream.git("add", "--all")
+    upstream.git("commit", "--quiet", "-m", "squashed history")
+    upstream.git("push", "--quiet", "--force", "origin", "rewritten:main")
+    upstream.git("reflog", "expire", "--expire=now", "--all", cwd=upstream.bare)
+    upstream.git("gc", "--quiet", "--prune=now", cwd=upstream.bare)
+    report = run_source(pg_dsn, settings, "gitcache")
+    assert report.status == "succeeded", report.error
+    assert report.details["mode"] == "full"
+    assert report.details["reason"] == "recorded commit unknown"
     ingest = report.ingest
     assert ingest is not None
     # Full scan, yet the two untouched files are skipped without parsing: nothing twice.
     assert (ingest["files_seen"], ingest["files_unchanged"]) == (4, 2)
     assert (ingest["files_new"], ingest["files_changed"]) == (1, 1)
-    events = decks_by_event(pg_dsn)
-    assert events["10000002"] == 3 and events["10000005"] == 1
-    assert checkpoint(pg_dsn)["commit"] == head
+    assert decks_by_event(pg_dsn) == {
+        "10000001": 2,
+        "10000002": 3,
+        "10000003": 1,
+        "10000005": 1,
+    }
 
 
 def test_unreachable_remote_is_a_clear_error_and_ingests_nothing(

@@ -217,7 +217,8 @@ def test_nightly_run_of_the_mtgo_adapter_against_the_fixture_site(
     pg_dsn: str, redis_url: str, tmp_path: Path, warm_target: HTTPServer
 ) -> None:
     """The same through the MTGO adapter: month index and event page served by a local
-    server (the worker lists the real last 7 days, so the event is dated two days ago)."""
+    server (the worker lists the real last 7 days, so the event is dated two days ago). A
+    failing source queued before it (CardsRealm, refused) does not block it."""
     from tests.sources import render_mtgo
 
     day = datetime.now(UTC).date() - timedelta(days=2)
@@ -230,6 +231,10 @@ def test_nightly_run_of_the_mtgo_adapter_against_the_fixture_site(
     site.start()
     try:
         site.expect_request(f"/decklist/{stem}").respond_with_data(render_mtgo.event_page(document))
+        # CardsRealm is down (its listing answers 403): its run fails, MTGO's goes on.
+        site.expect_request("/en-us/tournament/searchtours").respond_with_data(
+            "blocked", status=403
+        )
         index = render_mtgo.month_index([(f"/decklist/{stem}", "Modern Challenge 32", day)])
         today = datetime.now(UTC).date()
         # Every month the worker's window (today - SOURCES_LOOKBACK_DAYS .. today) touches.
@@ -240,14 +245,19 @@ def test_nightly_run_of_the_mtgo_adapter_against_the_fixture_site(
             pg_dsn,
             redis_url,
             tmp_path,
-            SOURCES_ENABLED="mtgo",
+            SOURCES_ENABLED="cardsrealm,mtgo",
+            SOURCES_STAGGER_MINUTES="0",
             MTGO_BASE_URL=site.url_for("/").rstrip("/"),
+            CARDSREALM_BASE_URL=site.url_for("/").rstrip("/"),
             API_BASE_URL=warm_target.url_for("/").rstrip("/"),
         ) as worker:
             worker.client.send_task("sources.nightly", queue="ingest")
             wait_for(lambda: any(r.path == "/api/v1/formats" for r, _ in warm_target.log), worker)
             window = ((day - timedelta(days=1)).isoformat(), (day + timedelta(days=1)).isoformat())
             assert meta_decks(pg_dsn, redis_url, *window) == 4
+            failed = "SELECT error FROM source_runs WHERE source = 'cardsrealm'"
+            wait_for(lambda: scalar(pg_dsn, failed) is not None, worker)
+            assert "HTTP 403" in str(scalar(pg_dsn, failed))
             # Second night: the event is young, so it is fetched again, but its page did not
             # change: nothing is rewritten, ingested or chained.
             fetches = sum(1 for r, _ in site.log if r.path == f"/decklist/{stem}")

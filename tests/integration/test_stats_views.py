@@ -32,6 +32,7 @@ import functools
 import hashlib
 import itertools
 import math
+import re
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -43,8 +44,11 @@ from typing import Any
 import psycopg
 import pytest
 
+from pipelines.core.vocabulary import EVENT_GROUPS, EVENT_KINDS
 from pipelines.stats import store
+from pipelines.stats.aggregates import AGGREGATE_TABLES
 from pipelines.stats.decklists import DeckList, card_usage, stock_decklist
+from pipelines.stats.interval_arrays import clopper_pearson_many, wilson_many
 from pipelines.stats.intervals import clopper_pearson, clustered_interval, wilson_interval
 from pipelines.stats.names import display_name
 from pipelines.stats.reference_stats import (
@@ -53,16 +57,10 @@ from pipelines.stats.reference_stats import (
     compute_reference_stats,
     records_basis,
 )
-from pipelines.stats.refresh import (
-    EVENT_GROUPS,
-    VIEWS,
-    clopper_pearson_many,
-    compute_window_stats,
-    refresh_all,
-    wilson_many,
-)
+from pipelines.stats.refresh import refresh_all
 from pipelines.stats.samples import SampleRules, choose_interval, is_low_sample, shrink_win_rates
 from pipelines.stats.tiers import TierInput, above_average_share, compute_tiers
+from pipelines.stats.window_stats import compute_window_stats
 from pipelines.stats.windows import DateWindow, week_start
 from pipelines.storage.migrations import MIGRATIONS_DIR
 
@@ -317,32 +315,24 @@ def counts(row: dict[str, Any]) -> tuple[int, ...]:
 # --------------------------------------------------------------------------- schema
 
 
-def test_views_have_unique_indexes_and_match_the_refresh_order(pg_dsn: str) -> None:
+def test_tables_have_unique_indexes_and_match_the_refresh_order(pg_dsn: str) -> None:
     with psycopg.connect(pg_dsn) as conn:
-        mvs = {r[0] for r in conn.execute("SELECT matviewname FROM pg_matviews")}
-        assert mvs == set(VIEWS)
-        for view in VIEWS:
+        # Plain tables filled per day by the refresh (migration 0013), no materialized view.
+        assert conn.execute("SELECT count(*) FROM pg_matviews").fetchone() == (0,)
+        for table in AGGREGATE_TABLES:
             rows = conn.execute(
                 "SELECT i.relname FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid"
                 " WHERE x.indrelid = %s::regclass AND x.indisunique"
                 "   AND x.indpred IS NULL AND x.indexprs IS NULL",
-                (view,),
+                (table,),
             ).fetchall()
-            assert [r[0] for r in rows] == [f"ux_{view}"], view
-        # Dependency order: a view only reads views refreshed before it.
-        for position, view in enumerate(VIEWS):
-            deps = {
-                r[0]
-                for r in conn.execute(
-                    "SELECT DISTINCT c.relname FROM pg_rewrite w"
-                    " JOIN pg_depend d ON d.objid = w.oid"
-                    " JOIN pg_class c ON c.oid = d.refobjid"
-                    " WHERE w.ev_class = %s::regclass AND c.relkind = 'm'"
-                    "   AND c.oid <> w.ev_class",
-                    (view,),
-                )
-            }
-            assert deps <= set(VIEWS[:position]), (view, deps)
+            assert [r[0] for r in rows] == [f"ux_{table}"], table
+    # Dependency order: a table's statement only reads tables filled before it.
+    for position, table in enumerate(AGGREGATE_TABLES):
+        text = (REPO / "sql" / "views" / f"{position + 2:02d}_{table}.sql").read_text()
+        body = text.split(f"INSERT INTO {table}", 1)[1]
+        read = {t for t in AGGREGATE_TABLES if f"FROM {t}" in body or f"JOIN {t}" in body}
+        assert read <= set(AGGREGATE_TABLES[:position]), (table, read)
 
 
 def test_event_groups_table_matches_the_python_mapping(pg_dsn: str) -> None:
@@ -353,14 +343,26 @@ def test_event_groups_table_matches_the_python_mapping(pg_dsn: str) -> None:
         table[group].add(kind)
     assert table == {k: set(v) for k, v in EVENT_GROUPS.items()}
     assert "league" not in EVENT_GROUPS["all"]
+    # The kinds a tournament may have (the check constraint of migration 0001) are the
+    # vocabulary's, and every kind but leagues is in the default group.
+    with psycopg.connect(pg_dsn) as conn:
+        row = conn.execute(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint"
+            " WHERE conrelid = 'tournaments'::regclass AND contype = 'c'"
+            "   AND pg_get_constraintdef(oid) LIKE '%event_kind%'"
+        ).fetchone()
+    assert row is not None
+    assert set(re.findall(r"'([a-z_]+)'::text", row[0])) == set(EVENT_KINDS)
+    assert set(EVENT_GROUPS["all"]) == set(EVENT_KINDS) - {"league"}
 
 
 def test_view_files_are_embedded_verbatim_in_the_migration() -> None:
-    """Each view file equals its copy in the **latest** migration that embeds it."""
+    """The plain view v_match_sides equals its copy in the **latest** migration that embeds
+    it; the other files are the statements that fill the tables (read at run time)."""
     ups = sorted(MIGRATIONS_DIR.glob("*.up.sql"))
     files = sorted((REPO / "sql" / "views").glob("*.sql"))
-    assert len(files) == len(VIEWS) + 1  # + the plain view v_match_sides
-    for path in files:
+    assert len(files) == len(AGGREGATE_TABLES) + 1  # + the plain view v_match_sides
+    for path in files[:1]:
         rel = f"sql/views/{path.name}"
         latest = [m for m in ups if f"-- >>> {rel}\n" in m.read_text(encoding="utf-8")][-1]
         block = f"-- >>> {rel}\n{path.read_text(encoding='utf-8')}-- <<< {rel}\n"
@@ -958,7 +960,7 @@ def _close(a: float | None, b: float | None, tol: float = 1e-9) -> bool:
 def test_sample_matches_the_plain_python_reference(pg_dsn: str, shared_data_dir: Path) -> None:
     from ops.bench.refresh import label_decks
     from pipelines.ingest.cache import ingest_cache
-    from pipelines.stats.refresh import load_periods
+    from pipelines.stats.periods import load_periods
 
     ingest_cache(pg_dsn, shared_data_dir / "tournaments")
     with psycopg.connect(pg_dsn) as conn:

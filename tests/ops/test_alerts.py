@@ -28,7 +28,7 @@ REQUIRED = {
     "ManalyticsMemoryHigh": "> 0.80",
     "ManalyticsSourceFetchStale": "> 36 * 3600",
     "ManalyticsIngestionStale": "> 36 * 3600",
-    "ManalyticsTaskFailureRate": "manalytics_task_runs_total",
+    "ManalyticsTaskFailureRate": "manalytics_task_failed_total",
     "ManalyticsRefreshStale": "manalytics_refresh_generation_age_seconds",
     "ManalyticsQuarantineGrowth": "manalytics_source_quarantined_pages",
     "ManalyticsUnknownRateJump": "offset 1d",

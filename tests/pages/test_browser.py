@@ -5,9 +5,10 @@ pickers, keyboard navigation, text alternatives, /docs."""
 from __future__ import annotations
 
 import re
+import urllib.error
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import pytest
 
@@ -56,6 +57,50 @@ def test_every_page_loads_without_errors_and_has_text_alternatives(
             assert table.locator("caption").count() == 1, name
 
 
+def test_landing_page_shows_the_most_active_meta_with_charts(
+    page: Any, live_url: str, api: Api
+) -> None:
+    _visit(page, f"{live_url}/", "landing")
+    link = page.locator("#featured-link").get_attribute("href") or ""
+    found = re.fullmatch(r"/formats/([^?]+)\?window=(\w+)&event=(\w+)", link)
+    assert found, link
+    fmt, window, event = unquote(found[1]), found[2], found[3]
+    assert event == "all"
+    # The most decks over the last 30 days (ties: first name), in its current meta period
+    # unless the last 30 days hold more decks.
+    recent = {
+        f["format"]: api(f"/api/v1/formats/{quote(f['format'])}/meta?window=last30&limit=1")[
+            "totals"
+        ]["decks"]
+        for f in api("/api/v1/formats")["items"]
+    }
+    assert fmt == max(sorted(recent), key=lambda name: recent[name])
+    assert page.locator("main > h1").inner_text() == f"{fmt} metagame"
+    meta = api(f"/api/v1/formats/{quote(fmt)}/meta?window={window}&event=all&limit=500")
+    if window == "last30":
+        try:
+            current = api(f"/api/v1/formats/{quote(fmt)}/meta?window=current&limit=1")
+        except urllib.error.HTTPError as exc:  # no meta period: no current window
+            assert exc.code == 404
+        else:
+            assert current["totals"]["decks"] < meta["totals"]["decks"]
+    else:
+        assert window == "current"
+    bars = page.locator('#chart-share svg [aria-roledescription="bar"]')
+    assert bars.count() == len(data.share_rows({"archetypes": meta["items"]}))
+    for name in ("winrate", "tiers"):
+        assert page.locator(f"#chart-{name} svg").count() == 1, name
+    assert str(meta["totals"]["decks"]) in page.locator("#featured-summary").inner_text()
+    rows = page.locator("#top-table tbody tr")
+    top = data.by_rank(meta["items"])[:10]
+    assert rows.count() == len(top)
+    for i, item in enumerate(top):
+        assert rows.nth(i).get_attribute("data-archetype") == item["archetype"]
+        assert rows.nth(i).locator('[data-field="decks"]').inner_text() == str(item["decks"])
+    # Every format is still listed, with its freshness.
+    assert page.locator("#formats tbody tr").count() == len(recent)
+
+
 def test_format_page_charts_and_table_equal_the_api(page: Any, live_url: str, api: Api) -> None:
     _visit(page, f"{live_url}/formats/Modern", "format")
     meta = api("/api/v1/formats/Modern/meta?window=last30&event=all&limit=500")
@@ -68,7 +113,7 @@ def test_format_page_charts_and_table_equal_the_api(page: Any, live_url: str, ap
 
     rows = page.locator("#meta-table tbody tr")
     assert rows.count() == len(meta["items"])
-    for i, item in enumerate(sorted(meta["items"], key=lambda r: r["rank"])):
+    for i, item in enumerate(data.by_rank(meta["items"])):
         row = rows.nth(i)
         assert row.get_attribute("data-archetype") == item["archetype"]
         assert row.locator('[data-field="decks"]').inner_text() == str(item["decks"])
@@ -89,9 +134,45 @@ def test_pickers_change_the_url_and_the_content(page: Any, live_url: str, api: A
     names = page.locator("#meta-table tbody tr").evaluate_all(
         "rows => rows.map(r => r.dataset.archetype)"
     )
-    assert names == [r["archetype"] for r in sorted(meta["items"], key=lambda r: r["rank"])]
+    assert names == [r["archetype"] for r in data.by_rank(meta["items"])]
     assert page.locator(".window").inner_text() != before
     assert page.watch.problems == []
+
+
+def test_custom_dates_get_their_charts_drawn_on_request(page: Any, live_url: str, api: Api) -> None:
+    standard = api("/api/v1/formats/Modern/meta?window=last30")["window"]
+    start, end = standard["start"], standard["end"]
+    _visit(page, f"{live_url}/formats/Modern?window=last30", "format-before-custom")
+    page.click("details.custom-dates summary")
+    page.fill("#from", start)
+    page.fill("#to", end)
+    with page.expect_navigation():
+        page.click("details.custom-dates button[type=submit]")
+    assert f"from={start}" in page.url and f"to={end}" in page.url
+    screenshot(page, "format-custom")
+    assert page.watch.problems == [], page.watch.problems
+    assert "Custom dates" in page.locator(".window").inner_text()
+    meta = api(f"/api/v1/formats/Modern/meta?from={start}&to={end}&limit=500")
+    bars = page.locator('#chart-share svg [aria-roledescription="bar"]')
+    assert bars.count() == len(data.share_rows({"archetypes": meta["items"]}))
+    for name in ("winrate", "tiers", "trends"):
+        assert page.locator(f"#chart-{name} svg").count() == 1, name
+    rows = page.locator("#meta-table tbody tr")
+    assert rows.count() == len(meta["items"])
+    # The static image links name the same dates and answer.
+    href = page.locator("#chart-share .links a").first.get_attribute("href") or ""
+    assert f"from={start}" in href
+    image = page.request.get(live_url + href)
+    assert image.status == 200 and image.headers["content-type"].startswith("image/svg+xml")
+    # The event picker keeps the dates; links keep them too.
+    with page.expect_navigation():
+        page.select_option("#event", "leagues")
+    assert f"from={start}" in page.url and "event=leagues" in page.url
+    with page.expect_navigation():
+        page.locator("#meta-table tbody th a").first.click()
+    assert f"from={start}" in page.url
+    assert page.locator("#chart-cards svg").count() == 1
+    assert page.watch.problems == [], page.watch.problems
 
 
 def test_pickers_work_without_javascript(browser: Any, live_url: str) -> None:

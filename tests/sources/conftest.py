@@ -16,7 +16,13 @@ from typing import Any
 import pytest
 import requests
 
-from pipelines.sources.base import CacheDocument, HttpStatusError, Response
+from pipelines.sources.base import (
+    CacheDocument,
+    HttpStatusError,
+    Response,
+    export_cookies,
+    import_cookies,
+)
 
 
 class RequestsClient:
@@ -52,6 +58,12 @@ class RequestsClient:
         headers: Mapping[str, str] | None = None,
     ) -> Response:
         return self._send("POST", url, data=data, json=json, headers=headers)
+
+    def cookies(self) -> list[dict[str, Any]]:
+        return export_cookies(self.session.cookies)
+
+    def set_cookies(self, cookies: Iterable[Mapping[str, Any]]) -> None:
+        import_cookies(self.session.cookies, cookies)
 
 
 @pytest.fixture

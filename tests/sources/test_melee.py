@@ -1,18 +1,15 @@
 """Melee adapter against a fake melee.gg on a local HTTP server.
 
-Round trip: each Melee document of the sample with at most 16 decks (53 of 143 files after
-the skips below; two requests per deck keep larger events out of the suite's time) is
-rendered into the responses Melee serves (search rows, tournament page, standings, decklist
-pages, match histories; tests/sources/render_melee.py), listed and fetched through
-:class:`MeleeSource` with a real sign-in, and must come back equal. What cannot round-trip,
-and why:
+The round trip of every sample document through the whole flow (listing, fetch, files,
+ingestion) is tests/integration/test_sources_melee_flow.py; the comparison rules below
+(:func:`_comparable`, :func:`skip_reason`) are shared with it. What cannot round-trip, and why:
 
 * ``Uri`` / ``AnchorUri`` carry the fixture server's host (compared with it substituted).
 * The order of matches inside a round: the reference merges rounds in its own deck order;
   rounds are compared as the set of (Player1, Player2, Result) per round name.
 * ``Tournament.Date`` of older files is naive; the adapter always writes ``+00:00`` (§5.9):
   compared as instants.
-* Skipped documents (each counted and bounded below): older files whose rounds are named
+* Skipped documents (each counted and bounded): older files whose rounds are named
   ``Quarterfinals``/``Semifinals``/``Finals``/``Top N`` (§5.9: the current mapping writes
   ``Round <n>``), matches with a ``null`` opponent (the mapping writes ``"-"``), multi-seat
   files (the reference writes each player's last deck in every seat and shortens format words
@@ -23,8 +20,9 @@ and why:
 from __future__ import annotations
 
 import json
+import stat
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,19 +30,17 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from pipelines.sources.base import MissingCredentials, PageParseError
-from pipelines.sources.melee import (
-    LoginRefused,
-    MeleeSource,
+from pipelines.sources.melee import LoginRefused, MeleeSource
+from pipelines.sources.melee_parse import (
     match_from_result,
     parse_decklist_page,
     parse_match_history,
 )
 from tests.sources import render_melee
-from tests.sources.conftest import RequestsClient, sample_documents
+from tests.sources.conftest import RequestsClient
 from tests.sources.melee_site import EMAIL, PASSWORD, MeleeSite
 
 PUBLIC = "https://melee.gg"
-MAX_DECKS = 16
 
 
 def _comparable(doc: dict[str, Any], base: str) -> dict[str, Any]:
@@ -78,43 +74,6 @@ def skip_reason(rel: str, doc: dict[str, Any]) -> str | None:
     ):
         return "result is not the rank"
     return None
-
-
-@pytest.mark.shared_data
-def test_every_sample_document_round_trips(
-    shared_data_dir: Path, httpserver: HTTPServer, http: RequestsClient
-) -> None:
-    site = MeleeSite(httpserver)
-    source = MeleeSource(EMAIL, PASSWORD, base_url=site.base_url, min_decklists=1)
-    skipped: Counter[str] = Counter()
-    checked = names_differ = 0
-    for rel, doc in sample_documents(shared_data_dir, "MTGmelee"):
-        if len(doc["Decks"]) > MAX_DECKS:
-            continue  # two requests per deck: large events would dominate the suite's time
-        reason = skip_reason(rel, doc)
-        if reason:
-            skipped[reason] += 1
-            continue
-        site.events.clear()
-        site.pages.clear()
-        site.add(render_melee.render_event(doc))
-        day = datetime.fromisoformat(doc["Tournament"]["Date"]).date()
-        [ref] = source.list_events(http, day, day)
-        [got] = source.fetch_event(http, ref)
-        assert _comparable(dict(got.document), site.base_url) == _comparable(doc, site.base_url), (
-            rel
-        )
-        # Same folder and id; the slug may differ: the reference shortens format words inside
-        # some names ("Liga Premodern" -> "liga-premod", "Duel Commander" -> "duel-com") by a
-        # rule we could not pin down; the event's identity is its URI, not the file name.
-        path = got.relative_path().as_posix()
-        assert path.rsplit("/", 1)[0] == rel.rsplit("/", 1)[0], rel
-        assert path.endswith(f"-{render_melee.tournament_id(doc)}-{day.isoformat()}.json"), rel
-        names_differ += path != rel
-        checked += 1
-    assert checked >= 50, skipped
-    assert names_differ <= checked // 8
-    assert sum(skipped.values()) <= 8, skipped
 
 
 # --- hand-written fixtures (no sample needed) ------------------------------------------------
@@ -178,6 +137,43 @@ def test_expired_session_signs_in_again_once(site: MeleeSite, http: RequestsClie
     assert site.sign_ins == 2
     posts = [url.rsplit("/", 1)[-1] for method, url in http.calls if method == "POST"]
     assert posts.count("SignInPassword") == 2
+
+
+def test_session_cookies_are_reused_by_the_next_run(site: MeleeSite, tmp_path: Path) -> None:
+    session_file = tmp_path / "melee" / "session.json"
+
+    def run() -> int:
+        """One run: a fresh source and a fresh client (nothing shared in memory)."""
+        source = MeleeSource(EMAIL, PASSWORD, base_url=site.base_url, session_file=session_file)
+        client = RequestsClient()
+        try:
+            return len(list(source.list_events(client, date(2025, 4, 12), date(2025, 4, 12))))
+        finally:
+            client.session.close()
+
+    assert run() == 1 and site.sign_ins == 1
+    saved = session_file.read_text()
+    assert stat.S_IMODE(session_file.stat().st_mode) == 0o600  # a credential
+    assert PASSWORD not in saved and EMAIL not in saved
+    assert run() == 1 and site.sign_ins == 1  # the saved cookie, no new sign-in
+
+    # The site expired the session: one 401, one sign-in, the new cookie saved.
+    site.expire_sessions()
+    assert run() == 1 and site.sign_ins == 2
+    assert run() == 1 and site.sign_ins == 2
+
+    # Older than 21 days: not even tried.
+    state = json.loads(session_file.read_text())
+    state["obtained_at"] = (datetime.now(UTC) - timedelta(days=22)).isoformat()
+    session_file.write_text(json.dumps(state))
+    searches = len(site.searches)
+    assert run() == 1 and site.sign_ins == 3
+    assert len(site.searches) == searches + 1  # no 401 round trip first
+
+    # Unreadable: ignored, signed in again.
+    session_file.write_text("{not json")
+    assert run() == 1 and site.sign_ins == 4
+    assert json.loads(session_file.read_text())["cookies"]
 
 
 def test_wrong_password_is_refused_without_leaking_it(

@@ -3,11 +3,14 @@
 A succeeded refresh also queues ``refresh.charts``
 (:func:`pipelines.charts.render.render_generation`), which draws the generation's charts.
 
-Idempotent (a run recomputes everything from the base tables), so late acknowledgement and
-redelivery are safe. Never skipped: a refresh asked for while one runs becomes that run's
-follow-up (it runs once right after, with the labels and rows written meanwhile), however
-many requests arrived; and if the refresh lock is held by something else (a refresh from the
-command line), the run is retried with back-off instead of being dropped.
+Incremental by default (the days the triggers marked dirty since the last run: what an
+ingestion, reclassification or deletion touched); ``full=True`` recomputes everything (on
+demand, e.g. after a change of the statistics definitions). Idempotent (a run recomputes its
+days from the base tables), so late acknowledgement and redelivery are safe. Never skipped:
+a refresh asked for while one runs becomes that run's follow-up (it runs once right after,
+with the labels and rows written meanwhile), however many requests arrived; and if the
+refresh lock is held by something else (a refresh from the command line), the run is retried
+with back-off instead of being dropped.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from typing import Any
 
 from pipelines.charts.render import render_generation
 from pipelines.runs.lease import RunLease
-from pipelines.stats.refresh import load_periods, refresh_all
+from pipelines.stats.periods import load_periods
+from pipelines.stats.refresh import refresh_all
 from pipelines.stats.samples import SampleRules
 from workers.base import ManalyticsTask
 from workers.celery_app import app
@@ -39,13 +43,16 @@ def formats_root(task: ManalyticsTask) -> Path:
 
 
 @run_task("refresh.meta_views", soft_time_limit=SOFT_TIME_LIMIT, time_limit=HARD_TIME_LIMIT)
-def meta_views(self: RunTask, lease: RunLease, confidence: float = 0.95) -> dict[str, Any]:
-    """Refresh the statistics views and the standard-window tables; JSON-ready summary."""
+def meta_views(
+    self: RunTask, lease: RunLease, confidence: float = 0.95, full: bool = False
+) -> dict[str, Any]:
+    """Refresh the statistics tables and the standard-window tables (``full``: every day, not
+    only the dirty ones); JSON-ready summary."""
     dsn = self.settings.database_url
     assert dsn is not None  # resolved by worker_settings()
     periods = load_periods(formats_root(self))
     rules = SampleRules(self.settings.stats_min_players, self.settings.stats_min_decided)
-    result = refresh_all(dsn, periods=periods, confidence=confidence, rules=rules)
+    result = refresh_all(dsn, periods=periods, confidence=confidence, rules=rules, full=full)
     if result.status == "skipped":
         raise RunBusy("another statistics refresh holds the refresh lock")
     lease.checkpoint(generation=result.generation)

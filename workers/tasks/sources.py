@@ -70,6 +70,7 @@ def fetch(
     since: str | None = None,
     until: str | None = None,
     trigger: str = "operator",
+    refetch: str = "new",
 ) -> dict[str, Any]:
     """One run of source ``name`` (dates as ISO strings), then the chain if it ingested."""
     report = run_source(
@@ -79,6 +80,7 @@ def fetch(
         since=date.fromisoformat(since) if since else None,
         until=date.fromisoformat(until) if until else None,
         trigger=trigger,
+        refetch=refetch,
     )
     result = report.as_dict()
     if report.ingested_anything:

@@ -62,6 +62,28 @@ def test_share_rows_group_everything_under_the_cut_into_a_last_other_row() -> No
     assert capped[-1]["archetypes"] == 3
 
 
+def test_unranked_rows_unknown_and_conflicts_come_after_the_ranked_ones() -> None:
+    # The stats give no rank to Unknown/Conflict rows (real sample): they used to crash
+    # every chart of the window (None < int).
+    meta = {
+        "archetypes": [
+            _row("Unknown", None, 0.30),  # type: ignore[arg-type]
+            *META["archetypes"],
+            _row("Conflict(A, B)", None, 0.05),  # type: ignore[arg-type]
+        ],
+        "totals": META["totals"],
+    }
+    order = [r["archetype"] for r in data.by_rank(meta["archetypes"])]
+    assert order == ["Burn", "Tron", "Elves", "Rogue A", "Rogue B", "Unknown", "Conflict(A, B)"]
+    assert [r["archetype"] for r in data.share_rows(meta, cut=0.04)][-3:] == [
+        "Unknown",
+        "Conflict(A, B)",
+        "Other",
+    ]
+    share = Chart("share", "", specs.share_spec(data.share_rows(meta), "t"))
+    assert _bars(render_chart(share, 1).svg) == 7  # 4 ranked, 2 unranked, Other
+
+
 def test_winrate_rows_sorted_by_lower_bound_and_small_samples_marked() -> None:
     rows = data.winrate_rows(META, cut=0.2)
     assert [r["archetype"] for r in rows] == ["Tron", "Burn", "Elves"]
