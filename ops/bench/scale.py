@@ -241,6 +241,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--skip-pipeline", action="store_true", help="skip re-measuring ingestion/classification"
     )
+    parser.add_argument(
+        "--skip-others", action="store_true", help="only ingestion and classification"
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
     figures: dict[str, object] = {"load_average_start": _load()}
@@ -249,7 +252,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"database {name}: {'built' if built else 'reused'} in {took:.0f} s")
     if not args.skip_pipeline:
         figures |= measure_pipeline(args.decks)
-    figures |= measure_others(args.decks)
+    if not args.skip_others:
+        figures |= measure_others(args.decks)
     rss = [v for k, v in figures.items() if k.endswith("_peak_rss_mb") and isinstance(v, float)]
     figures["peak_rss_mb"] = max(rss) if rss else "n/a"
     print(f"\n{'measure':<22}{'today':>14}{'new':>12}{'target':>10}")
