@@ -153,12 +153,14 @@ def measure_pipeline(decks: int) -> dict[str, object]:
     return figures
 
 
-def measure_others(decks: int) -> dict[str, object]:
+def measure_others(decks: int, areas: set[str] | None = None) -> dict[str, object]:
     """Every measure of :data:`MEASURES`, on copies of the cached database."""
     figures: dict[str, object] = {}
     copy_fresh = True
     try:
         for target, keys, own_copy in MEASURES:
+            if areas is not None and _area(target) not in areas:
+                continue
             if not available(target):
                 print(f"{target}: not available yet")
                 figures |= dict.fromkeys(keys, "n/a")
@@ -177,14 +179,18 @@ def measure_others(decks: int) -> dict[str, object]:
                     if isinstance(value, float)
                     else f"    {key} {value}"
                 )
-            area = target.split(":")[1].removeprefix("measure_")
-            figures[f"{area}_peak_rss_mb"] = result.pop("peak_rss_mb")
+            figures[f"{_area(target)}_peak_rss_mb"] = result.pop("peak_rss_mb")
             for key in ("seconds", "cpu_s", "server_cpu_s"):
                 result.pop(key)
             figures |= derived(keys, result)
     finally:
         drop_database(COPY_DB)
     return figures
+
+
+def _area(target: str) -> str:
+    """``ops.bench.windows:measure_windows`` -> ``windows``."""
+    return target.split(":")[1].removeprefix("measure_")
 
 
 def derived(keys: tuple[str, ...], result: dict[str, Any]) -> dict[str, Any]:
@@ -244,6 +250,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--skip-others", action="store_true", help="only ingestion and classification"
     )
+    parser.add_argument(
+        "--measures",
+        help="comma-separated areas to measure (default all: "
+        + ",".join(_area(t) for t, _, _ in MEASURES)
+        + ")",
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
     figures: dict[str, object] = {"load_average_start": _load()}
@@ -253,7 +265,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.skip_pipeline:
         figures |= measure_pipeline(args.decks)
     if not args.skip_others:
-        figures |= measure_others(args.decks)
+        areas = set(args.measures.split(",")) if args.measures else None
+        figures |= measure_others(args.decks, areas)
     rss = [v for k, v in figures.items() if k.endswith("_peak_rss_mb") and isinstance(v, float)]
     figures["peak_rss_mb"] = max(rss) if rss else "n/a"
     print(f"\n{'measure':<22}{'today':>14}{'new':>12}{'target':>10}")
