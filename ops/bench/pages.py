@@ -12,6 +12,9 @@ context (empty browser cache, as a first visit):
   the first text/image painted), with the time to the document's first byte beside it (what
   the server took, as opposed to the browser's parsing and painting).
 
+``/formats/Nope`` (the small HTML 404 page) is the baseline of the same run: its first
+paint is the floor the browser and the machine's load put under every page.
+
 The first load of each page also fills the server's response cache (``cold``); the median of
 the following ``--runs`` loads is the steady state. Budget of ``/formats/Modern``: < 300 kB
 and < 500 ms. Measured, printed, not asserted. Ends with ``key=value`` lines.
@@ -70,13 +73,13 @@ def _featured(dsn: str) -> Any:
         return featured_meta(conn, "all")
 
 
-def measure(browser: Any, url: str) -> dict[str, float]:
+def measure(browser: Any, url: str, status: int = 200) -> dict[str, float]:
     """One first-visit load of ``url``."""
     context = browser.new_context(extra_http_headers=HEADERS)
     try:
         page = context.new_page()
         response = page.goto(url, wait_until="load")
-        if response is None or response.status != 200:
+        if response is None or response.status != status:
             sys.exit(f"{url}: HTTP {response.status if response else 'no response'}")
         page.wait_for_timeout(50)  # paint entries are queued just after load
         result: dict[str, float] = page.evaluate(MEASURE)
@@ -107,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"landing page: {featured.format} {featured.window} ({drawn.charts} charts)")
     pages = {
+        # Baseline of the same run: a tiny page (the HTML 404) on the same stylesheet: the
+        # floor the machine's load puts under every first paint.
+        "floor": "/formats/Nope",
         "index": "/",
         "format": "/formats/Modern",
         # The current meta period: in the real sample the largest window (~3,500 decks).
@@ -123,8 +129,9 @@ def main(argv: list[str] | None = None) -> int:
             launch() as browser,
         ):
             for name, path in pages.items():
-                cold = measure(browser, base + path)
-                warm = [measure(browser, base + path) for _ in range(args.runs)]
+                status = 404 if name == "floor" else 200
+                cold = measure(browser, base + path, status)
+                warm = [measure(browser, base + path, status) for _ in range(args.runs)]
                 kb = statistics.median(w["bytes"] for w in warm) / 1000
                 fcp = statistics.median(w["fcp"] or w["load"] for w in warm)
                 ttfb = statistics.median(w["ttfb"] for w in warm)
