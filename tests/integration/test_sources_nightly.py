@@ -1,7 +1,8 @@
 """The nightly run end to end through a real Celery worker: ``sources.nightly`` (what beat
 sends) -> ``sources.fetch`` of the cache repository (a local bare git repository) -> ingest
 -> classify -> refresh -> warm the API cache. New events appear in the API's meta; a run
-with nothing new upstream fetches and ingests nothing and queues no chain."""
+with nothing new upstream fetches and ingests nothing and queues no chain. Beat itself (a
+real ``celery beat`` process, RedBeat) sends the nightly run it missed while it was down."""
 
 from __future__ import annotations
 
@@ -273,3 +274,82 @@ def test_nightly_run_of_the_mtgo_adapter_against_the_fixture_site(
     finally:
         site.clear()
         site.stop()
+
+
+def test_beat_fires_the_nightly_run_it_missed(
+    worker: Worker,
+    pg_dsn: str,
+    redis_url: str,
+    tmp_path: Path,
+    upstream: Upstream,
+    warm_target: HTTPServer,
+) -> None:
+    """Beat itself (celery beat, RedBeat scheduler) drives the nightly run: beat was down at
+    SOURCES_HOUR_UTC yesterday, so on start it finds ``sources-nightly`` overdue and sends it
+    once; the worker fetches, ingests, classifies, refreshes and warms."""
+    import redis
+
+    hour = time.gmtime().tm_hour
+    env = dict(
+        os.environ,
+        DATABASE_URL=pg_dsn,
+        REDIS_URL=redis_url,
+        MANALYTICS_VAR_DIR=str(tmp_path / "var"),
+        MANALYTICS_FORMATS_DIR=str(DEFINITIONS),
+        SOURCES_DATA_DIR=str(tmp_path / "data"),
+        SOURCES_ENABLED="gitcache",
+        GITCACHE_URL=upstream.url,
+        SOURCES_HOUR_UTC=str((hour - 1) % 24),
+        # The other daily entries must not fire during the test (formats sync would go out).
+        INGEST_HOUR_UTC=str((hour + 12) % 24),
+        FORMATS_SYNC_HOUR_UTC=str((hour + 12) % 24),
+        PYTHONUNBUFFERED="1",
+    )
+    # What RedBeat recorded before beat went down: the entry, last run two days ago.
+    last = datetime.now(UTC) - timedelta(days=2)
+    meta = {
+        "last_run_at": {
+            "__type__": "datetime", "year": last.year, "month": last.month, "day": last.day,
+            "hour": last.hour, "minute": last.minute, "second": 0, "microsecond": 0,
+            "timezone": "UTC",
+        }
+    }  # fmt: skip
+    definition = {
+        "name": "sources-nightly", "task": "sources.nightly", "args": [], "kwargs": {},
+        "options": {}, "enabled": True,
+        "schedule": {
+            "__type__": "crontab", "minute": "0", "hour": env["SOURCES_HOUR_UTC"],
+            "day_of_week": "*", "day_of_month": "*", "month_of_year": "*",
+        },
+    }  # fmt: skip
+    store = redis.Redis.from_url(redis_url)
+    store.hset(
+        "manalytics:redbeatsources-nightly",
+        mapping={"meta": json.dumps(meta), "definition": json.dumps(definition)},
+    )
+    log = tmp_path / "beat.log"
+    with open(log, "wb") as handle:
+        beat = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "workers.celery_app", "beat",
+             "--loglevel", "INFO"],
+            stdout=handle, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT,
+            start_new_session=True,
+        )  # fmt: skip
+    try:
+        wait_for(lambda: any(r.path == "/api/v1/formats" for r, _ in warm_target.log), worker)
+        assert meta_decks(pg_dsn, redis_url) == 4
+        sql = "SELECT trigger, status FROM source_runs WHERE source = 'gitcache'"
+        assert scalar(pg_dsn, sql) == "schedule"
+        time.sleep(3)  # beat keeps ticking: the run it caught up on is not sent again
+        runs = "SELECT count(*) FROM source_runs WHERE source = 'gitcache'"
+        assert int(scalar(pg_dsn, runs)) == 1
+        sent = log.read_text(errors="replace").count("Sending due task sources-nightly")
+        assert sent == 1
+    finally:
+        beat.send_signal(signal.SIGTERM)
+        try:
+            beat.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(beat.pid, signal.SIGKILL)
+            beat.wait(timeout=10)
+        store.close()
