@@ -36,6 +36,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -163,14 +164,19 @@ def machine_busy_ticks() -> int:
     return sum(fields) - fields[3] - fields[4]  # minus idle and iowait
 
 
-def measured(run: Callable[[], dict[str, float]], servers: dict[str, int]) -> dict[str, float]:
-    """``run()``'s figures plus the CPU seconds of the generator (this process's waited
-    children), of each server tree, and the machine's load while it ran."""
+def measured(
+    run: Callable[[], dict[str, float]], servers: dict[str, int], log: AccessLog
+) -> dict[str, float]:
+    """``run()``'s figures plus nginx's own latency percentiles, the CPU seconds of the
+    generator (this process's waited children) and of each server tree, and the machine's
+    load while it ran."""
+    log.start()
     children = os.times()
     before = {name: tree_ticks(pid) for name, pid in servers.items()}
     busy, start = machine_busy_ticks(), time.monotonic()
     figures = run()
     wall = time.monotonic() - start
+    figures.update(log.finish())
     after = os.times()
     cpu = {name: (tree_ticks(pid) - before[name]) / TICKS for name, pid in servers.items()}
     cpu["generator"] = (after.children_user + after.children_system
@@ -251,6 +257,36 @@ def locust(url: str, users: int, seconds: int, work: Path) -> dict[str, float]:
     }  # fmt: skip
 
 
+class AccessLog:
+    """nginx's JSON access log, one file per run: the server-side latency of each request
+    (``request_time``), which a CPU-starved generator cannot inflate."""
+
+    def __init__(self, path: Path, master: int) -> None:
+        self.path, self.master = path, master
+
+    def _reopen(self) -> None:
+        os.kill(self.master, signal.SIGUSR1)  # nginx reopens its logs, flushing buffers
+        time.sleep(1.5)
+
+    def start(self) -> None:
+        self.path.unlink(missing_ok=True)
+        self._reopen()
+
+    def finish(self) -> dict[str, float]:
+        done = self.path.with_suffix(".done")
+        self.path.rename(done)
+        self._reopen()
+        times = sorted(float(x) for x in re.findall(r'"request_time":([0-9.]+)', done.read_text()))
+        done.unlink()
+        if not times:
+            return {}
+
+        def at(q: float) -> float:
+            return round(times[min(len(times) - 1, int(q * len(times)))] * 1000, 1)
+
+        return {"server_p50_ms": at(0.50), "server_p95_ms": at(0.95), "server_p99_ms": at(0.99)}
+
+
 def upstream_meta_requests(api_url: str) -> float:
     """Meta requests gunicorn has answered (the API's prometheus counters, all workers)."""
     text = get(f"{api_url}/metrics")[2].decode()
@@ -289,7 +325,9 @@ def main(argv: list[str] | None = None) -> int:
         static_dir.mkdir()
         (static_dir / "meta.json").write_bytes(body)  # (c): the same bytes, from disk
         extra = f"location = /static/meta.json {{ alias {static_dir}/meta.json; }}"
+        access = work / "access.log"
         values = proxy_values(work, [f"127.0.0.1:{api.port}"], PROXY_EXTRA_LOCATIONS=extra,
+                              PROXY_ACCESS_LOG=f"{access} json buffer=256k flush=1s",
                               **BENCH_LIMITS_PROXY)  # fmt: skip
         proxy = start_proxy(work, values)
         get(proxy.https + CACHED)  # the first answer fills the proxy's cache
@@ -297,21 +335,23 @@ def main(argv: list[str] | None = None) -> int:
         assert status == 200 and headers.get("X-Proxy-Cache") == "HIT", headers
         print(f"body {len(body)} bytes; per-client limits raised for one client address")
         servers = {"proxy": proxy.process.pid, "api": api.process.pid}
+        log = AccessLog(access, proxy.process.pid)
         url, static = proxy.https + CACHED, proxy.https + "/static/meta.json"
         n, seconds = args.connections, args.duration
         upstream = upstream_meta_requests(api.url)
         parts = set(args.only or "abc")
         runs: dict[str, dict[str, float]] = {}
         if "a" in parts:  # (c) right after (a)'s saturated run: the ratio's machine is the same
-            runs["a_saturated"] = measured(lambda: wrk(url, n, seconds, work), servers)
+            runs["a_saturated"] = measured(lambda: wrk(url, n, seconds, work), servers, log)
         if "c" in parts:
-            runs["c_static"] = measured(lambda: wrk(static, n, seconds, work), servers)
+            runs["c_static"] = measured(lambda: wrk(static, n, seconds, work), servers, log)
         if "a" in parts:
-            runs["a_paced"] = measured(lambda: wrk(url, n, seconds, work, args.pace_ms), servers)
+            paced = args.pace_ms
+            runs["a_paced"] = measured(lambda: wrk(url, n, seconds, work, paced), servers, log)
             figures["a_upstream_requests"] = upstream_meta_requests(api.url) - upstream
         if "b" in parts:
             runs["b_locust"] = measured(
-                lambda: locust(proxy.https, args.users, seconds, work), servers
+                lambda: locust(proxy.https, args.users, seconds, work), servers, log
             )
         for run, result in runs.items():
             for key, value in result.items():

@@ -103,10 +103,13 @@ def test_public_reads_are_cached_and_revalidated_at_the_proxy(live_stack: Stack)
     assert first[0] == 200 and first[1]["X-Proxy-Cache"] in {"MISS", "EXPIRED"}
     assert first[1]["Cache-Control"].startswith("public, max-age=")
     etag = first[1]["ETag"]
+    ids = {first[1]["X-Request-ID"]}
     for _ in range(5):
         again = get(url)
         assert again[0] == 200 and again[1]["X-Proxy-Cache"] == "HIT"
         assert again[2] == first[2] and again[1]["ETag"] == etag
+        ids.add(again[1]["X-Request-ID"])
+    assert len(ids) == 6  # each answer its own request id, not the cached one
     # A conditional request is answered 304 by the proxy from its copy.
     status, headers, body = get(url, {"If-None-Match": etag})
     assert status == 304 and body == b"" and headers["X-Proxy-Cache"] == "HIT"
