@@ -37,6 +37,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import tuple_row
 
 from pipelines.classify.scopes import definitions_scope
 from pipelines.ingest.normalize import canonical_format
@@ -73,12 +74,10 @@ _LABEL_DATES: Mapping[str, str] = {
     "to": "a.event_date <= %(to)s",
 }
 _NEWEST_FIRST = " ORDER BY event_date DESC, id DESC"
-# The unlabelled decks of labelled formats: above the deck id each is labelled through.
-_RECENT = """SELECT d.id, t.event_date
-  FROM unnest(%(covered)s::text[], %(through)s::bigint[]) AS c(format, through)
-  JOIN decks d ON d.id > c.through
-  JOIN tournaments t ON t.id = d.tournament_id AND t.format = c.format
- WHERE {checks}"""
+# The unlabelled decks of labelled formats: above the lowest deck id they are labelled
+# through (a value the planner sees: a primary-key range), each checked.
+_RECENT = """SELECT d.id, t.event_date FROM decks d JOIN tournaments t ON t.id = d.tournament_id
+ WHERE d.id > %(through)s AND t.format = ANY(%(covered)s) AND {checks}"""
 _PAGE = """
 WITH page AS MATERIALIZED ({selection} ORDER BY event_date DESC, id DESC
                            LIMIT %(limit)s OFFSET %(offset)s)
@@ -117,7 +116,9 @@ def active(conn: psycopg.Connection[Any]) -> Active:
     through: dict[str, int] = {}
     undated: set[str] = set()
     unknown: set[str] = set()
-    for folder, version_id, labelled_through in conn.execute(_ACTIVE_SQL).fetchall():
+    with conn.cursor(row_factory=tuple_row) as cur:  # whatever the connection's factory
+        rows = cur.execute(_ACTIVE_SQL).fetchall()
+    for folder, version_id, labelled_through in rows:
         scope = definitions_scope(folder)
         fmt = canonical_format(scope.format)[0]
         versions.setdefault(fmt, []).append(version_id)
@@ -177,7 +178,7 @@ def _unknown(
     through = current.labelled_through
     if fmt is not None:
         through = {fmt: through[fmt]} if fmt in through else {}
-    params["covered"], params["through"] = list(through), list(through.values())
+    params["covered"], params["through"] = list(through), min(through.values(), default=0)
     checks = [CHECKS[n] for n in _given(filters, "format", "from", "to")]
     parts = [labels]
     if through:

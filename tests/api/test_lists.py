@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 import psycopg
+from psycopg.rows import dict_row
 
 from pipelines.core.db import connect
 from pipelines.reads.deck_list import deck_page
@@ -102,6 +103,10 @@ def test_every_deck_filter_combination_matches_a_plain_query(api_dsn: str) -> No
                                   "offset": 0})  # fmt: skip
         assert late in {d["id"] for d in listed.items}
         assert {d["format"] for d in listed.items} >= {"Modern", "Pauper"}
+        # Any row factory of the caller's connection (the benchmark's are dict rows).
+        with connect(api_dsn, row_factory=dict_row) as dict_conn:
+            assert deck_page(dict_conn, {**dict.fromkeys(KEYS), "limit": 100, "offset": 0,
+                                         "archetype": "Unknown"}).items == listed.items  # fmt: skip
         # Formats not classified since the migration: every deck is checked, same answers.
         conn.execute("UPDATE active_definitions SET labelled_through = 0")
         assert _check_all_combinations(conn) > 50
