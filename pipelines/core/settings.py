@@ -584,7 +584,7 @@ class Settings:
         "RUN_MAX_ATTEMPTS",
         5,
         _at_least(1),
-        "attempts of one run before it is given up (poison message)",
+        "attempts of one run that may lose their worker before it is given up (poison message)",
     )
     reaper_interval_seconds: float = setting(
         "REAPER_INTERVAL_SECONDS", 10.0, _float, "how often beat runs the run reaper"

@@ -11,8 +11,10 @@ import time
 import uuid
 from pathlib import Path
 
+import psycopg
 import pytest
 
+from pipelines.runs import store
 from tests.faults.conftest import Cluster, elapsed, seed_clean
 from tests.faults.harness import (
     FIXTURE_CACHE,
@@ -170,3 +172,17 @@ def test_refresh_asked_for_during_a_reclassification_ends_with_the_new_labels(
     assert follow["started_at"] >= run_row(cluster.dsn, operator_refresh)["finished_at"]
     remove_slow_downs(cluster.dsn)
     assert fingerprint(cluster.dsn) == clean
+
+
+def test_a_run_recorded_but_never_published_is_sent_by_the_next_asker(cluster: Cluster) -> None:
+    # A task killed between recording the next link of the chain and publishing it leaves a
+    # queued run without a message. No beat here (no reaper): the next identical request
+    # must send it.
+    cluster.worker()
+    seed_clean(cluster.dsn)
+    with psycopg.connect(cluster.dsn, autocommit=True) as conn:
+        orphan = store.request_run(conn, "refresh.meta_views", requested_by="killed asker").run
+    cluster.request("classify.new_decks")  # asks for the refresh when it is done
+    row = cluster.wait_state(str(orphan.id), {"succeeded", "failed"}, 180)
+    assert row["state"] == "succeeded", (row, cluster.logs())
+    assert len(runs_of(cluster.dsn, "refresh.meta_views")) == 1  # joined, not duplicated
