@@ -139,6 +139,9 @@ def test_first_clone_update_and_nothing_new(
     upstream.put(10000001, "2025-03-01", ["alice", "bob", "ivan"])
     upstream.delete(10000003, "2025-03-03")
     head = upstream.commit("add, change, delete")
+    with psycopg.connect(pg_dsn) as conn:
+        marked_before = conn.execute("SELECT coalesce(max(id), 0) FROM stats_dirty_days")
+        dirty_from = marked_before.fetchone()[0]
     second = run_source(pg_dsn, settings, "gitcache", trigger="test")
     assert second.status == "succeeded", second.error
     assert second.details["mode"] == "diff" and second.details["deleted"] == 1
@@ -161,6 +164,19 @@ def test_first_clone_update_and_nothing_new(
             "(SELECT 1 FROM tournaments t WHERE t.id = d.tournament_id)"
         ).fetchone()
     assert orphans == (0,)
+    # The statistics refresh is told (migration 0013's triggers, in the deletion's own
+    # transaction): the deleted event's day is dirty, beside the two changed ones.
+    with psycopg.connect(pg_dsn) as conn:
+        dirty = conn.execute(
+            "SELECT DISTINCT format, event_date::text FROM stats_dirty_days WHERE id > %s",
+            (dirty_from,),
+        ).fetchall()
+    assert ("Modern", "2025-03-03") in dirty
+    assert set(dirty) == {
+        ("Modern", "2025-03-01"),
+        ("Modern", "2025-03-03"),
+        ("Modern", "2025-03-04"),
+    }
     assert checkpoint(pg_dsn)["commit"] == head
     checkout = tmp_path / "data" / "gitcache" / "checkout"
     assert not (checkout / rel_path(10000003, "2025-03-03")).exists()
