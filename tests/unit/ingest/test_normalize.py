@@ -117,3 +117,15 @@ def test_players_and_byes() -> None:
     assert player_key("  Jo   Smith ") == "Jo Smith"
     assert all(is_no_opponent(v) for v in (None, "", "-", " "))
     assert not is_no_opponent("Bob")
+
+
+def test_every_event_kind_is_in_the_vocabulary() -> None:
+    """The kinds ingestion can give are exactly the shared vocabulary's (which the database
+    check constraint and the event groups follow: tests/integration/test_stats_views.py)."""
+    from pipelines.core.vocabulary import EVENT_KINDS
+    from pipelines.ingest.normalize import _MTGO_KINDS
+
+    names = [f"Modern {word.title()}" for word, _ in _MTGO_KINDS] + ["Modern Madness"]
+    produced = {event_kind("MTGO", name) for name in names}
+    produced |= {event_kind("MTGmelee", "Open"), event_kind("Manatrader", "Series")}
+    assert produced == set(EVENT_KINDS)
