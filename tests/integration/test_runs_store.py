@@ -220,3 +220,32 @@ def test_the_query_of_a_killed_client_is_aborted_and_its_locks_freed(
         assert time.monotonic() < deadline, "the dead client's statement still holds its lock"
         time.sleep(0.2)
     conn.execute("SELECT pg_advisory_unlock(424242)")
+
+
+def test_the_tasks_cli_shows_the_run_records(pg_dsn: str, conn: psycopg.Connection) -> None:
+    # What an operator sees with `manalytics tasks list|show` is the row the workers write.
+    import json
+    import os
+    import subprocess
+    import sys
+
+    run = store.request_run(conn, REFRESH, requested_by="cli test").run
+    with psycopg.connect(pg_dsn, autocommit=True) as worker:
+        _claim(worker, run.id)
+        store.heartbeat(worker, run.id, {"generation": 7})
+
+    def cli(*argv: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", "from pipelines.cli import main; raise SystemExit(main())",
+             "tasks", *argv],
+            env=dict(os.environ, DATABASE_URL=pg_dsn),
+            capture_output=True, text=True, timeout=120, check=True,
+        )  # fmt: skip
+        return done.stdout
+
+    shown = json.loads(cli("show", str(run.id), "--json"))
+    assert shown["state"] == "running" and shown["attempt"] == 1
+    assert shown["progress"] == {"generation": 7} and shown["worker"] == "w1"
+    assert [e["event"] for e in shown["history"]] == ["requested", "started"]
+    listed = cli("list", "--kind", "refresh")
+    assert str(run.id) in listed and "running" in listed and "(1 of 1)" in listed
