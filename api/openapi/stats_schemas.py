@@ -19,46 +19,11 @@ from api.openapi.types import (
     s_page,
     s_ref,
     s_str,
+    s_typed,
 )
+from pipelines.stats.rows import MetaRow, MetaTotals
 
-_META_ROW = {
-    "archetype": s_str(),
-    "slug": s_str(),
-    "name_raw": s_str(),
-    "rankable": s_bool(),
-    "decks": s_int(),
-    "players": s_int(),
-    "seats": s_int(),
-    "wins": s_int(),
-    "losses": s_int(),
-    "draws": s_int(),
-    "mirrors": s_int(),
-    "covered": s_int(),
-    "coverage": s_frac(),
-    "decided_players": s_int(),
-    "decided_per_deck": s_num(),
-    "share_decks": s_frac(),
-    "share_players": s_frac(),
-    "share_seats": s_frac(),
-    "win_rate": s_frac(True),
-    "shrunk_win_rate": s_frac(True),
-    "ci_lower": s_frac(True),
-    "ci_upper": s_frac(True),
-    "ci_method": {"type": ["string", "null"], "enum": ["cluster-cr2", "wilson-fallback", None]},
-    "ci_std_error": s_num(True),
-    "ci_dof": s_num(True),
-    "wilson_lower": s_frac(True),
-    "wilson_upper": s_frac(True),
-    "low_sample": s_bool(),
-    "rank": s_int(True),
-    "in_tier_table": s_bool(),
-    "tier_ci": s_str(True),
-    "tier_score": s_str(True),
-    "rank_ci": s_int(True),
-    "rank_score": s_int(True),
-    "score": s_num(True),
-    "outlier": s_bool(),
-}
+_META_ROW = s_typed(MetaRow)
 
 _CARD_USE = {
     "card": s_str(),
@@ -120,26 +85,7 @@ STATS_SCHEMAS: dict[str, dict[str, Any]] = {
         **WINDOW_CONTEXT,
         basis=BASIS,
         presence=s_str(),
-        totals=s_obj(
-            {
-                "decks": s_int(),
-                "players": s_int(),
-                "matches": s_int(),
-                "seats": s_int(),
-                "archetypes": s_int(),
-                "covered": s_int(),
-                "coverage": s_frac(),
-                "tier_cut": s_frac(True),
-                "ci_mean": s_frac(True),
-                "ci_sd": s_num(True),
-                "score_mean": s_num(True),
-                "score_sd": s_num(True),
-                "shrink_mean": s_frac(True),
-                "shrink_strength": s_num(True),
-                "min_players": s_int(),
-                "min_decided": s_int(),
-            }
-        ),
+        totals=s_obj(s_typed(MetaTotals)),
     ),
     "Matchups": s_page(
         s_obj(

@@ -3,7 +3,10 @@ schemas declarative and short)."""
 
 from __future__ import annotations
 
-from typing import Any
+import types
+from typing import Annotated, Any, Literal, Union, get_args, get_origin, get_type_hints
+
+from pipelines.stats.rows import FRACTION
 
 
 def _t(kind: str, nullable: bool = False, **extra: Any) -> dict[str, Any]:
@@ -82,3 +85,32 @@ WINDOW_CONTEXT = {
     "generation": s_int(True),
     "as_of": s_datetime(True),
 }
+
+
+_SCALARS: dict[type, Any] = {str: s_str, int: s_int, float: s_num, bool: s_bool}
+
+
+def _s_hint(hint: Any) -> dict[str, Any]:
+    """The schema of one field type of a typed row (``X | None`` is nullable)."""
+    nullable = False
+    if get_origin(hint) in (Union, types.UnionType):
+        members = [a for a in get_args(hint) if a is not type(None)]
+        nullable = len(members) < len(get_args(hint))
+        (hint,) = members
+    if get_origin(hint) is Annotated:
+        base, *marks = get_args(hint)
+        if base is float and FRACTION in marks:
+            return s_frac(nullable)
+        hint = base
+    if get_origin(hint) is Literal:
+        values: list[Any] = list(get_args(hint))
+        kind = ["string", "null"] if nullable else "string"
+        return {"type": kind, "enum": [*values, None] if nullable else values}
+    return dict(_SCALARS[hint](nullable))
+
+
+def s_typed(row: type, only: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """The properties of a typed row (:mod:`pipelines.stats.rows`), in declaration order
+    (``only``: these fields, in this order)."""
+    hints = get_type_hints(row, include_extras=True)
+    return {name: _s_hint(hints[name]) for name in (only or tuple(hints))}

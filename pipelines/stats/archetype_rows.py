@@ -17,14 +17,13 @@ clustered and Wilson intervals) and adds everything a reader needs to interpret 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, Final
 
 from pipelines.stats.names import is_rankable
 from pipelines.stats.samples import SampleRules, choose_interval, is_low_sample, shrink_win_rates
 from pipelines.stats.tiers import TierInput, above_average_share, compute_tiers
 
-__all__ = ["BASES", "DEFAULT_BASIS", "basis_columns", "finish_window", "tier_rows"]
+__all__ = ["BASES", "DEFAULT_BASIS", "check_basis", "finish_window", "tier_rows"]
 
 #: Win-rate bases (METHODOLOGY.md §4): recorded rounds, or the published decks' records.
 BASES: Final = ("matches", "records")
@@ -127,13 +126,8 @@ def finish_window(
     tier_rows(rows, total)
 
 
-def basis_columns(basis: str) -> Mapping[str, str]:
-    """Expressions over ``mv_player_archetype_daily p`` giving ``basis``'s counts (the
-    records basis knows no opponents, hence no mirrors). Constants, never user input."""
-    if basis == "matches":
-        return {"w": "p.wins", "l": "p.losses", "d": "p.draws", "ms": "p.mirror_seats",
-                "cov": "p.covered"}  # fmt: skip
-    if basis == "records":
-        return {"w": "p.rec_wins", "l": "p.rec_losses", "d": "p.rec_draws", "ms": "0",
-                "cov": "p.rec_decks"}  # fmt: skip
-    raise ValueError(f"unknown basis {basis!r}; one of {list(BASES)}")
+def check_basis(basis: str) -> str:
+    """``basis`` if it is a known win-rate basis; ValueError otherwise."""
+    if basis not in BASES:
+        raise ValueError(f"unknown basis {basis!r}; one of {list(BASES)}")
+    return basis

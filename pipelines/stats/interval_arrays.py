@@ -8,15 +8,14 @@ O(n) sums here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 from scipy.stats import beta, norm, t
 
 from pipelines.stats.intervals import DEFAULT_CONFIDENCE
 
-__all__ = ["clopper_pearson_many", "clustered_many", "wilson_many"]
+__all__ = ["clopper_pearson_many", "clustered_segments", "wilson_many"]
 
 
 def _clamp01(values: np.ndarray) -> np.ndarray:
@@ -76,48 +75,69 @@ def clopper_pearson_many(
     return [lo[i] for i in inverse], [up[i] for i in inverse]
 
 
-def clustered_many(
-    rows: Sequence[Mapping[str, Any]], confidence: float
+def clustered_segments(
+    wins: np.ndarray,
+    losses: np.ndarray,
+    bounds: np.ndarray,
+    confidence: float = DEFAULT_CONFIDENCE,
 ) -> list[tuple[float | None, float | None, float | None, float | None]]:
-    """CR2 player-clustered bounds ``(lower, upper, std_error, dof)`` per archetype row.
+    """CR2 player-clustered bounds ``(lower, upper, std_error, dof)`` of many archetypes at once.
 
-    The SQL of :func:`compute_window_stats` returns, over the players with decided matches
-    (``ω_i = m_i / Σm``, ``q = Σω²``, ``A_i = 1 − 2ω_i + q``): ``variance = Σ ω²(y − p)²/A``
-    and the sums ``s0 = Σ ω²/A``, ``s1 = Σ ω³/A``, ``s2 = Σ ω⁴/A``,
-    ``cross_term = Σ ω⁴(q − 2ω)/A²``, ``d2 = Σ ω⁴/A²``. With ``P_ij = u_i u_j c_ij + [i=j] d_i``
-    (``u_i² = ω_i²/A_i``, ``c_ij = q − ω_i − ω_j``, ``d_i = ω_i²/A_i``), the Bell–McCaffrey
-    quantities of :func:`pipelines.stats.intervals.clustered_interval` reduce to O(n) sums:
-    ``tr P = Σ ω² = q`` and
-    ``Σ_ij P_ij² = q²s0² + 2 s0 s2 + 2 s1² − 4 q s0 s1 + 2 cross_term + d2``,
-    so ``ν = q² / Σ P²``. (The reference loops over all pairs of players, which is too slow
-    for archetypes with thousands of players.) Fewer than two players: all ``None``.
+    ``wins``/``losses`` hold the per-player counts of every archetype, archetype ``k``'s
+    players at ``[bounds[k], bounds[k + 1])``; players without a decided match are ignored.
+    The formulas are those of :func:`pipelines.stats.intervals.clustered_interval`
+    (``ω_i = m_i / Σm``, ``q = Σω²``, ``A_i = 1 − 2ω_i + q``, ``V = Σ ω²(y − p)²/A``), but the
+    Bell–McCaffrey degrees of freedom reduce to O(n) sums: with ``s0 = Σ ω²/A``,
+    ``s1 = Σ ω³/A``, ``s2 = Σ ω⁴/A``, ``cross = Σ ω⁴(q − 2ω)/A²`` and ``d2 = Σ ω⁴/A²``,
+    ``tr P = q`` and ``Σ_ij P_ij² = q²s0² + 2 s0 s2 + 2 s1² − 4 q s0 s1 + 2 cross + d2``, so
+    ``ν = q² / Σ P²`` (the reference loops over all pairs of players, too slow for archetypes
+    with thousands of them).
+
+    The players of an archetype are summed in a canonical order (sorted by ``(W, L)``), so the
+    result depends only on the multiset of per-player records — not on the order a query
+    returned them in, nor on which pre-aggregates they were summed from. Fewer than two
+    players with decided matches: all ``None``.
     """
+    bounds = np.asarray(bounds, dtype=np.int64)
     out: list[tuple[float | None, float | None, float | None, float | None]] = [
         (None, None, None, None)
-    ] * len(rows)
-    idx = [i for i, r in enumerate(rows) if (r["cl_players"] or 0) >= 2]
-    if not idx:
+    ] * (len(bounds) - 1)
+    w_all = np.asarray(wins, dtype=np.int64)
+    l_all = np.asarray(losses, dtype=np.int64)
+    row_of = np.repeat(np.arange(len(bounds) - 1), np.diff(bounds))
+    decided = (w_all + l_all) > 0
+    counts = np.bincount(row_of[decided], minlength=len(bounds) - 1)
+    rows = np.flatnonzero(counts >= 2)
+    if rows.size == 0:
         return out
-    q = np.array([rows[i]["q"] for i in idx], dtype=np.float64)
-    s0 = np.array([rows[i]["s0"] for i in idx], dtype=np.float64)
-    s1 = np.array([rows[i]["s1"] for i in idx], dtype=np.float64)
-    s2 = np.array([rows[i]["s2"] for i in idx], dtype=np.float64)
-    cross = np.array([rows[i]["cross_term"] for i in idx], dtype=np.float64)
-    d2 = np.array([rows[i]["d2"] for i in idx], dtype=np.float64)
-    variance = np.array([rows[i]["variance"] for i in idx], dtype=np.float64)
+    chosen = decided & np.isin(row_of, rows)
+    seg = np.searchsorted(rows, row_of[chosen])
+    w_sel, l_sel = w_all[chosen], l_all[chosen]
+    order = np.lexsort((l_sel, w_sel, seg))
+    seg, w, m = seg[order], w_sel[order].astype(np.float64), (w_sel + l_sel)[order]
+    starts = np.concatenate(([0], np.cumsum(counts[rows])[:-1]))
+    total = np.add.reduceat(m.astype(np.float64), starts)
+    p = np.add.reduceat(w, starts) / total
+    omega = m / total[seg]
+    y = w / m
+    w2 = omega * omega
+    w3 = w2 * omega
+    w4 = w2 * w2
+    q = np.add.reduceat(w2, starts)
+    a = 1.0 - 2.0 * omega + q[seg]  # > 0 with two players or more
+    variance = np.add.reduceat(w2 * (y - p[seg]) ** 2 / a, starts)
+    s0 = np.add.reduceat(w2 / a, starts)
+    s1 = np.add.reduceat(w3 / a, starts)
+    s2 = np.add.reduceat(w4 / a, starts)
+    cross = np.add.reduceat(w4 * (q[seg] - 2.0 * omega) / (a * a), starts)
+    d2 = np.add.reduceat(w4 / (a * a), starts)
     sum_sq = q * q * s0 * s0 + 2.0 * s0 * s2 + 2.0 * s1 * s1 - 4.0 * q * s0 * s1
     sum_sq = sum_sq + 2.0 * cross + d2
     dof = q * q / sum_sq
     se = np.sqrt(np.maximum(variance, 0.0))
-    tq = np.asarray(t.ppf(1.0 - (1.0 - confidence) / 2.0, dof), dtype=np.float64)
-    for k, i in enumerate(idx):
-        row = rows[i]
-        p = row["wins"] / (row["wins"] + row["losses"])
-        half = float(tq[k]) * float(se[k])
-        out[i] = (
-            min(1.0, max(0.0, p - half)),
-            min(1.0, max(0.0, p + half)),
-            float(se[k]),
-            float(dof[k]),
-        )
+    half = np.asarray(t.ppf(1.0 - (1.0 - confidence) / 2.0, dof), dtype=np.float64) * se
+    lower = _clamp01(p - half)
+    upper = _clamp01(p + half)
+    for k, row in enumerate(rows.tolist()):
+        out[row] = (float(lower[k]), float(upper[k]), float(se[k]), float(dof[k]))
     return out

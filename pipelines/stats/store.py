@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Final
 
+import numpy as np
 import psycopg
 from psycopg.rows import dict_row
 
@@ -41,13 +42,9 @@ from pipelines.stats.intervals import DEFAULT_CONFIDENCE, clopper_pearson
 from pipelines.stats.matchups import MatchupMatrix, build_matrix
 from pipelines.stats.name_sync import resolve_archetype
 from pipelines.stats.refresh import latest_generation
+from pipelines.stats.rows import ARCHETYPE_STAT_FIELDS, MATCHUP_CELL_FIELDS, TOTAL_STAT_FIELDS
 from pipelines.stats.samples import SampleRules
-from pipelines.stats.window_stats import (
-    ARCHETYPE_STAT_FIELDS,
-    TOTAL_STAT_FIELDS,
-    WindowSpec,
-    compute_window_stats,
-)
+from pipelines.stats.window_stats import WindowSpec, WindowStats, compute_window_stats
 from pipelines.stats.windows import DateWindow, custom_window, iso_week_label, week_start
 
 __all__ = [
@@ -309,14 +306,40 @@ def meta_rows(
         }
 
     resolved = resolve_window(conn, fmt, window)
-    # Both bases: the totals' counted matches come from the matches basis.
-    stats = compute_window_stats(
-        conn, [_spec(resolved)], [event_group], confidence, matchups=False, rules=rules
+    stats = _custom_stats(conn, resolved, event_group, confidence, rules, matchups=False)
+    return _custom_meta(conn, resolved, event_group, basis, stats, min_decks, min_seats)
+
+
+def _custom_stats(
+    conn: psycopg.Connection[Any],
+    resolved: ResolvedWindow,
+    event_group: str,
+    confidence: float,
+    rules: SampleRules | None,
+    *,
+    matchups: bool,
+) -> WindowStats:
+    """Statistics of a custom window (both bases: the totals' counted matches come from the
+    matches basis)."""
+    return compute_window_stats(
+        conn, [_spec(resolved)], [event_group], confidence, matchups=matchups, rules=rules
     )
+
+
+def _custom_meta(
+    conn: psycopg.Connection[Any],
+    resolved: ResolvedWindow,
+    event_group: str,
+    basis: str,
+    stats: WindowStats,
+    min_decks: int = 0,
+    min_seats: int = 0,
+) -> dict[str, Any]:
+    """:func:`meta_rows`' answer for a custom window from its statistics."""
     mine = [t for t in stats.totals if t["basis"] == basis]
     totals = {k: mine[0][k] for k in _TOTAL_KEYS} if mine else _empty_totals()
     return {
-        "format": fmt,
+        "format": resolved.format,
         "event_group": event_group,
         "basis": basis,
         "window": resolved.as_dict(),
@@ -330,17 +353,7 @@ def meta_rows(
     }
 
 
-_CELL_KEYS: Final = (
-    "archetype",
-    "opponent",
-    "wins",
-    "losses",
-    "draws",
-    "mirrors",
-    "win_rate",
-    "cp_lower",
-    "cp_upper",
-)
+_CELL_KEYS: Final = MATCHUP_CELL_FIELDS
 
 _MATCHUP_SQL = """
 SELECT w.generation, w.start_date, w.end_date, w.latest_date, w.period_name,
@@ -409,11 +422,20 @@ def matchup_cells(
             ],
         }
     resolved = resolve_window(conn, fmt, window)
-    stats = compute_window_stats(
-        conn, [_spec(resolved)], [event_group], confidence, bases=("matches",)
-    )
+    stats = _custom_stats(conn, resolved, event_group, confidence, None, matchups=True)
+    return _custom_cells(conn, resolved, event_group, stats, min_matches)
+
+
+def _custom_cells(
+    conn: psycopg.Connection[Any],
+    resolved: ResolvedWindow,
+    event_group: str,
+    stats: WindowStats,
+    min_matches: int = 0,
+) -> dict[str, Any]:
+    """:func:`matchup_cells`' answer for a custom window from its statistics."""
     return {
-        "format": fmt,
+        "format": resolved.format,
         "event_group": event_group,
         "window": resolved.as_dict(),
         **_generation_info(conn),
@@ -451,11 +473,19 @@ def matchup_matrix(
     ``confidence``."""
     if presence not in {"decks", "players", "seats"}:
         raise ValueError(f"presence must be decks, players or seats, got {presence!r}")
-    meta = meta_rows(conn, fmt, window, event_group, generation=generation, confidence=confidence)
-    gen = meta["generation"] if isinstance(window, str) else None
-    cells = matchup_cells(conn, fmt, window, event_group, generation=gen, confidence=confidence)[
-        "cells"
-    ]
+    if isinstance(window, str):
+        meta = meta_rows(
+            conn, fmt, window, event_group, generation=generation, confidence=confidence
+        )
+        cells = matchup_cells(
+            conn, fmt, window, event_group, generation=meta["generation"], confidence=confidence
+        )["cells"]
+    else:  # one computation for both: a custom window's statistics are not stored
+        check_group(event_group)
+        resolved = resolve_window(conn, fmt, window)
+        stats = _custom_stats(conn, resolved, event_group, confidence, None, matchups=True)
+        meta = _custom_meta(conn, resolved, event_group, DEFAULT_BASIS, stats)
+        cells = _custom_cells(conn, resolved, event_group, stats)["cells"]
     return build_matrix(
         {
             (c["archetype"], c["opponent"]): _Cell(c["wins"], c["losses"], c["draws"], c["mirrors"])
@@ -574,16 +604,44 @@ def _fill(usages: Sequence[_Usage], size: int) -> list[tuple[str, int]]:
     return chosen
 
 
-_CARD_DIST_SQL = """
-SELECT u.board, c.canonical_name AS card, x.copies, sum(x.decks)::int AS decks
-  FROM mv_card_usage_weekly u
-  JOIN stats_event_groups g ON g.event_kind = u.event_kind AND g.event_group = %(group)s
-  CROSS JOIN LATERAL unnest(u.card_ids, u.copies, u.decks) AS x(card_id, copies, decks)
-  JOIN cards c ON c.id = x.card_id
- WHERE u.format = %(format)s AND u.archetype = %(archetype)s
-   AND u.week_start BETWEEN %(first_week)s AND %(last_week)s
- GROUP BY u.board, c.canonical_name, x.copies
+# The archetype's weekly card-usage arrays (one row per week, event kind and board); summed
+# per (card, copies) in NumPy: unnesting ~50k array elements per whole-history window in SQL
+# costs several times more.
+_CARD_ARRAYS_SQL = """
+SELECT board, card_ids, copies, decks
+  FROM mv_card_usage_weekly
+ WHERE format = %(format)s AND archetype = %(archetype)s
+   AND week_start BETWEEN %(first_week)s AND %(last_week)s
+   AND event_kind = ANY(%(kinds)s::text[])
 """
+
+
+def _card_distribution(
+    conn: psycopg.Connection[Any], params: Mapping[str, Any]
+) -> dict[str, dict[str, dict[int, int]]]:
+    """``{board: {card name: {copies: decks}}}`` of an archetype over whole weeks."""
+    with conn.cursor(binary=True) as cur:
+        rows = cur.execute(_CARD_ARRAYS_SQL, params).fetchall()
+    summed: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for board in ("main", "side"):
+        mine = [r for r in rows if r[0] == board and r[1]]
+        if not mine:
+            continue
+        ids = np.concatenate([np.asarray(r[1], dtype=np.int64) for r in mine])
+        copies = np.concatenate([np.asarray(r[2], dtype=np.int64) for r in mine])
+        decks = np.concatenate([np.asarray(r[3], dtype=np.int64) for r in mine])
+        keys, inverse = np.unique(ids << 16 | copies, return_inverse=True)  # copies < 2**16
+        summed[board] = (keys, np.bincount(inverse.reshape(-1), weights=decks))
+    card_ids = sorted({int(k >> 16) for keys, _ in summed.values() for k in keys})
+    names = dict(
+        conn.execute("SELECT id, canonical_name FROM cards WHERE id = ANY(%s)", (card_ids,))
+    )
+    dist: dict[str, dict[str, dict[int, int]]] = {"main": {}, "side": {}}
+    for board, (keys, sums) in summed.items():
+        for key, count in zip(keys.tolist(), sums.tolist(), strict=True):
+            dist[board].setdefault(names[key >> 16], {})[key & 0xFFFF] = int(count)
+    return dist
+
 
 _DECK_SIZE_SQL = """
 SELECT s.main_total, s.side_total, sum(s.decks)::int AS decks
@@ -596,7 +654,7 @@ SELECT s.main_total, s.side_total, sum(s.decks)::int AS decks
 
 _WEEKLY_SQL = """
 WITH week AS (
-    SELECT date_trunc('week', a.event_date)::date AS week_start,
+    SELECT a.event_date - (a.event_date - DATE '0001-01-01') %% 7 AS week_start,
            sum(a.decks)::int AS total_decks,
            (sum(a.decks) FILTER (WHERE a.archetype = %(archetype)s))::int AS decks,
            (sum(a.wins) FILTER (WHERE a.archetype = %(archetype)s))::int AS wins,
@@ -609,7 +667,7 @@ WITH week AS (
      WHERE a.format = %(format)s AND a.event_date BETWEEN %(start)s AND %(end)s
      GROUP BY 1
 ), players AS (
-    SELECT date_trunc('week', p.event_date)::date AS week_start,
+    SELECT p.event_date - (p.event_date - DATE '0001-01-01') %% 7 AS week_start,
            count(DISTINCT p.player_key)::int AS players
       FROM mv_player_archetype_daily p
       JOIN stats_event_groups g ON g.event_kind = p.event_kind AND g.event_group = %(group)s
@@ -632,19 +690,28 @@ SELECT c.color, sum(c.decks)::int AS decks, sum(c.wins)::int AS wins,
  GROUP BY c.color
 """
 
+# The top records first, on the deck facts alone (one index range scan of the archetype's
+# decks and a top-N sort), then the names of those few decks: joining before the LIMIT would
+# look up every deck of the archetype.
 _BEST_DECKS_SQL = """
-SELECT f.deck_id, d.player, t.name AS event, t.event_date, t.event_kind, t.uri,
-       d.anchor_uri, f.rank, f.color, f.record_wins AS wins, f.record_losses AS losses,
-       f.record_draws AS draws, f.record_source
-  FROM mv_deck_facts f
-  JOIN stats_event_groups g ON g.event_kind = f.event_kind AND g.event_group = %(group)s
-  JOIN decks d ON d.id = f.deck_id
-  JOIN tournaments t ON t.id = f.tournament_id
- WHERE f.format = %(format)s AND f.archetype = %(archetype)s
-   AND f.event_date BETWEEN %(start)s AND %(end)s
- ORDER BY f.record_wins - f.record_losses DESC, f.record_wins DESC, f.event_date DESC,
-          f.rank NULLS LAST, f.deck_id
- LIMIT %(limit)s
+WITH best AS (
+    SELECT f.deck_id, f.tournament_id, f.event_date, f.event_kind, f.rank, f.color,
+           f.record_wins, f.record_losses, f.record_draws, f.record_source
+      FROM mv_deck_facts f
+     WHERE f.format = %(format)s AND f.archetype = %(archetype)s
+       AND f.event_date BETWEEN %(start)s AND %(end)s AND f.event_kind = ANY(%(kinds)s::text[])
+     ORDER BY f.record_wins - f.record_losses DESC, f.record_wins DESC, f.event_date DESC,
+              f.rank NULLS LAST, f.deck_id
+     LIMIT %(limit)s
+)
+SELECT b.deck_id, d.player, t.name AS event, b.event_date, b.event_kind, t.uri,
+       d.anchor_uri, b.rank, b.color, b.record_wins AS wins, b.record_losses AS losses,
+       b.record_draws AS draws, b.record_source
+  FROM best b
+  JOIN decks d ON d.id = b.deck_id
+  JOIN tournaments t ON t.id = b.tournament_id
+ ORDER BY b.record_wins - b.record_losses DESC, b.record_wins DESC, b.event_date DESC,
+          b.rank NULLS LAST, b.deck_id
 """
 
 
@@ -720,11 +787,11 @@ def archetype_detail(
         "first_week": first_week,
         "last_week": last_week,
         "limit": best_decks,
+        "kinds": sorted(EVENT_GROUPS[event_group]),
     }
     with conn.cursor(row_factory=dict_row) as cur:
         weekly_rows = cur.execute(_WEEKLY_SQL, params).fetchall()
         color_rows = cur.execute(_COLOR_SQL, params).fetchall()
-        dist_rows = cur.execute(_CARD_DIST_SQL, params).fetchall()
         size_rows = cur.execute(_DECK_SIZE_SQL, params).fetchall()
         best = cur.execute(_BEST_DECKS_SQL, params).fetchall()
 
@@ -774,9 +841,7 @@ def archetype_detail(
     )
 
     card_decks = sum(r["decks"] for r in size_rows)
-    dist: dict[str, dict[str, dict[int, int]]] = {"main": {}, "side": {}}
-    for r in dist_rows:
-        dist[r["board"]].setdefault(r["card"], {})[r["copies"]] = r["decks"]
+    dist = _card_distribution(conn, params)
     main = _usages(dist["main"], card_decks)
     side = _usages(dist["side"], card_decks)
     main_size = most_common_value(t for r in size_rows for t in [r["main_total"]] * r["decks"]) or 0
@@ -812,7 +877,7 @@ def archetype_detail(
 # --------------------------------------------------------------------------- trends
 
 _TRENDS_SQL = """
-SELECT date_trunc('week', a.event_date)::date AS week_start, a.archetype,
+SELECT a.event_date - (a.event_date - DATE '0001-01-01') %% 7 AS week_start, a.archetype,
        sum(a.decks)::int AS decks, sum(a.wins)::int AS wins, sum(a.losses)::int AS losses,
        sum(a.draws)::int AS draws, sum(a.seats)::int AS seats
   FROM mv_archetype_daily a

@@ -48,7 +48,6 @@ from pipelines.core.vocabulary import EVENT_GROUPS, EVENT_KINDS
 from pipelines.stats import store
 from pipelines.stats.aggregates import AGGREGATE_TABLES
 from pipelines.stats.decklists import DeckList, card_usage, stock_decklist
-from pipelines.stats.interval_arrays import clopper_pearson_many, wilson_many
 from pipelines.stats.intervals import clopper_pearson, clustered_interval, wilson_interval
 from pipelines.stats.names import display_name
 from pipelines.stats.reference_stats import (
@@ -778,18 +777,6 @@ def test_trends_and_card_lookup(world: tuple[str, dict[str, int]]) -> None:
 
 
 # --------------------------------------------------------------------------- vectorised intervals
-
-
-def test_vectorised_intervals_match_the_scalar_functions() -> None:
-    pairs = [(w, n) for n in range(0, 40) for w in range(0, n + 1)] + [(517, 1000), (0, 3000)]
-    for level in (0.8, 0.95, 0.99):
-        wl, wu = wilson_many([w for w, _ in pairs], [n for _, n in pairs], level)
-        cl, cu = clopper_pearson_many([w for w, _ in pairs], [n for _, n in pairs], level)
-        for (w, n), a, b, c, e in zip(pairs, wl, wu, cl, cu, strict=True):
-            wil = wilson_interval(w, n, level)
-            cp = clopper_pearson(w, n, level)
-            assert (a, b) == (wil.lower, wil.upper)
-            assert (c, e) == (cp.lower, cp.upper)
 
 
 @pytest.mark.parametrize(
