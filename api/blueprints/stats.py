@@ -56,6 +56,7 @@ from pipelines.stats.store import (
     formats_overview,
     matchup_matrix,
     meta_rows,
+    resolve_window,
     trends,
 )
 
@@ -411,7 +412,12 @@ def matchups(format: str, q: Query) -> ResponseReturnValue:
     window = window_arg(format, q)
 
     def build(conn: psycopg.Connection[Any]) -> dict[str, Any]:
-        meta_data = _call(meta_rows, conn, format, window, q["event"])
+        if isinstance(window, str):  # the stored window: its dates and generation
+            meta_data = _call(meta_rows, conn, format, window, q["event"])
+            context = {k: meta_data[k] for k in ("window", "generation", "as_of")}
+        else:  # a custom window's statistics are computed once, by matchup_matrix
+            resolved = _call(resolve_window, conn, format, window)
+            context = {"window": resolved.as_dict(), **_generation(conn)}
         matrix = _call(
             matchup_matrix,
             conn,
@@ -426,9 +432,7 @@ def matchups(format: str, q: Query) -> ResponseReturnValue:
             "format": format,
             "event_group": q["event"],
             "basis": "matches",
-            "window": meta_data["window"],
-            "generation": meta_data["generation"],
-            "as_of": meta_data["as_of"],
+            **context,
             "presence": q["presence"],
             "min_share": q["min_share"],
             "confidence": matrix.confidence,

@@ -6,16 +6,18 @@ request goes through the real Flask app (``create_app``: pool, statement timeout
 cache, JSON encoding) with the test client; the figure is the app's own ``Server-Timing``
 (what the server spent, no network), the median of :data:`REPEATS` requests.
 
-* **cold**: every request is a key the response cache has never seen — custom windows shift
-  ``from`` by one day per repeat (same work: the first day of a format's history); standard
-  windows vary a parameter that changes the cache key but not the work (``min_decks``/
-  ``min_share``/``best_decks``/``limit`` below every real value). PostgreSQL's buffers are
-  warm after the first repeat, as on a running server.
+* **cold**: every request is a key the response cache has never seen (a cache key prefix of
+  this run, and a different key per repeat: custom windows shift ``from`` by one day — same
+  work, the first day of a format's history; standard windows vary a parameter that changes
+  the key but not the work: ``min_decks``/``min_share``/``best_decks``/``limit`` below every
+  real value). PostgreSQL's buffers are warm after the first repeat, as on a running server.
 * custom windows span the whole history of the format with the most decks: meta, matchups,
   archetype detail (its most played archetype), trends (with the answer's size in kB).
 * standard windows: ``last30`` (and ``current`` for meta) of the same format.
 
-Ends with ``key=value`` lines (milliseconds, kB).
+Each read also reports ``*_cpu_ms``: the CPU it cost, app (this process) plus its PostgreSQL
+backends — what it would take on an idle machine (wall time on 2 cores shared by several
+engineers can be five times longer). Ends with ``key=value`` lines (milliseconds, kB).
 """
 
 from __future__ import annotations
@@ -23,12 +25,14 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+import uuid
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import quote
 
 from ops.bench.common import headline
+from ops.bench.server_cpu import own_cpu_seconds, process_cpu_seconds
 from pipelines.core import db
 from pipelines.core.settings import get_settings
 
@@ -57,24 +61,42 @@ def _target(dsn: str) -> tuple[str, date, date, str]:
     return fmt, first, last, top[0]
 
 
-def _median_ms(client: Any, paths: Callable[[int], str]) -> tuple[float, float]:
-    """Median server milliseconds over REPEATS cold paths, and the last answer's kB."""
+def _backend_cpu(conn: Any) -> float:
+    """CPU seconds so far of the app's pooled backends (application ``manalytics-api``)."""
+    pids = [
+        pid
+        for (pid,) in conn.execute(
+            "SELECT pid FROM pg_stat_activity"
+            " WHERE datname = current_database() AND application_name = 'manalytics-api'"
+        )
+    ]
+    return sum(process_cpu_seconds(pid) or 0.0 for pid in pids)
+
+
+def _median_ms(client: Any, paths: Callable[[int], str], probe: Any) -> tuple[float, float, float]:
+    """Median server milliseconds over REPEATS cold paths, the median CPU milliseconds they
+    cost (this process — the app runs in it — plus its PostgreSQL backends: a figure that
+    does not depend on how busy the shared machine is), and the last answer's kB."""
     times = []
+    cpu = []
     size = 0.0
     for i in range(REPEATS):
+        before = own_cpu_seconds() + _backend_cpu(probe)
         response = client.get(paths(i), headers={"X-Forwarded-Proto": "https"})
+        cpu.append((own_cpu_seconds() + _backend_cpu(probe) - before) * 1000)
         assert response.status_code == 200, (paths(i), response.status_code, response.data[:300])
         assert response.headers.get("X-Cache") == "MISS", paths(i)
         timing = response.headers["Server-Timing"]
         times.append(float(timing.split("dur=")[1]))
         size = len(response.data) / 1024
-    return statistics.median(times), size
+    return statistics.median(times), statistics.median(cpu), size
 
 
 def measure_windows(dsn: str, redis_url: str | None = None) -> dict[str, float]:
     """The figures of the module docstring, keyed ``custom_*_ms``, ``custom_trends_kb``,
     ``standard_*_ms`` (see :func:`main`)."""
     from api import create_app
+    from api.resources import resources
 
     fmt, first, last, top = _target(dsn)
     app = create_app(
@@ -84,6 +106,10 @@ def measure_windows(dsn: str, redis_url: str | None = None) -> dict[str, float]:
             "RATELIMIT_ENABLED": False,
         }
     )
+    # A key prefix of this run only: every request below is a key never cached before, even
+    # when the benchmark runs again on the same database and Redis.
+    cache = resources(app).cache
+    cache.prefix = f"{cache.prefix}:bench-{uuid.uuid4().hex}"
     client = app.test_client()
     base = f"/api/v1/formats/{quote(fmt)}"
 
@@ -93,26 +119,25 @@ def measure_windows(dsn: str, redis_url: str | None = None) -> dict[str, float]:
     def standard(path: str, vary: str) -> Callable[[int], str]:
         return lambda i: f"{base}{path}{vary.format(i)}"
 
+    reads = {
+        "custom_meta": custom("/meta"),
+        "custom_matchups": custom("/matchups"),
+        "custom_archetype": custom(f"/archetypes/{top}"),
+        "custom_trends": custom("/trends"),
+        "standard_meta": standard("/meta", "?window=last30&min_decks={}"),
+        "standard_meta_current": standard("/meta", "?window=current&min_decks={}"),
+        "standard_matchups": standard("/matchups", "?window=last30&min_share=0.0{}"),
+        "standard_archetype": standard(f"/archetypes/{top}", "?window=last30&best_decks={}"),
+        "standard_trends": standard("/trends", "?window=last90&limit=4{}"),
+    }
     figures: dict[str, float] = {}
-    figures["custom_meta_ms"], _ = _median_ms(client, custom("/meta"))
-    figures["custom_matchups_ms"], _ = _median_ms(client, custom("/matchups"))
-    figures["custom_archetype_ms"], _ = _median_ms(client, custom(f"/archetypes/{top}"))
-    figures["custom_trends_ms"], figures["custom_trends_kb"] = _median_ms(client, custom("/trends"))
-    figures["standard_meta_ms"], _ = _median_ms(
-        client, standard("/meta", "?window=last30&min_decks={}")
-    )
-    figures["standard_meta_current_ms"], _ = _median_ms(
-        client, standard("/meta", "?window=current&min_decks={}")
-    )
-    figures["standard_matchups_ms"], _ = _median_ms(
-        client, standard("/matchups", "?window=last30&min_share=0.0{}")
-    )
-    figures["standard_archetype_ms"], _ = _median_ms(
-        client, standard(f"/archetypes/{top}", "?window=last30&best_decks={}")
-    )
-    figures["standard_trends_ms"], figures["standard_trends_kb"] = _median_ms(
-        client, standard("/trends", "?window=last90&limit=4{}")
-    )
+    with db.connect(dsn, autocommit=True) as probe:
+        for name, paths in reads.items():
+            ms, cpu_ms, kb = _median_ms(client, paths, probe)
+            figures[f"{name}_ms"] = ms
+            figures[f"{name}_cpu_ms"] = cpu_ms
+            if name.endswith("trends"):
+                figures[f"{name}_kb"] = kb
     figures["decks_in_format"] = float(_decks(dsn, fmt))
     return figures
 
