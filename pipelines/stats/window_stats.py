@@ -22,13 +22,15 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Final
 
 import numpy as np
 import psycopg
+from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row
 
 from pipelines.core.vocabulary import EVENT_GROUPS
@@ -43,6 +45,7 @@ from pipelines.stats.samples import SampleRules
 __all__ = [
     "ARCHETYPE_COLUMNS",
     "ARCHETYPE_STAT_FIELDS",
+    "INDEX_PLAN_SETTINGS",
     "MATCHUP_COLUMNS",
     "TOTAL_COLUMNS",
     "TOTAL_STAT_FIELDS",
@@ -172,6 +175,36 @@ def _data_ranges(
     return ranges, members
 
 
+#: Planner settings of the window statistics statements (see _index_plans).
+INDEX_PLAN_SETTINGS: Final = {"enable_seqscan": "off", "max_parallel_workers_per_gather": "0"}
+
+
+@contextmanager
+def _index_plans(conn: psycopg.Connection[Any]) -> Iterator[None]:
+    """Plan the statements inside with the covering indexes, then restore the settings.
+
+    For a range holding a large part of a format the planner estimates a (parallel)
+    sequential scan of the whole table with a sort or hash of every row cheaper than the
+    index-only scan of the format's rows aggregated as it streams; measured, it is several
+    times slower, it grows with the other formats' history, and on the request path parallel
+    workers take the cores of concurrent requests. Transaction-local (``set_config(...,
+    true)``) and restored, so the caller's other statements plan as usual.
+    """
+    before = {
+        name: conn.execute("SELECT current_setting(%s)", (name,)).fetchone()
+        for name in INDEX_PLAN_SETTINGS
+    }
+    for name, value in INDEX_PLAN_SETTINGS.items():
+        conn.execute("SELECT set_config(%s, %s, true)", (name, value))
+    try:
+        yield
+    finally:
+        if not conn.closed and conn.info.transaction_status == TransactionStatus.INTRANS:
+            for name, row in before.items():
+                if row is not None:
+                    conn.execute("SELECT set_config(%s, %s, true)", (name, row[0]))
+
+
 def _players(blob: bytes | None) -> tuple[np.ndarray, np.ndarray]:
     """Decode a packed ``W << 32 | L`` list (see _ARCHETYPE_SQL)."""
     packed = np.frombuffer(blob or b"", dtype=">i8").astype(np.int64)
@@ -233,12 +266,7 @@ def compute_window_stats(
 
     raw: list[dict[str, Any]] = []
     raw_cells: list[dict[str, Any]] = []
-    # No parallel workers for the rest of the caller's transaction: the planner prefers a
-    # parallel sequential scan + sort of the whole format over the streaming index-only scan
-    # (several times slower here, and on the request path the workers take the cores of
-    # concurrent requests).
-    conn.execute("SELECT set_config('max_parallel_workers_per_gather', '0', true)")
-    with conn.cursor(row_factory=dict_row) as cur:
+    with _index_plans(conn), conn.cursor(row_factory=dict_row) as cur:
         for wid, (fmt, start, end) in enumerate(ranges, start=1):
             for gid, group in enumerate(group_names, start=1):
                 params = {

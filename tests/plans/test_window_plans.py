@@ -1,9 +1,9 @@
 """Query plans of the statistics reads (issue 14 point 4): custom windows over the whole
 history and over one week, standard windows — no sequential scan of a big table.
 
-The window statistics run with ``max_parallel_workers_per_gather = 0`` (set by
-:func:`pipelines.stats.window_stats.compute_window_stats` for its transaction), so their
-plans are explained under the same setting.
+The window statistics run under ``INDEX_PLAN_SETTINGS`` (set by
+:func:`pipelines.stats.window_stats.compute_window_stats` for its statements), so their plans
+are explained under the same settings.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from pipelines.core.vocabulary import EVENT_GROUPS
 from pipelines.stats import store, window_stats
@@ -44,10 +45,12 @@ def target(plan_conn: psycopg.Connection[Any]) -> dict[str, Any]:
 
 @pytest.fixture
 def serial(plan_conn: psycopg.Connection[Any]) -> Iterator[psycopg.Connection[Any]]:
-    """The plan connection without parallel workers (as compute_window_stats runs)."""
-    plan_conn.execute("SET max_parallel_workers_per_gather = 0")
+    """The plan connection with the window statistics' planner settings."""
+    for name, value in window_stats.INDEX_PLAN_SETTINGS.items():
+        plan_conn.execute(sql.SQL("SET {} = {}").format(sql.Identifier(name), sql.Literal(value)))
     yield plan_conn
-    plan_conn.execute("RESET max_parallel_workers_per_gather")
+    for name in window_stats.INDEX_PLAN_SETTINGS:
+        plan_conn.execute(sql.SQL("RESET {}").format(sql.Identifier(name)))
 
 
 def _spans(target: dict[str, Any]) -> dict[str, tuple[date, date]]:
