@@ -62,6 +62,11 @@ _UNLABELLED_CHECK = """NOT EXISTS (SELECT 1 FROM deck_archetypes a
         WHERE a.deck_id = d.id AND a.version_id = ANY(%(active)s))"""
 _WALK = """SELECT d.id, t.event_date FROM decks d JOIN tournaments t ON t.id = d.tournament_id
  WHERE {checks}"""
+# OFFSET 0 keeps the subquery whole: its own index first (see _selection).
+_NARROW = """SELECT d.id, t.event_date
+  FROM (SELECT d.id, d.tournament_id, d.player FROM decks d WHERE {decks} OFFSET 0) d
+  JOIN tournaments t ON t.id = d.tournament_id
+ WHERE {checks}"""
 # One archetype's labels, newest first, per definitions version, each walk cut at ``depth``.
 _LABELS = """SELECT x.deck_id AS id, x.event_date
   FROM unnest(%(versions)s::integer[]) AS v(id)
@@ -154,11 +159,17 @@ def _selection(filters: Mapping[str, Any], current: Active, params: dict[str, An
     """The (id, event_date) rows of the matching decks, from the driver of the filters.
     Adds the parameters it needs to ``params``."""
     archetype = filters.get("archetype")
-    if archetype is None or _given(filters, "tournament", "player"):
+    narrow = _given(filters, "tournament", "player")
+    if archetype is None or narrow:
         checks = [CHECKS[n] for n in _given(filters, *CHECKS) if n != "archetype"]
         if archetype is not None:
             checks.append(_UNKNOWN_CHECK if archetype == UNKNOWN else CHECKS["archetype"])
-        return sql.SQL(_WALK).format(checks=where(checks))
+        if not narrow:
+            return sql.SQL(_WALK).format(checks=where(checks))
+        # The tournament's or player's decks first, then sorted: walking history in date
+        # order and filtering (the planner's pick when it expects the matches early) read
+        # 5,000 tournaments for a player of 1,600 decks.
+        return sql.SQL(_NARROW).format(decks=where([CHECKS[narrow[0]]]), checks=where(checks))
     fmt = filters.get("format")
     params["versions"] = current.versions.get(fmt, []) if fmt else current.all_versions
     labels = sql.SQL(_LABELS).format(
