@@ -87,8 +87,9 @@ class MetaTotals(TypedDict):
     score_sd: float | None
     shrink_mean: Fraction | None
     shrink_strength: float | None
-    min_players: int
-    min_decided: int
+    # None for a window and group without data (no refresh row holds its rules).
+    min_players: int | None
+    min_decided: int | None
 
 
 class MatchupCell(TypedDict):

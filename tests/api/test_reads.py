@@ -354,3 +354,17 @@ def test_api_reads_meta_periods_from_the_workers_definitions_folder(make_app: An
     spring = demo.get(f"{V1}/formats/Modern/meta", query_string={"window": "DemoWinter"})
     assert spring.status_code == 200 and spring.get_json()["window"]["key"] == "custom"
     assert demo.get(f"{V1}/formats/Modern/meta?window=Spring2025").status_code == 404
+
+
+def test_an_empty_window_and_group_conforms_to_the_document(client: FlaskClient) -> None:
+    """A group without decks in the window answers empty totals whose sample rules are null
+    (found by schemathesis over gunicorn on the real sample: the document said integer)."""
+    import jsonschema
+
+    from api.openapi import SCHEMAS
+
+    empty = ok(client, "/formats/Modern/meta", window="last7", event="challenges")
+    assert empty["items"] == [] and empty["totals"]["decks"] == 0
+    assert empty["totals"]["min_players"] is None
+    resolver = {"components": {"schemas": SCHEMAS}, **SCHEMAS["Meta"]}
+    jsonschema.validate(empty, resolver)
