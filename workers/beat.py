@@ -3,15 +3,17 @@ restart instead of exiting.
 
 RedBeat's own ``tick`` lets a Redis connection error escape, and Celery's beat then exits
 (a restart of Redis took beat — and with it the reaper and the nightly chain — down). Here
-a tick that cannot reach Redis is tried again a second later; a lock lost meanwhile (it
-expired while Redis was away, or was never taken because Redis was down at start-up) is
-waited for again, like a second beat waits for the first: never two beats sending.
+a tick (or the start-up) that cannot reach Redis is tried again a second later; a lock lost
+meanwhile (it expired while Redis was away, or was never taken because Redis was down at
+start-up) is waited for again, like a second beat waits for the first: never two beats
+sending.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from typing import Any
 
 import redis
@@ -28,6 +30,16 @@ class Scheduler(RedBeatScheduler):
     """RedBeat that survives Redis restarts (module docstring)."""
 
     lock: Any = None  # the redis-py Lock while this beat leads
+
+    def setup_schedule(self) -> None:
+        """Install the schedule in Redis, waiting for Redis if it is (re)starting."""
+        while True:
+            try:
+                super().setup_schedule()
+                return
+            except (redis.ConnectionError, redis.TimeoutError) as exc:
+                log.warning("beat: Redis unreachable at start-up (%s); waiting", exc)
+                time.sleep(RETRY_SECONDS)
 
     def tick(self, *args: Any, **kwargs: Any) -> float:
         try:

@@ -140,6 +140,9 @@ class Cluster:
 
             settings = replace(load_settings({}), redis_url=self.redis.url, database_url=self.dsn)
             self._client = create_celery_app(settings, set_as_current=False)
+            # The tests only publish: no result backend, whose AsyncResult.__del__ would
+            # reconnect to this test's (stopped) Redis while a later test runs.
+            self._client.conf.result_backend = "disabled://"
         return self._client
 
     def request(self, task: str, **kwargs: Any) -> str:

@@ -50,6 +50,20 @@ def test_the_scheduler_rides_out_redis_down_and_waits_for_a_lost_lock(
     assert client.get(lock_key) is None  # released on close
 
 
+def test_the_scheduler_starts_while_redis_is_still_down(
+    cluster: Cluster, redis_server: RedisServer
+) -> None:
+    from workers.beat import Scheduler
+
+    redis_server.stop()
+    threading.Timer(2.0, redis_server.start).start()
+    began = time.monotonic()
+    scheduler = Scheduler(app=cluster.client)  # installs the schedule in Redis
+    assert time.monotonic() - began >= 1.5  # it waited for Redis instead of exiting
+    assert scheduler.tick() > 0
+    scheduler.close()
+
+
 def test_a_publish_waits_for_a_restarting_redis(
     cluster: Cluster, redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

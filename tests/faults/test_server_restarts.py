@@ -72,6 +72,7 @@ def test_redis_restarted_under_a_running_ingestion(
 ) -> None:
     beat = cluster.beat()
     cluster.worker()
+    wait_for(lambda: "Acquired lock" in beat.output(), 120, "the beat to lead")
     slow_down(cluster.dsn, "tournaments", 0.4)
     run_id = cluster.request("ingest.cache_tree", root=str(cache_root))
     cluster.wait_progress(run_id, "files_done", 1)
