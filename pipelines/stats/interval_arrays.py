@@ -104,19 +104,25 @@ def clustered_segments(
     ] * (len(bounds) - 1)
     w_all = np.asarray(wins, dtype=np.int64)
     l_all = np.asarray(losses, dtype=np.int64)
-    row_of = np.repeat(np.arange(len(bounds) - 1), np.diff(bounds))
     decided = (w_all + l_all) > 0
+    row_of = np.repeat(np.arange(len(bounds) - 1), np.diff(bounds))
     counts = np.bincount(row_of[decided], minlength=len(bounds) - 1)
     rows = np.flatnonzero(counts >= 2)
     if rows.size == 0:
         return out
-    chosen = decided & np.isin(row_of, rows)
-    seg = np.searchsorted(rows, row_of[chosen])
-    w_sel, l_sel = w_all[chosen], l_all[chosen]
-    order = np.lexsort((l_sel, w_sel, seg))
-    seg, w, m = seg[order], w_sel[order].astype(np.float64), (w_sel + l_sel)[order]
-    starts = np.concatenate(([0], np.cumsum(counts[rows])[:-1]))
-    total = np.add.reduceat(m.astype(np.float64), starts)
+    chosen = decided & (counts >= 2)[row_of]
+    # Canonical order: each archetype's players sorted by (W, L), packed in one int64.
+    packed = w_all[chosen] << 32 | l_all[chosen]
+    sizes = counts[rows]
+    ends = np.cumsum(sizes)
+    starts = ends - sizes
+    packed = np.concatenate(
+        [np.sort(packed[a:b]) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+    )
+    seg = np.repeat(np.arange(rows.size), sizes)
+    w = (packed >> 32).astype(np.float64)
+    m = w + (packed & 0xFFFFFFFF).astype(np.float64)
+    total = np.add.reduceat(m, starts)
     p = np.add.reduceat(w, starts) / total
     omega = m / total[seg]
     y = w / m

@@ -26,7 +26,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from pipelines.stats.intervals import DEFAULT_CONFIDENCE, clopper_pearson
+from pipelines.stats.interval_arrays import clopper_pearson_many
+from pipelines.stats.intervals import DEFAULT_CONFIDENCE
 
 __all__ = [
     "CellLike",
@@ -184,28 +185,32 @@ def build_matrix(
         losses[key] = losses.get(key, 0) + counts.losses
         draws[key] = draws.get(key, 0) + counts.draws
 
+    keys = [(row, col) for row in labels for col in labels]
+    # The diagonal has no rate or interval (0 of 0); every bound at once (vectorised, the
+    # same values as intervals.clopper_pearson).
+    x = [0 if row == col else wins.get((row, col), 0) for row, col in keys]
+    n = [0 if row == col else wins.get((row, col), 0) + losses.get((row, col), 0)
+         for row, col in keys]  # fmt: skip
+    lowers, uppers = clopper_pearson_many(x, n, confidence)
     matrix: dict[tuple[str, str], MatchupCell] = {}
-    for row in labels:
-        for col in labels:
-            w = wins.get((row, col), 0)
-            lo = losses.get((row, col), 0)
-            d = draws.get((row, col), 0)
-            diagonal = row == col
-            ci = clopper_pearson(0 if diagonal else w, 0 if diagonal else w + lo, confidence)
-            matrix[(row, col)] = MatchupCell(
-                row=row,
-                col=col,
-                wins=w,
-                losses=lo,
-                draws=d,
-                n=w + lo + d,
-                decided=w + lo,
-                win_rate=ci.estimate,
-                lower=ci.lower,
-                upper=ci.upper,
-                mirror=diagonal and row in kept_set,
-                mirrors=mirrors.get((row, col), 0),
-            )
+    for (row, col), xi, ni, lower, upper in zip(keys, x, n, lowers, uppers, strict=True):
+        w = wins.get((row, col), 0)
+        lo = losses.get((row, col), 0)
+        d = draws.get((row, col), 0)
+        matrix[(row, col)] = MatchupCell(
+            row=row,
+            col=col,
+            wins=w,
+            losses=lo,
+            draws=d,
+            n=w + lo + d,
+            decided=w + lo,
+            win_rate=xi / ni if ni else None,
+            lower=lower,
+            upper=upper,
+            mirror=row == col and row in kept_set,
+            mirrors=mirrors.get((row, col), 0),
+        )
 
     total_presence = sum(presence.values())
     shares: dict[str, float] = {}

@@ -652,6 +652,8 @@ SELECT s.main_total, s.side_total, sum(s.decks)::int AS decks
  GROUP BY s.main_total, s.side_total
 """
 
+# Weeks as date arithmetic (0001-01-01 is a Monday): no timestamp conversion per row; the
+# players of each week are distinct (week, player) pairs, hashed.
 _WEEKLY_SQL = """
 WITH week AS (
     SELECT a.event_date - (a.event_date - DATE '0001-01-01') %% 7 AS week_start,
@@ -663,16 +665,17 @@ WITH week AS (
            (sum(a.mirrors) FILTER (WHERE a.archetype = %(archetype)s))::int AS mirrors,
            (sum(a.seats) FILTER (WHERE a.archetype = %(archetype)s))::int AS seats
       FROM mv_archetype_daily a
-      JOIN stats_event_groups g ON g.event_kind = a.event_kind AND g.event_group = %(group)s
      WHERE a.format = %(format)s AND a.event_date BETWEEN %(start)s AND %(end)s
+       AND a.event_kind = ANY(%(kinds)s::text[])
      GROUP BY 1
 ), players AS (
-    SELECT p.event_date - (p.event_date - DATE '0001-01-01') %% 7 AS week_start,
-           count(DISTINCT p.player_key)::int AS players
-      FROM mv_player_archetype_daily p
-      JOIN stats_event_groups g ON g.event_kind = p.event_kind AND g.event_group = %(group)s
-     WHERE p.format = %(format)s AND p.archetype = %(archetype)s
-       AND p.event_date BETWEEN %(start)s AND %(end)s
+    SELECT week_start, count(*)::int AS players
+      FROM (SELECT DISTINCT p.event_date - (p.event_date - DATE '0001-01-01') %% 7 AS week_start,
+                   p.player_key
+              FROM mv_player_archetype_daily p
+             WHERE p.format = %(format)s AND p.archetype = %(archetype)s
+               AND p.event_date BETWEEN %(start)s AND %(end)s
+               AND p.event_kind = ANY(%(kinds)s::text[])) x
      GROUP BY 1
 )
 SELECT w.*, coalesce(p.players, 0) AS players
