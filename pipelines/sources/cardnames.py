@@ -76,7 +76,8 @@ class CardNameNormalizer:
 
 @functools.cache
 def _frozen_table() -> dict[str, str]:
-    return json.loads(TABLE_PATH.read_text(encoding="utf-8"))
+    table: dict[str, str] = json.loads(TABLE_PATH.read_text(encoding="utf-8"))
+    return table
 
 
 @functools.cache

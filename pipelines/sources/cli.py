@@ -24,7 +24,8 @@ def _progress(refs: Iterable[EventRef], total: int) -> Iterable[EventRef]:
         return refs
     from tqdm import tqdm
 
-    return tqdm(refs, total=total, unit="event", desc="fetch", file=sys.stderr)
+    bar: Iterable[EventRef] = tqdm(refs, total=total, unit="event", desc="fetch", file=sys.stderr)
+    return bar
 
 
 def run_list(args: argparse.Namespace) -> int:

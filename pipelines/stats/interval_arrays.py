@@ -19,7 +19,8 @@ __all__ = ["clopper_pearson_many", "clustered_segments", "wilson_many"]
 
 
 def _clamp01(values: np.ndarray) -> np.ndarray:
-    return np.minimum(1.0, np.maximum(0.0, values))
+    clamped: np.ndarray = np.minimum(1.0, np.maximum(0.0, values))
+    return clamped
 
 
 def wilson_many(

@@ -135,7 +135,8 @@ def _latest_date(conn: psycopg.Connection[Any], fmt: str) -> date:
     ).fetchone()
     if row is None or row[0] is None:
         raise NotFound(f"no data for format {fmt!r}")
-    return row[0]
+    latest: date = row[0]
+    return latest
 
 
 def resolve_window(
