@@ -167,23 +167,23 @@ def archetype_cards(
     (a standard key or a custom range), with the window and generation it belongs to.
 
     Raises:
-        store.NotFound: unknown format, window or archetype; ValueError: a bad argument.
+        read_window.NotFound: unknown format, window or archetype; ValueError: a bad argument.
     """
-    from pipelines.stats import store  # the read helpers; store never imports this module
+    from pipelines.stats import read_window  # the readers' windows; it never imports this module
     from pipelines.stats.name_sync import resolve_archetype
 
-    store.check_group(event_group)
-    resolved = store.resolve_window(conn, fmt, window, generation)
+    read_window.check_group(event_group)
+    resolved = read_window.resolve_window(conn, fmt, window, generation)
     name = resolve_archetype(conn, fmt, archetype)
     if name is None:
-        raise store.NotFound(f"no archetype {archetype!r} in {fmt}")
-    first_week, last_week = store.window_weeks(resolved)
+        raise read_window.NotFound(f"no archetype {archetype!r} in {fmt}")
+    first_week, last_week = read_window.window_weeks(resolved)
     data = card_performance(
         conn, fmt, name, first_week, last_week, event_group, basis=basis, board=board,
         confidence=confidence,
     )  # fmt: skip
     if data["decks"] == 0:
-        raise store.NotFound(f"no {name!r} deck in {fmt} for this window and event group")
+        raise read_window.NotFound(f"no {name!r} deck in {fmt} for this window and event group")
     row = conn.execute(
         "SELECT slug, name_raw FROM archetype_names WHERE format = %s AND name = %s"
         ' ORDER BY name_raw COLLATE "C" LIMIT 1',

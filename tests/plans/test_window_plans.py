@@ -17,7 +17,7 @@ import pytest
 from psycopg import sql
 
 from pipelines.core.vocabulary import EVENT_GROUPS
-from pipelines.stats import store, window_stats
+from pipelines.stats import archetype_reads, meta_reads, window_stats
 from pipelines.stats.windows import week_start
 from tests.plans.plan_check import assert_plan
 
@@ -97,14 +97,14 @@ def test_archetype_detail_reads_use_indexes(
     serial: psycopg.Connection[Any], target: dict[str, Any], span: str, generic: bool
 ) -> None:
     params = _params(target, _spans(target)[span], "all")
-    assert_plan(serial, store._BEST_DECKS_SQL, params, uses={"ix_mv_deck_facts_archetype"},
+    best = archetype_reads._BEST_DECKS_SQL
+    assert_plan(serial, best, params, uses={"ix_mv_deck_facts_archetype"}, generic=generic)
+    assert_plan(serial, archetype_reads._CARD_ARRAYS_SQL, params, uses={"ux_mv_card_usage_weekly"},
                 generic=generic)  # fmt: skip
-    assert_plan(serial, store._CARD_ARRAYS_SQL, params, uses={"ux_mv_card_usage_weekly"},
-                generic=generic)  # fmt: skip
-    assert_plan(serial, store._DECK_SIZE_SQL, params, generic=generic)
-    assert_plan(serial, store._COLOR_SQL, params, generic=generic)
-    assert_plan(serial, store._WEEKLY_SQL, params, generic=generic)
-    assert_plan(serial, store._TRENDS_SQL, params, generic=generic)
+    assert_plan(serial, archetype_reads._DECK_SIZE_SQL, params, generic=generic)
+    assert_plan(serial, archetype_reads._COLOR_SQL, params, generic=generic)
+    assert_plan(serial, archetype_reads._WEEKLY_SQL, params, generic=generic)
+    assert_plan(serial, meta_reads._TRENDS_SQL, params, generic=generic)
 
 
 def test_standard_window_reads_use_the_window_tables_keys(
@@ -112,7 +112,7 @@ def test_standard_window_reads_use_the_window_tables_keys(
 ) -> None:
     meta = {"generation": None, "format": target["format"], "key": "last30", "group": "all",
             "basis": "matches", "min_decks": 0, "min_seats": 0}  # fmt: skip
-    assert_plan(plan_conn, store._META_SQL, meta)
+    assert_plan(plan_conn, meta_reads._META_SQL, meta)
     cells = {"generation": None, "format": target["format"], "key": "last30", "group": "all",
              "min_matches": 0}  # fmt: skip
-    assert_plan(plan_conn, store._MATCHUP_SQL, cells)
+    assert_plan(plan_conn, meta_reads._MATCHUP_SQL, cells)
