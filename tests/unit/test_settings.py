@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -204,6 +205,9 @@ def test_readme_table_is_the_generated_one() -> None:
     ``manalytics settings --markdown`` after adding a setting)."""
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
     assert settings_markdown() in readme
+    # ...and no stale copy of a row elsewhere (a merge once left an old block behind).
+    for spec in (f.metadata["setting"] for f in fields(Settings)):
+        assert readme.count(f"| `{spec.env}` |") == 1, spec.env
 
 
 def test_child_environment_round_trips() -> None:
