@@ -140,7 +140,9 @@ def meta_rows(
         }
 
     resolved = resolve_window(conn, fmt, window)
-    stats = _custom_stats(conn, resolved, event_group, confidence, rules, matchups=False)
+    stats = _custom_stats(
+        conn, resolved, event_group, confidence, rules, matchups=False, basis=basis
+    )
     return _custom_meta(conn, resolved, event_group, basis, stats, min_decks, min_seats)
 
 
@@ -152,12 +154,13 @@ def _custom_stats(
     rules: SampleRules | None,
     *,
     matchups: bool,
+    basis: str = DEFAULT_BASIS,
 ) -> WindowStats:
-    """Statistics of a custom window (both bases: the totals' counted matches come from the
-    matches basis)."""
+    """Statistics of a custom window in one basis."""
     return compute_window_stats(
-        conn, [window_spec(resolved)], [event_group], confidence, matchups=matchups, rules=rules
-    )
+        conn, [window_spec(resolved)], [event_group], confidence, matchups=matchups,
+        rules=rules, bases=(basis,),
+    )  # fmt: skip
 
 
 def _custom_meta(

@@ -287,11 +287,14 @@ def compute_window_stats(
         for key in targets(r["wid"], r["gid"])
     }
     rows_in = [r for r in raw if r["archetype"] is not None]
-    counted_matches: dict[tuple[str, str, str], int] = {}
+    # The totals' counted matches (recorded rounds, whatever the basis): every match seats two.
+    seats: dict[tuple[str, str, str], int] = defaultdict(int)
+    for r in rows_in:
+        for key in targets(r["wid"], r["gid"]):
+            seats[key] += r["wins"] + r["losses"] + r["draws"] + r["mirror_seats"]
+    counted_matches = {key: value // 2 for key, value in seats.items()}
     for basis in bases:
-        _archetype_rows(
-            result, basis, rows_in, confidence, rules, targets, names, players, counted_matches
-        )
+        _archetype_rows(result, basis, rows_in, confidence, rules, targets, names, players)
     for total in result.totals:
         key = (total["format"], total["window_key"], total["event_group"])
         total["matches"] = counted_matches.get(key, 0)
@@ -308,7 +311,6 @@ def _archetype_rows(
     targets: Any,
     names: Any,
     players: dict[tuple[str, str, str], int],
-    counted_matches: dict[tuple[str, str, str], int],
 ) -> None:
     """Append one basis' archetype rows and totals of every window to ``result``."""
     w_col, l_col, d_col, ms_col, cov_col, players_col = _BASIS_COLUMNS[basis]
@@ -360,8 +362,6 @@ def _archetype_rows(
             "players": players[key],
         }
         finish_window(rows, total, rules)
-        if basis == "matches":
-            counted_matches[key] = total["seats"] // 2
         result.archetypes.extend(rows)
         result.totals.append(total)
 
