@@ -17,7 +17,7 @@ from urllib.parse import quote, urlencode
 from flask import Blueprint, Response, current_app, request, url_for
 from flask.typing import ResponseReturnValue
 
-from api.blueprints.stats import MAX_RANGE_DAYS, window_arg
+from api.blueprints.stats_params import MAX_RANGE_DAYS, window_arg
 from api.errors import ApiError
 from api.limits import priced
 from api.resources import resources

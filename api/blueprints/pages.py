@@ -29,7 +29,7 @@ from markupsafe import Markup
 from api.blueprints.charts import data_url, describe_url, image_url
 from api.blueprints.decks import deck_document
 from api.blueprints.events import tournament_document
-from api.blueprints.stats import MAX_RANGE_DAYS
+from api.blueprints.stats_params import MAX_RANGE_DAYS
 from api.cache import serve_cached
 from api.errors import ApiError
 from api.security import page_view

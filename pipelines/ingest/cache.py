@@ -40,13 +40,9 @@ import psycopg.types.json
 from pipelines.core import db
 from pipelines.ingest.parse import path_info
 from pipelines.ingest.prepare import PreparedFile, prepare_file
-from pipelines.ingest.store import (
-    BatchWriter,
-    IngestState,
-    assign_document_ids,
-    load_state,
-    store_raw_documents,
-)
+from pipelines.ingest.raw_documents import assign_document_ids, store_raw_documents
+from pipelines.ingest.state import IngestState, load_state
+from pipelines.ingest.store import BatchWriter
 
 log = logging.getLogger(__name__)
 

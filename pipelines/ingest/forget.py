@@ -24,7 +24,8 @@ import psycopg
 
 from pipelines.core import db
 from pipelines.ingest.cache import INGEST_LOCK_KEY
-from pipelines.ingest.store import BatchWriter, load_state
+from pipelines.ingest.state import load_state
+from pipelines.ingest.store import BatchWriter
 
 log = logging.getLogger(__name__)
 

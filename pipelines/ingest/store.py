@@ -6,143 +6,28 @@ of a whole batch go out as one COPY each, already linked to each other.
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import psycopg
 
-from pipelines.ingest import copy as c
+from pipelines.ingest.event_rows import EventRows
 from pipelines.ingest.merge import MergedEvent, merge_documents
-from pipelines.ingest.normalize import normalize_card_name
 from pipelines.ingest.parse import DocumentError
 from pipelines.ingest.prepare import (
-    PreparedDeck,
     PreparedDocument,
     PreparedFile,
-    names_of,
     prepare_document,
+)
+from pipelines.ingest.state import (
+    EventKey,
+    IngestState,
+    StoredFile,
+    reserve_ids,
 )
 
 if TYPE_CHECKING:
     from pipelines.ingest.cache import IngestSummary
-
-EventKey = tuple[int, str]
-
-
-@dataclass
-class StoredFile:
-    """What the database remembers of one file."""
-
-    size: int
-    mtime_ns: int
-    sha256: bytes
-    status: str
-    tournament_id: int | None
-
-
-@dataclass
-class IngestState:
-    """Lookup tables loaded once per run (the run holds the ingestion lock)."""
-
-    files: dict[str, StoredFile]
-    sources: dict[str, int]
-    documents: dict[bytes, int]
-    tournaments: dict[EventKey, int]
-    cards: CardIds
-
-
-def load_state(conn: psycopg.Connection) -> IngestState:
-    """Read the lookup tables the run needs."""
-    files = {
-        path: StoredFile(size, mtime, bytes(sha), status, tid)
-        for path, size, mtime, sha, status, tid in conn.execute(
-            "SELECT path, size_bytes, mtime_ns, sha256, status, tournament_id FROM source_files"
-        )
-    }
-    sources: dict[str, int] = dict(conn.execute("SELECT name, id FROM sources").fetchall())
-    documents = {bytes(sha): i for sha, i in conn.execute("SELECT sha256, id FROM raw_documents")}
-    tournaments = {
-        (sid, ext): tid
-        for sid, ext, tid in conn.execute("SELECT source_id, external_id, id FROM tournaments")
-    }
-    cards = CardIds({name: str(i) for name, i in conn.execute("SELECT name, id FROM cards")})
-    conn.commit()
-    return IngestState(files, sources, documents, tournaments, cards)
-
-
-def _reserve_ids(conn: psycopg.Connection, table: str, n: int) -> list[int]:
-    """``n`` fresh ids from ``table``'s id sequence (a block of them, mostly contiguous)."""
-    if n == 0:
-        return []
-    sequence = _sequence_of(conn, table)
-    row = conn.execute(
-        "SELECT min(v), max(v) FROM (SELECT nextval(%s::regclass) AS v "
-        "FROM generate_series(1, %s)) AS drawn",
-        (sequence, n),
-    ).fetchone()
-    assert row is not None  # an aggregate always returns its one row
-    lo, hi = row
-    if hi - lo + 1 == n:  # nobody else drew meanwhile: the ids are lo..hi, no list to send
-        return list(range(lo, hi + 1))
-    # Another session drew from the sequence at the same time: draw again, as a list (the
-    # first draw only leaves a gap in the ids).
-    query = "SELECT nextval(%s::regclass) FROM generate_series(1, %s)"
-    return [r[0] for r in conn.execute(query, (sequence, n))]
-
-
-def _sequence_of(conn: psycopg.Connection, table: str) -> str:
-    if table not in _SEQUENCES:
-        row = conn.execute("SELECT pg_get_serial_sequence(%s, 'id')", (table,)).fetchone()
-        assert row is not None and row[0], f"{table}.id has no sequence"
-        _SEQUENCES[table] = str(row[0])
-    return _SEQUENCES[table]
-
-
-# Table -> its id sequence. The migrations name them, the same in every database.
-_SEQUENCES: dict[str, str] = {}
-
-
-def _copy(conn: psycopg.Connection, statement: str, lines: list[str]) -> None:
-    if not lines:
-        return
-    with conn.cursor().copy(statement) as copy:
-        copy.write("".join(lines))
-
-
-class CardIds(dict[str, str]):
-    """Card name -> id (as text, ready for COPY); unknown names get ids on first use.
-
-    New ids come from blocks reserved on the cards sequence, so encoding a deck never waits
-    for the database; the new cards are written (COPY) before the decks that use them.
-    """
-
-    BLOCK = 1000
-
-    def __init__(self, known: dict[str, str]) -> None:
-        super().__init__(known)
-        self.free: list[int] = []
-        self.new: list[tuple[str, str]] = []
-        self.conn: psycopg.Connection | None = None
-
-    def __missing__(self, name: str) -> str:
-        if not self.free:
-            assert self.conn is not None, "CardIds needs a connection to reserve ids"
-            self.free = _reserve_ids(self.conn, "cards", self.BLOCK)[::-1]
-        card_id = str(self.free.pop())
-        self[name] = card_id
-        self.new.append((card_id, name))
-        return card_id
-
-    def flush(self, conn: psycopg.Connection) -> None:
-        """COPY the cards first seen since the last flush."""
-        lines = [
-            c.line((card_id, c.text(name), c.text(normalize_card_name(name))))
-            for card_id, name in self.new
-        ]
-        _copy(conn, "COPY cards (id, name, canonical_name) FROM STDIN", lines)
-        self.new = []
 
 
 class BatchWriter:
@@ -192,7 +77,7 @@ class BatchWriter:
             if previous is not None and previous.tournament_id is not None:
                 events.setdefault(previous.tournament_id, (previous.tournament_id, []))
         with self.conn.transaction():
-            rows = _Rows(self.state)
+            rows = EventRows(self.state)
             for key, (tid, docs) in events.items():
                 self._merge_event(key, tid, docs, rows, iter(()))
             rows.flush(self.conn, self.state.cards)
@@ -218,9 +103,9 @@ class BatchWriter:
         self._ensure_sources({item.rel.split("/", 1)[0] for item in batch})
         events = self._group_events(batch)
         new_ids = iter(
-            _reserve_ids(self.conn, "tournaments", sum(t is None for t, _ in events.values()))
+            reserve_ids(self.conn, "tournaments", sum(t is None for t, _ in events.values()))
         )
-        rows = _Rows(self.state)
+        rows = EventRows(self.state)
         for key, (tid, docs) in events.items():
             self._merge_event(key, tid, docs, rows, new_ids)
         rows.flush(self.conn, self.state.cards)
@@ -277,7 +162,7 @@ class BatchWriter:
         key: EventKey | int,
         tid: int | None,
         docs: list[PreparedDocument],
-        rows: _Rows,
+        rows: EventRows,
         new_ids: Iterator[int],
     ) -> None:
         batch_paths = {d.path for d in docs}
@@ -416,171 +301,3 @@ class BatchWriter:
 
     def _tournament_of(self, item: PreparedFile) -> int | None:
         return self._file_tournaments.get(item.rel) if item.error is None else None
-
-
-def assign_document_ids(
-    conn: psycopg.Connection, state: IngestState, batch: list[PreparedFile]
-) -> list[tuple[int, PreparedFile]]:
-    """Reserve ids for the batch's documents not stored yet (content-addressed: one row per
-    distinct content) and record them in ``state``; returns what to store."""
-    fresh: dict[bytes, PreparedFile] = {}
-    for item in batch:
-        if item.document is not None and item.sha256 not in state.documents:
-            fresh.setdefault(item.sha256, item)
-    ids = _reserve_ids(conn, "raw_documents", len(fresh))
-    state.documents.update(zip(fresh, ids, strict=True))
-    return list(zip(ids, fresh.values(), strict=True))
-
-
-def store_raw_documents(
-    conn: psycopg.Connection, documents: list[tuple[int, PreparedFile]]
-) -> None:
-    """Store documents with their reserved ids, in one transaction of their own."""
-    if not documents:
-        return
-    # Binary COPY: the bytes go out as received, no escaping of 50 MB of text.
-    chunks = [_BINARY_HEADER]
-    for doc_id, item in documents:
-        chunks.append(_RAW_TUPLE.pack(4, 8, doc_id, 32, item.sha256, 4, item.size))
-        chunks.append(struct.pack("!i", len(item.raw)))  # json: the text itself
-        chunks.append(item.raw)
-    chunks.append(b"\xff\xff")
-    with (
-        conn.transaction(),
-        conn.cursor().copy(
-            "COPY raw_documents (id, sha256, size_bytes, body) FROM STDIN (FORMAT BINARY)"
-        ) as copy,
-    ):
-        copy.write(b"".join(chunks))
-
-
-_BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0)
-# field count, then (length, value) for id bigint, sha256 bytea(32), size integer
-_RAW_TUPLE = struct.Struct("!hiqi32sii")
-
-
-class _Rows:
-    """COPY buffers of one batch: tournaments, decks, standings, matches."""
-
-    def __init__(self, state: IngestState) -> None:
-        self.state = state
-        self.new_tournaments: list[str] = []
-        self.updated_tournaments: list[tuple[Any, ...]] = []
-        self.pending_decks: list[tuple[int, MergedEvent[PreparedDocument]]] = []
-        self.deck_count = 0
-        self.match_count = 0
-
-    def add_tournament(self, tid: int, merged: MergedEvent[PreparedDocument], new: bool) -> None:
-        state = self.state
-        doc = merged.document
-        values = (
-            state.sources[doc.source],
-            doc.external_id,
-            doc.source_event_id,
-            doc.name,
-            doc.event_date,
-            doc.starts_at,
-            doc.format,
-            doc.format_inferred,
-            doc.event_kind,
-            doc.uri or None,
-            max(doc.player_count, len({d.player_key for d in merged.decks})),
-            len(merged.decks),
-            doc.match_count,
-            state.documents[doc.sha256],
-            doc.document_key,
-        )
-        if new:
-            fields = [str(tid)] + [_cell(v) for v in values]
-            self.new_tournaments.append(c.line(fields))
-        else:
-            self.updated_tournaments.append((*values, tid))
-        self.pending_decks.append((tid, merged))
-
-    def flush(self, conn: psycopg.Connection, cards: CardIds) -> None:
-        _copy(
-            conn,
-            """COPY tournaments (id, source_id, external_id, source_event_id, name, event_date,
-                   starts_at, format, format_inferred, event_kind, uri, player_count,
-                   deck_count, match_count, document_id, document_key) FROM STDIN""",
-            self.new_tournaments,
-        )
-        if self.updated_tournaments:
-            with conn.cursor() as cur:
-                cur.executemany(
-                    """UPDATE tournaments SET source_id = %s, external_id = %s,
-                           source_event_id = %s, name = %s, event_date = %s, starts_at = %s,
-                           format = %s, format_inferred = %s, event_kind = %s, uri = %s,
-                           player_count = %s, deck_count = %s, match_count = %s,
-                           document_id = %s, document_key = %s, updated_at = now()
-                       WHERE id = %s""",
-                    self.updated_tournaments,
-                )
-        self._flush_children(conn, cards)
-
-    def _flush_children(self, conn: psycopg.Connection, cards: CardIds) -> None:
-        total = sum(len(m.decks) for _, m in self.pending_decks)
-        deck_ids = iter(_reserve_ids(conn, "decks", total))
-        cards.conn = conn
-        decks, standings, matches = [], [], []
-        for tid, merged in self.pending_decks:
-            by_player: dict[str, str] = {}
-            for position, deck in enumerate(merged.decks):
-                deck_id = str(next(deck_ids))
-                by_player.setdefault(deck.player_key, deck_id)
-                decks.append(_deck_line(deck_id, tid, position, deck, cards))
-            doc = merged.document
-            standings += [
-                f"{tid}\t{position}\t{text}\t{by_player.get(key, c.NULL)}\n"
-                for position, (text, key) in enumerate(doc.standings)
-            ]
-            matches += [
-                f"{tid}\t{position}\t{text}\t{by_player.get(k1, c.NULL) if k1 else c.NULL}\t"
-                f"{by_player.get(k2, c.NULL) if k2 else c.NULL}\n"
-                for position, (text, k1, k2) in enumerate(doc.matches)
-            ]
-        cards.flush(conn)
-        _copy(
-            conn,
-            """COPY decks (id, tournament_id, position, player, player_key, result, rank,
-                   record_wins, record_losses, record_draws, anchor_uri, deck_date,
-                   main_card_ids, main_counts, side_card_ids, side_counts, main_total,
-                   side_total, decklist_hash) FROM STDIN""",
-            decks,
-        )
-        _copy(
-            conn,
-            """COPY standings (tournament_id, position, rank, player, player_key, points, wins,
-                   losses, draws, omwp, gwp, ogwp, deck_id) FROM STDIN""",
-            standings,
-        )
-        _copy(
-            conn,
-            """COPY matches (tournament_id, position, round_index, round_name, player1,
-                   player2, p1_games, p2_games, draw_games, is_bye, deck1_id, deck2_id)
-                   FROM STDIN""",
-            matches,
-        )
-        self.deck_count += len(decks)
-        self.match_count += len(matches)
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return c.NULL
-    if isinstance(value, bool):
-        return c.boolean(value)
-    if isinstance(value, int | float):
-        return str(value)
-    return c.text(str(value))
-
-
-def _deck_line(deck_id: str, tid: int, position: int, deck: PreparedDeck, cards: CardIds) -> str:
-    # Hot loop of the writer (one call per deck): only ids are filled in here.
-    card_id = cards.__getitem__  # unknown names get an id through CardIds.__missing__
-    main_ids = ",".join(map(card_id, names_of(deck.main_names)))
-    side_ids = ",".join(map(card_id, names_of(deck.side_names)))
-    return (
-        f"{deck_id}\t{tid}\t{position}\t{deck.text}\t{{{main_ids}}}\t{deck.main_counts}\t"
-        f"{{{side_ids}}}\t{deck.side_counts}\t{deck.totals}\n"
-    )
