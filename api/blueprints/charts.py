@@ -17,7 +17,7 @@ from urllib.parse import quote, urlencode
 from flask import Blueprint, Response, current_app, request, url_for
 from flask.typing import ResponseReturnValue
 
-from api.blueprints.stats_params import MAX_RANGE_DAYS, window_arg
+from api.blueprints.stats_params import EVENT, MAX_RANGE_DAYS, custom_range, window_arg
 from api.errors import ApiError
 from api.limits import priced
 from api.resources import resources
@@ -25,7 +25,7 @@ from api.schemas import Param, ParamGroup, Query, endpoint
 from pipelines.charts.ondemand import draw_custom
 from pipelines.charts.specs import ARCHETYPE_CHARTS, CHARTS
 from pipelines.charts.store import StoredChart, load_chart
-from pipelines.core.vocabulary import DEFAULT_EVENT_GROUP, EVENT_GROUPS, STANDARD_WINDOW_KEYS
+from pipelines.core.vocabulary import STANDARD_WINDOW_KEYS
 from pipelines.stats.store import NotFound
 
 blueprint = Blueprint("charts", __name__)
@@ -52,14 +52,7 @@ WINDOW = Param(
     enum=STANDARD_WINDOW_KEYS,
     group=PERIOD,
 )
-FROM = Param("from", "date", "first day of a custom window (inclusive, needs to)", group=PERIOD)
-TO = Param("to", "date", "last day of a custom window (inclusive, needs from)", group=PERIOD)
-EVENT = Param(
-    "event",
-    description="event group",
-    default=DEFAULT_EVENT_GROUP,
-    enum=tuple(sorted(EVENT_GROUPS)),
-)
+FROM, TO = custom_range(PERIOD)
 ARCHETYPE = Param(
     "archetype",
     description="archetype of a per-archetype chart (cards): required for those, refused for "

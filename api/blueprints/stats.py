@@ -53,6 +53,7 @@ from api.schemas import PAGE, Param, Query, endpoint, slice_page
 from pipelines.stats.card_performance import BOARDS, archetype_cards
 from pipelines.stats.matchups import MatchupCell, MatchupMatrix
 from pipelines.stats.refresh import latest_generation
+from pipelines.stats.rows import ARCHETYPE_LIST_FIELDS
 from pipelines.stats.samples import SampleRules
 from pipelines.stats.store import (
     archetype_detail,
@@ -282,27 +283,6 @@ def matchups(format: str, q: Query) -> ResponseReturnValue:
 
 # --------------------------------------------------------------------------- archetypes
 
-_LIST_KEYS = (
-    "archetype",
-    "slug",
-    "name_raw",
-    "rankable",
-    "rank",
-    "decks",
-    "players",
-    "seats",
-    "share_decks",
-    "share_players",
-    "share_seats",
-    "coverage",
-    "win_rate",
-    "shrunk_win_rate",
-    "low_sample",
-    "tier_ci",
-    "tier_score",
-    "in_tier_table",
-)
-
 
 @blueprint.get("/formats/<format>/archetypes")
 @endpoint(
@@ -319,7 +299,7 @@ def archetypes(format: str, q: Query) -> ResponseReturnValue:
 
     def build(conn: psycopg.Connection[Any]) -> dict[str, Any]:
         data = _call(meta_rows, conn, format, window, q["event"], basis=q["basis"], rules=_rules())
-        rows = [{key: row[key] for key in _LIST_KEYS} for row in data.pop("archetypes")]
+        rows = [{key: row[key] for key in ARCHETYPE_LIST_FIELDS} for row in data.pop("archetypes")]
         data.pop("totals", None)
         return {**data, **slice_page(rows, q)}
 

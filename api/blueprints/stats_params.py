@@ -65,8 +65,17 @@ WINDOW = Param(
     max_length=100,
     group=PERIOD,
 )
-FROM = Param("from", "date", "first day of a custom window (inclusive, needs to)", group=PERIOD)
-TO = Param("to", "date", "last day of a custom window (inclusive, needs from)", group=PERIOD)
+
+
+def custom_range(group: ParamGroup) -> tuple[Param, Param]:
+    """The ``from``/``to`` parameters of a custom window, in ``group``."""
+    return (
+        Param("from", "date", "first day of a custom window (inclusive, needs to)", group=group),
+        Param("to", "date", "last day of a custom window (inclusive, needs from)", group=group),
+    )
+
+
+FROM, TO = custom_range(PERIOD)
 EVENT = Param(
     "event",
     description="event group",

@@ -21,7 +21,7 @@ from api.openapi.types import (
     s_str,
     s_typed,
 )
-from pipelines.stats.rows import MetaRow, MetaTotals
+from pipelines.stats.rows import ARCHETYPE_LIST_FIELDS, MetaRow, MetaTotals
 
 _META_ROW = s_typed(MetaRow)
 
@@ -130,31 +130,7 @@ STATS_SCHEMAS: dict[str, dict[str, Any]] = {
         other_label=s_str(True),
     ),
     "ArchetypeList": s_page(
-        s_obj(
-            {
-                key: _META_ROW[key]
-                for key in (
-                    "archetype",
-                    "slug",
-                    "name_raw",
-                    "rankable",
-                    "rank",
-                    "decks",
-                    "players",
-                    "seats",
-                    "share_decks",
-                    "share_players",
-                    "share_seats",
-                    "coverage",
-                    "win_rate",
-                    "shrunk_win_rate",
-                    "low_sample",
-                    "tier_ci",
-                    "tier_score",
-                    "in_tier_table",
-                )
-            }
-        ),
+        s_obj({key: _META_ROW[key] for key in ARCHETYPE_LIST_FIELDS}),
         **WINDOW_CONTEXT,
         basis=BASIS,
     ),

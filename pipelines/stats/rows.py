@@ -116,3 +116,24 @@ def field_names(row: type) -> tuple[str, ...]:
 ARCHETYPE_STAT_FIELDS: Final = field_names(MetaRow)
 TOTAL_STAT_FIELDS: Final = field_names(MetaTotals)
 MATCHUP_CELL_FIELDS: Final = field_names(MatchupCell)
+#: The meta row's fields an archetype list answer carries (``GET .../archetypes``).
+ARCHETYPE_LIST_FIELDS: Final = (
+    "archetype",
+    "slug",
+    "name_raw",
+    "rankable",
+    "rank",
+    "decks",
+    "players",
+    "seats",
+    "share_decks",
+    "share_players",
+    "share_seats",
+    "coverage",
+    "win_rate",
+    "shrunk_win_rate",
+    "low_sample",
+    "tier_ci",
+    "tier_score",
+    "in_tier_table",
+)
