@@ -28,7 +28,6 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -45,6 +44,7 @@ from urllib.parse import quote
 import psycopg
 
 from ops.bench.common import fresh_database, headline, server_dsn
+from ops.stack import stop
 from pipelines.core import db
 from pipelines.core.settings import REPO_ROOT, get_settings
 from pipelines.dev.services import redis_server_binary
@@ -121,16 +121,6 @@ def build_database(reuse: bool, name: str = BENCH_DB) -> str:
 # --------------------------------------------------------------------------- processes
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-
-
 def _wait_port(port: int, process: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -158,7 +148,7 @@ def redis_server(work: Path) -> Iterator[str]:
         _wait_port(port, process, log, 10)
         yield f"redis://127.0.0.1:{port}"
     finally:
-        _stop(process)
+        stop(process)
 
 
 @contextmanager
@@ -203,7 +193,7 @@ def gunicorn(dsn: str, redis_url: str, work: Path, workers: int, extra: list[str
             time.sleep(0.1)
         yield base
     finally:
-        _stop(process)
+        stop(process)
         restarts = log.read_text(errors="replace").count("Autorestarting worker")
         print(f"gunicorn: {restarts} worker restart(s) (max_requests) during the run; log {log}")
 
