@@ -38,19 +38,7 @@ EVENT_KINDS: Final = (
 #: Event kinds of each event group (the ``stats_event_groups`` table). ``all`` leaves out
 #: MTGO leagues (METHODOLOGY.md §12).
 EVENT_GROUPS: Final[Mapping[str, frozenset[str]]] = {
-    "all": frozenset(
-        {
-            "challenge",
-            "preliminary",
-            "showcase",
-            "qualifier",
-            "last_chance",
-            "trial",
-            "other",
-            "paper",
-            "series",
-        }
-    ),
+    "all": frozenset(EVENT_KINDS) - {"league"},
     "challenges": frozenset({"challenge"}),
     "leagues": frozenset({"league"}),
     "qualifiers": frozenset({"qualifier", "showcase", "last_chance", "trial", "preliminary"}),
