@@ -16,6 +16,7 @@ the code accepts.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -34,7 +35,11 @@ ParamType = Literal["string", "integer", "number", "boolean", "date"]
 FieldType = Literal["string", "integer", "boolean", "date", "string_array"]
 # ASCII digits only (int() would take "٣" and "1_000"); the range decides, not the length.
 _INT_RE = re.compile(r"[+-]?[0-9]{1,40}")
-_NUMBER_RE = re.compile(r"^[+-]?(?:[0-9]{1,18}(?:\.[0-9]{0,18})?|\.[0-9]{1,18})$")
+# A JSON Schema number as clients write it: decimals and exponents (9.7e-196), bounded in
+# length; what float() makes infinite is refused below.
+_NUMBER_RE = re.compile(
+    r"^[+-]?(?:[0-9]{1,40}(?:\.[0-9]{0,40})?|\.[0-9]{1,40})(?:[eE][+-]?[0-9]{1,4})?$"
+)
 _DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _TRUE = {"true", "1", "yes"}
 _FALSE = {"false", "0", "no"}
@@ -102,7 +107,7 @@ class Param:
                 raise Invalid("must be an integer")
             value = int(raw)
         elif self.type == "number":
-            if not _NUMBER_RE.match(raw):
+            if not _NUMBER_RE.match(raw) or not math.isfinite(float(raw)):
                 raise Invalid("must be a decimal number")
             value = float(raw)
         elif self.type == "boolean":

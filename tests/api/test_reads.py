@@ -216,6 +216,19 @@ def test_matchups_max_archetypes_and_presence(client: FlaskClient) -> None:
     assert_problem(get(client, "/formats/Modern/matchups", max_archetypes="0"), 400)
 
 
+@pytest.mark.parametrize("raw", ["9.759613848911575e-196", "1E-3", ".5e0", "0.000"])
+def test_a_number_parameter_takes_what_json_schema_calls_a_number(
+    client: FlaskClient, raw: str
+) -> None:
+    """Exponents are numbers too (schemathesis sends them); only infinities are refused."""
+    ok(client, "/formats/Modern/matchups", min_share=raw)
+
+
+def test_an_infinite_number_parameter_is_400(client: FlaskClient) -> None:
+    problem = get(client, "/formats/Modern/matchups", min_share="1e9999")
+    assert_problem(problem, 400)
+
+
 # --------------------------------------------------------------------------- archetypes
 
 
