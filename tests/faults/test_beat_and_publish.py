@@ -50,18 +50,28 @@ def test_the_scheduler_rides_out_redis_down_and_waits_for_a_lost_lock(
     assert client.get(lock_key) is None  # released on close
 
 
+def _restart_later(server: RedisServer) -> threading.Timer:
+    """Start ``server`` again in 2 s, from another thread. The test joins it before it ends:
+    a restart still waiting for its first ping when the fixture stops the server would fail
+    in its thread and be reported against whichever test runs next."""
+    timer = threading.Timer(2.0, server.start)
+    timer.start()
+    return timer
+
+
 def test_the_scheduler_starts_while_redis_is_still_down(
     cluster: Cluster, redis_server: RedisServer
 ) -> None:
     from workers.beat import Scheduler
 
     redis_server.stop()
-    threading.Timer(2.0, redis_server.start).start()
+    restart = _restart_later(redis_server)
     began = time.monotonic()
     scheduler = Scheduler(app=cluster.client)  # installs the schedule in Redis
     assert time.monotonic() - began >= 1.5  # it waited for Redis instead of exiting
     assert scheduler.tick() > 0
     scheduler.close()
+    restart.join(30)  # the restart has finished before the fixture stops the server
 
 
 def test_a_publish_waits_for_a_restarting_redis(
@@ -73,9 +83,10 @@ def test_a_publish_waits_for_a_restarting_redis(
     with psycopg.connect(cluster.dsn, autocommit=True) as conn:
         run = store.request_run(conn, "refresh.meta_views").run
     redis_server.stop()
-    threading.Timer(2.0, redis_server.start).start()
+    restart = _restart_later(redis_server)
     began = time.monotonic()
     assert workers.runs.publish(run) is True
+    restart.join(30)
     assert time.monotonic() - began >= 1.5  # it did wait for the restart
     queued = redis.Redis.from_url(redis_server.url + "/0").lrange("refresh", 0, -1)
     assert any(str(run.id).encode() in message for message in queued)
