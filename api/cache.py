@@ -245,7 +245,8 @@ def _cache_key(prefix: str, generation: int) -> str:
     return f"{prefix}:g{generation}:{request.endpoint}:{digest}"
 
 
-def _respond(etag: str, body: bytes, result: str, mimetype: str = "application/json") -> Response:
+def conditional_response(etag: str, body: bytes, mimetype: str) -> Response:
+    """``body`` under ``etag`` with the public cache lifetime; 304 when the client has it."""
     max_age = current_app.config["API_CACHE_SECONDS"]
     if request.if_none_match and request.if_none_match.contains_weak(etag):
         response = Response(status=304)
@@ -253,6 +254,11 @@ def _respond(etag: str, body: bytes, result: str, mimetype: str = "application/j
         response = Response(body, status=200, mimetype=mimetype)
     response.set_etag(etag)
     response.headers["Cache-Control"] = f"public, max-age={max_age}"
+    return response
+
+
+def _respond(etag: str, body: bytes, result: str, mimetype: str = "application/json") -> Response:
+    response = conditional_response(etag, body, mimetype)
     response.headers["X-Cache"] = result
     return response
 

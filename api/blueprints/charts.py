@@ -14,10 +14,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from flask import Blueprint, Response, current_app, request, url_for
+from flask import Blueprint, request, url_for
 from flask.typing import ResponseReturnValue
 
 from api.blueprints.stats_params import EVENT, MAX_RANGE_DAYS, custom_range, window_arg
+from api.cache import conditional_response
 from api.errors import ApiError
 from api.limits import priced
 from api.resources import resources
@@ -163,17 +164,6 @@ def _draw(
     )
 
 
-def _conditional(etag: str, body: bytes, mimetype: str) -> Response:
-    max_age = current_app.config["API_CACHE_SECONDS"]
-    if request.if_none_match and request.if_none_match.contains_weak(etag):
-        response = Response(status=304)
-    else:
-        response = Response(body, status=200, mimetype=mimetype)
-    response.set_etag(etag)
-    response.headers["Cache-Control"] = f"public, max-age={max_age}"
-    return response
-
-
 def _custom_cost() -> int:
     return CUSTOM_COST if request.args.get("from") or request.args.get("to") else 1
 
@@ -194,7 +184,7 @@ def image(format: str, name: str, ext: str, q: Query) -> ResponseReturnValue:
     body = stored.payload.encode("utf-8") if ext == "svg" else bytes(stored.payload)
     # One ETag per representation: the SVG's digest, suffixed for the PNG drawn from it.
     etag = stored.etag if ext == "svg" else f"{stored.etag}-png"
-    response = _conditional(etag, body, MEDIA[ext])
+    response = conditional_response(etag, body, MEDIA[ext])
     params = window_params(q)
     describe = describe_url(format, name, params, subject)
     response.headers["Link"] = (
@@ -236,4 +226,4 @@ def describe(format: str, name: str, q: Query) -> ResponseReturnValue:
     }
     from api.cache import dumps
 
-    return _conditional(f"{stored.etag}-json", dumps(body), "application/json")
+    return conditional_response(f"{stored.etag}-json", dumps(body), "application/json")
