@@ -37,11 +37,18 @@ def test_two_beats_started_at_once_send_each_tick_once(cluster: Cluster) -> None
     [acquired] = [line for line in leader.json_lines() if line["message"] == "beat: Acquired lock"]
     assert acquired["task_id"] == "-" and acquired["logger"] == "celery.beat"
     assert "Sending due task reap-runs" not in follower.output()
-    sent = [
-        h for h in _queued(cluster.redis.url, "refresh") if h["task"] == "maintenance.reap_runs"
-    ]
-    ticks = leader.output().count("Sending due task reap-runs")
-    assert len(sent) == ticks and 3 <= ticks <= 9  # ~1 a second from one beat, not two
+
+    def sent_and_ticks() -> tuple[int, int] | None:
+        # Beat logs "Sending due task" before the message reaches Redis: read both until they
+        # agree (a second sender would keep the queue ahead of the leader's log for good).
+        sent = [
+            h for h in _queued(cluster.redis.url, "refresh") if h["task"] == "maintenance.reap_runs"
+        ]
+        ticks = leader.output().count("Sending due task reap-runs")
+        return (len(sent), ticks) if len(sent) == ticks else None
+
+    sent, ticks = wait_for(sent_and_ticks, 10, "every logged tick to be queued once")
+    assert sent == ticks and 3 <= ticks <= 9  # ~1 a second from one beat, not two
     # The leader dies: the follower takes over once the lock expires.
     leader.kill_group()
     died = time.monotonic()
