@@ -40,7 +40,8 @@ from ops.bench.scale_db import (
 from pipelines.core import db
 
 INGEST_DB = "scale_bench_ingest"
-COPY_DB = "scale_bench_copy"
+# Per process: engineers measuring different areas at once must not drop each other's copy.
+COPY_DB = f"scale_bench_copy_{os.getpid()}"
 
 
 @dataclass(frozen=True)
