@@ -29,20 +29,14 @@ How a format is compiled
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from functools import reduce
 from itertools import chain, repeat
 from operator import mul, or_
 from typing import Any, cast
 
-from pipelines.classify.definitions import (
-    CANONICAL_COLOURS,
-    COLOUR_LETTERS,
-    Condition,
-    ConditionType,
-    FormatDefinitions,
-)
-from pipelines.classify.display import UNKNOWN, conflict_label, display_name
+from pipelines.classify.colour_bits import COLOUR_CODES, card_colour_bits
+from pipelines.classify.definitions import FormatDefinitions
+from pipelines.classify.display import UNKNOWN, conflict_label
 from pipelines.classify.result import (
     COMPANIONS,
     DEFAULT_MODE,
@@ -51,10 +45,10 @@ from pipelines.classify.result import (
     Detection,
     Method,
 )
+from pipelines.classify.rule_masks import Labels, Outcome, Rule, RuleCompiler
 
 Entry = tuple[str, int]
 Board = Sequence[Entry]
-T = ConditionType
 
 _COLOUR_BITS = 10  # bits 0-4: land colours W..G, bits 5-9: non-land colours
 _FIELD = 24  # bits per fallback weight field
@@ -67,175 +61,6 @@ CardKey = str | int  # a card name, or a card id for an id-keyed matcher
 # per-card bit words (every card), then the tables listing only some cards.
 _BITS_BY_CARD = ("_main_bits", "_side_bits")
 _SMALL_BY_CARD = ("vocabulary", "_companions", "_fallback_packed")
-
-
-def colour_mask(code: str) -> int:
-    """WUBRG code -> 5-bit mask (W = bit 0); ``C`` and unknown letters contribute nothing."""
-    mask = _MASKS.get(code)
-    if mask is None:
-        mask = sum(1 << i for i, c in enumerate(COLOUR_LETTERS) if c in code)
-    return mask
-
-
-# Every canonical code precomputed: compiling a format looks up ~28,000 colour entries.
-_MASKS: dict[str, int] = {}
-_MASKS.update((code, colour_mask(code)) for code in ("", "C", *CANONICAL_COLOURS))
-
-
-COLOUR_CODES: tuple[str, ...] = tuple(
-    "".join(c for i, c in enumerate(COLOUR_LETTERS) if m >> i & 1) or "C" for m in range(32)
-)
-
-
-@dataclass(frozen=True, slots=True)
-class _Rule:
-    """One compiled definition: all ``need`` bits set, no ``forbid`` bit, every count test."""
-
-    need: int
-    forbid: int
-    counts: tuple[tuple[int, int], ...]  # (mask, minimum hits 1 or 2)
-
-
-class _Labels:
-    """Display names per 5-bit colour mask, rendered on first use.
-
-    Rendering all 32 up front for every archetype made compiling a format slow; a format's
-    decks only ever show a few colours.
-    """
-
-    __slots__ = ("_include_colour", "_name", "_rendered")
-
-    def __init__(self, name: str, include_colour: bool) -> None:
-        self._name = name
-        self._include_colour = include_colour
-        self._rendered: dict[int, str] = {}
-
-    def __getitem__(self, mask: int) -> str:
-        label = self._rendered.get(mask)
-        if label is None:
-            code = COLOUR_CODES[mask]
-            label = self._rendered[mask] = display_name(self._name, self._include_colour, code)
-        return label
-
-
-@dataclass(frozen=True, slots=True)
-class _Outcome:
-    """A possible match: labels per colour mask and its complexity."""
-
-    archetype: str
-    variant: str | None
-    complexity: int
-    labels: _Labels  # indexed by the 5-bit deck colour mask
-
-
-class _Compiler:
-    """Builds the masks of one format (see the module docstring for the layout)."""
-
-    def __init__(self, fmt: FormatDefinitions) -> None:
-        self.fmt = fmt
-        self.vocabulary: dict[str, int] = {}
-        for arch in fmt.archetypes:
-            for conds in (arch.conditions, *(v.conditions for v in arch.variants)):
-                for cond in conds:
-                    for card in _evaluated_cards(cond):
-                        self.vocabulary.setdefault(card, len(self.vocabulary))
-        self.k = len(self.vocabulary)
-
-    def bits(self, cards: Iterable[str], region: int) -> int:
-        return sum(1 << (region * self.k + self.vocabulary[c]) for c in set(cards))
-
-    def rule(self, conditions: Sequence[Condition]) -> _Rule:
-        main, side, either = 0, 1, 2
-        need = forbid = 0
-        counts = []
-        for cond in conditions:
-            cards = _evaluated_cards(cond)
-            if not cards:
-                continue  # skipped condition: always holds
-            match cond.type:
-                case T.IN_MAINBOARD:
-                    need |= self.bits(cards, main)
-                case T.IN_SIDEBOARD:
-                    need |= self.bits(cards, side)
-                case T.IN_MAIN_OR_SIDEBOARD:
-                    need |= self.bits(cards, either)
-                case T.DOES_NOT_CONTAIN:
-                    forbid |= self.bits(cards, either)
-                case T.DOES_NOT_CONTAIN_MAINBOARD:
-                    forbid |= self.bits(cards, main)
-                case T.DOES_NOT_CONTAIN_SIDEBOARD:
-                    forbid |= self.bits(cards, side)
-                case T.ONE_OR_MORE_IN_MAINBOARD:
-                    counts.append((self.bits(cards, main), 1))
-                case T.ONE_OR_MORE_IN_SIDEBOARD:
-                    counts.append((self.bits(cards, side), 1))
-                case T.ONE_OR_MORE_IN_MAIN_OR_SIDEBOARD:
-                    counts.append((self.bits(cards, either), 1))
-                case T.TWO_OR_MORE_IN_MAINBOARD:
-                    counts.append((self.bits(cards, main), 2))
-                case T.TWO_OR_MORE_IN_SIDEBOARD:
-                    counts.append((self.bits(cards, side), 2))
-                case T.TWO_OR_MORE_IN_MAIN_OR_SIDEBOARD:
-                    # hits(main) + hits(side): count the main AND side regions.
-                    counts.append((self.bits(cards, main) | self.bits(cards, side), 2))
-        return _Rule(need, forbid, tuple(counts))
-
-    def key_groups(self) -> list[tuple[str, ...] | None]:
-        """Per archetype: cards of which one must be present, or None (always a candidate)."""
-        usage: dict[str, int] = {}
-        for arch in self.fmt.archetypes:
-            for cond in arch.conditions:
-                for card in _evaluated_cards(cond):
-                    usage[card] = usage.get(card, 0) + 1
-        keys = []
-        for arch in self.fmt.archetypes:
-            groups = [
-                _evaluated_cards(c) for c in arch.conditions if not c.type.negative and c.cards
-            ]
-            # Smallest group first, then the least used cards: fewer false candidates.
-            groups.sort(key=lambda g: (len(g), sum(usage[c] for c in g)))
-            keys.append(groups[0] if groups else None)
-        return keys
-
-
-def _colour_bits(fmt: FormatDefinitions) -> dict[str, int]:
-    """Colour bits per card: land mask | non-land mask << 5.
-
-    ~28,000 names per format: cached by the colour tables' own content hash, so compiling a
-    new version of a format's rules does not redo it.
-    """
-    if not fmt.colours_version:
-        return _compute_colour_bits(fmt.lands, fmt.nonlands)
-    key = fmt.colours_version
-    if key not in _COLOUR_BITS_CACHE:
-        if len(_COLOUR_BITS_CACHE) >= _COLOUR_BITS_CACHE_LIMIT:
-            _COLOUR_BITS_CACHE.clear()
-        _COLOUR_BITS_CACHE[key] = _compute_colour_bits(fmt.lands, fmt.nonlands)
-    return _COLOUR_BITS_CACHE[key]
-
-
-def _compute_colour_bits(
-    lands_by_name: Mapping[str, str], nonlands_by_name: Mapping[str, str]
-) -> dict[str, int]:
-    # Built with comprehensions: the shared table has ~28,000 names.
-    lands = {name: _MASKS.get(code, 0) or colour_mask(code) for name, code in lands_by_name.items()}
-    nonlands = {
-        name: _MASKS.get(code, 0) or colour_mask(code) for name, code in nonlands_by_name.items()
-    }
-    colour_bits = {name: mask for name, mask in lands.items() if mask}
-    for name, mask in nonlands.items():
-        if mask:
-            colour_bits[name] = colour_bits.get(name, 0) | mask << 5
-    return colour_bits
-
-
-_COLOUR_BITS_CACHE: dict[str, dict[str, int]] = {}
-_COLOUR_BITS_CACHE_LIMIT = 32
-
-
-def _evaluated_cards(cond: Condition) -> tuple[str, ...]:
-    """The cards a condition actually looks at (first card only for single-card types)."""
-    return cond.cards[:1] if cond.type.single_card else cond.cards
 
 
 class CompiledFormat:
@@ -255,7 +80,7 @@ class CompiledFormat:
         self.definitions = fmt
         self.mode = ConflictMode.parse(mode)
         self.min_similarity = min_similarity
-        comp = _Compiler(fmt)
+        comp = RuleCompiler(fmt)
         # Name-keyed here; id-keyed clones (for_card_ids) get dicts of their own.
         self.vocabulary = cast("dict[CardKey, int]", comp.vocabulary)
         k = comp.k
@@ -272,9 +97,9 @@ class CompiledFormat:
 
     # -- compilation -------------------------------------------------------------------------
 
-    def _build_rules(self, comp: _Compiler) -> None:
+    def _build_rules(self, comp: RuleCompiler) -> None:
         # Per archetype: (rule, outcome when no variant passes, ((variant rule, outcome), ...)).
-        self._archetypes: list[tuple[_Rule, _Outcome, tuple[tuple[_Rule, _Outcome], ...]]] = []
+        self._archetypes: list[tuple[Rule, Outcome, tuple[tuple[Rule, Outcome], ...]]] = []
         for arch in self.definitions.archetypes:
             parent = self._outcome(arch.name, None, arch.include_colour, len(arch.conditions))
             own = len(arch.conditions)
@@ -296,14 +121,14 @@ class CompiledFormat:
                     self._key_cards[card] = self._key_cards.get(card, 0) | (1 << index)
 
     @staticmethod
-    def _outcome(arch: str, variant: str | None, include_colour: bool, complexity: int) -> _Outcome:
+    def _outcome(arch: str, variant: str | None, include_colour: bool, complexity: int) -> Outcome:
         # A variant renders with its own name and flag (the parent's flag is ignored).
         name = variant if variant is not None else arch
-        return _Outcome(arch, variant, complexity, _Labels(name, include_colour))
+        return Outcome(arch, variant, complexity, Labels(name, include_colour))
 
-    def _build_cards(self, comp: _Compiler, fmt: FormatDefinitions) -> None:
+    def _build_cards(self, comp: RuleCompiler, fmt: FormatDefinitions) -> None:
         k = self._k
-        colour_bits = _colour_bits(fmt)
+        colour_bits = card_colour_bits(fmt)
         self._main_bits = cast("dict[CardKey, int]", dict(colour_bits))
         self._side_bits = cast("dict[CardKey, int]", dict(colour_bits))
         # Cards the rules look at also carry their condition and candidate bits.
@@ -414,11 +239,11 @@ class CompiledFormat:
 
     def _matches(
         self, word: int, candidates: int, mnames: Sequence[CardKey], snames: Sequence[CardKey]
-    ) -> list[_Outcome]:
+    ) -> list[Outcome]:
         """Passing archetypes/variants among the candidates, in load order."""
         archetypes = self._archetypes
         dup: list[int] = []  # the lazily computed duplicate word, memoised in a list
-        matches: list[_Outcome] = []
+        matches: list[Outcome] = []
         while candidates:
             low = candidates & -candidates
             candidates ^= low
@@ -435,7 +260,7 @@ class CompiledFormat:
 
     def _passes(
         self,
-        rule: _Rule,
+        rule: Rule,
         word: int,
         dup: list[int],
         mnames: Sequence[CardKey],
@@ -488,7 +313,7 @@ class CompiledFormat:
                     nonland[i] += count
         return sum(1 << i for i in range(5) if land[i] > 0 and nonland[i] > 0)
 
-    def _specific(self, matches: list[_Outcome], colour: int, companion: str) -> Detection:
+    def _specific(self, matches: list[Outcome], colour: int, companion: str) -> Detection:
         key = (tuple(map(id, matches)), colour, companion)
         cached = self._cache.get(key)
         if cached is not None:
@@ -582,4 +407,4 @@ def compile_format(
     return CompiledFormat(fmt, ConflictMode.parse(mode), min_similarity)
 
 
-__all__ = ["COLOUR_CODES", "CompiledFormat", "colour_mask", "compile_format"]
+__all__ = ["CompiledFormat", "compile_format"]
