@@ -7,6 +7,10 @@ A list query is given as two statements built from the same filters:
 * ``count``: how many rows match, counted no further than ``cap`` (bound to ``cap`` and
   ``depth`` = ``TOTAL_CAP + 1``).
 
+A list whose driver is bounded (one player's or one tournament's decks: the walk reads every
+matching row anyway to sort them) sets ``counted``: its ``rows`` statement also returns the
+capped total in a column ``matching`` of every row (one walk instead of two).
+
 ``total`` is exact up to :data:`TOTAL_CAP`; beyond, it is :data:`TOTAL_CAP` and ``exact`` is
 false (a lower bound). On the last page the total is known without counting. Offsets stop at
 :data:`MAX_LIST_OFFSET`: deeper pages need narrower filters (a date range). Both statements
@@ -44,9 +48,11 @@ class ListQuery:
     rows: sql.Composed
     count: sql.Composed
     params: Mapping[str, Any]
+    counted: bool = False  # ``rows`` returns the capped total in column ``matching``
 
     def page_params(self, limit: int, offset: int) -> dict[str, Any]:
-        return {**self.params, "limit": limit, "offset": offset, "depth": offset + limit}
+        page = {**self.params, "limit": limit, "offset": offset, "depth": offset + limit}
+        return {**page, "cap": TOTAL_CAP + 1} if self.counted else page
 
     def count_params(self) -> dict[str, Any]:
         return {**self.params, "cap": TOTAL_CAP + 1, "depth": TOTAL_CAP + 1}
@@ -56,12 +62,16 @@ def read_page(conn: psycopg.Connection[Any], query: ListQuery, limit: int, offse
     """Run ``query.rows`` for one page, then ``query.count`` when the page does not tell
     the total."""
     with conn.cursor(row_factory=dict_row) as cur:
-        items = cur.execute(query.rows, query.page_params(limit, offset), prepare=False)
-        found = items.fetchall()
+        params = query.page_params(limit, offset)
+        found = cur.execute(query.rows, params, prepare=False).fetchall()
+        totals = [row.pop("matching") for row in found] if query.counted else []
         if len(found) < limit and (found or offset == 0):
             return Page(found, offset + len(found), True)  # the last page: no count needed
-        counted = cur.execute(query.count, query.count_params(), prepare=False).fetchone()
-    matching = int(counted["n"]) if counted else 0
+        if totals:
+            matching = int(totals[0])
+        else:
+            counted = cur.execute(query.count, query.count_params(), prepare=False).fetchone()
+            matching = int(counted["n"]) if counted else 0
     return Page(found, min(matching, TOTAL_CAP), matching <= TOTAL_CAP)
 
 
