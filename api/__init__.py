@@ -28,7 +28,9 @@ from flask import Flask
 from flask.json.provider import JSONProvider
 
 from pipelines.auth.passwords import BCRYPT_ROUNDS
-from pipelines.core.settings import Settings, SettingsError, get_settings, require_services
+from pipelines.core.setting_parsers import SettingsError
+from pipelines.core.settings import Settings
+from pipelines.core.settings_loader import get_settings, require_services
 
 SETTINGS_KEY = "MANALYTICS_SETTINGS"
 # Request bodies are small JSON objects (credentials, a format name).

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ops.gunicorn_errors import install as install_problem_errors
-from pipelines.core.settings import get_settings
+from pipelines.core.settings_loader import get_settings
 
 # Loading settings here makes a misconfigured production container fail at start-up with
 # the message naming the variable, before any worker forks.

@@ -15,7 +15,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from pipelines.core.settings import SettingsError, get_settings, settings_markdown
+from pipelines.core.setting_parsers import SettingsError
+from pipelines.core.settings_export import settings_markdown
+from pipelines.core.settings_loader import get_settings
 
 SubParsers = Any  # argparse._SubParsersAction is private; keep the annotation honest
 

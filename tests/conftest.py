@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.core.settings import get_settings
+from pipelines.core.settings_loader import get_settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -23,7 +23,8 @@ from celery import Task, signals
 from psycopg_pool import ConnectionPool
 
 from pipelines.core.db import make_pool
-from pipelines.core.settings import Settings, get_settings
+from pipelines.core.settings import Settings
+from pipelines.core.settings_loader import get_settings
 
 log = logging.getLogger(__name__)
 

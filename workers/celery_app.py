@@ -29,7 +29,8 @@ from celery.exceptions import CPendingDeprecationWarning
 from celery.schedules import crontab, schedule
 from kombu import Exchange, Queue
 
-from pipelines.core.settings import REPO_ROOT, Settings, get_settings, require_services
+from pipelines.core.settings import REPO_ROOT, Settings
+from pipelines.core.settings_loader import get_settings, require_services
 
 QUEUES = ("ingest", "classify", "refresh")
 # Light housekeeping (maintenance.*) shares the refresh queue, so a worker consuming the three

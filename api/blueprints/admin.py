@@ -35,7 +35,8 @@ from pipelines.auth import users as accounts
 from pipelines.auth.passwords import PasswordRuleError
 from pipelines.auth.stamps import publish_from_database
 from pipelines.classify.scopes import definitions_scope
-from pipelines.core.settings import SOURCE_NAMES, Settings
+from pipelines.core.settings import Settings
+from pipelines.core.vocabulary import SOURCE_NAMES
 from pipelines.discovery.store import WINDOWS, list_suggestions
 
 log = logging.getLogger("manalytics.api.admin")

@@ -46,7 +46,8 @@ import psycopg
 from ops.bench.common import fresh_database, headline, server_dsn
 from ops.stack import stop
 from pipelines.core import db
-from pipelines.core.settings import REPO_ROOT, get_settings
+from pipelines.core.settings import REPO_ROOT
+from pipelines.core.settings_loader import get_settings
 from pipelines.dev.services import redis_server_binary
 
 BENCH_DB = "manalytics_bench_api"

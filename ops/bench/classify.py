@@ -23,7 +23,7 @@ from pipelines.classify.definitions import FormatDefinitions, load_all
 from pipelines.classify.matcher import CompiledFormat, compile_format
 from pipelines.classify.result import ConflictMode, Detection, Method
 from pipelines.classify.tournaments import iter_tournaments
-from pipelines.core.settings import get_settings
+from pipelines.core.settings_loader import get_settings
 
 Deck = tuple[Sequence[tuple[str, int]], Sequence[tuple[str, int]]]
 

@@ -9,7 +9,7 @@ from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from pipelines.core import db
-from pipelines.core.settings import get_settings
+from pipelines.core.settings_loader import get_settings
 from pipelines.dev.services import scratch_services
 from pipelines.storage import migrations
 

@@ -38,7 +38,7 @@ from ops.bench.classify import pin_to_one_core
 from pipelines.classify.definitions import FormatDefinitions, load_all
 from pipelines.classify.result import Method
 from pipelines.classify.tournaments import iter_tournaments
-from pipelines.core.settings import get_settings
+from pipelines.core.settings_loader import get_settings
 from pipelines.discovery.clusters import METHODS
 from pipelines.discovery.engine import Suggestion, discover, evaluate
 from pipelines.discovery.neighbours import top_k
@@ -153,7 +153,7 @@ def api_timing(data_dir: Path, requests: int = 300) -> int:
     from ops.bench.common import fresh_database
     from pipelines.classify.labels import classify_new_decks
     from pipelines.core.db import connect
-    from pipelines.core.settings import load_settings
+    from pipelines.core.settings_loader import load_settings
     from pipelines.discovery.store import discover_all
     from pipelines.ingest.cache import ingest_cache
     from pipelines.reads.decks import SIMILAR_SQL as _SIMILAR_SQL

@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 from ops.bench.common import fresh_database, headline, peak_rss_mb, timed
-from pipelines.core.settings import get_settings
+from pipelines.core.settings_loader import get_settings
 from pipelines.ingest import cache
 from pipelines.ingest.cache import ingest_cache
 from pipelines.ingest.parse import DocumentError, parse_document

@@ -21,7 +21,7 @@ from pipelines.classify.labels import classify_new_decks
 from pipelines.classify.matcher import compile_format
 from pipelines.classify.reclassify import reclassify_formats
 from pipelines.core import db
-from pipelines.core.settings import get_settings
+from pipelines.core.settings_loader import get_settings
 from pipelines.ingest.cache import ingest_cache
 
 RUNS = 3  # reclassifications, median reported: this machine's speed varies minute to minute

@@ -40,7 +40,7 @@ import psycopg.sql
 
 from ops.bench.common import server_dsn
 from pipelines.core import db
-from pipelines.core.settings import get_settings
+from pipelines.core.settings_loader import get_settings
 from pipelines.stats.aggregates import AGGREGATE_TABLES
 from pipelines.stats.periods import load_periods
 from pipelines.stats.refresh import RefreshResult, refresh_all

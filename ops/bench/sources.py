@@ -42,7 +42,8 @@ from typing import Any, ClassVar
 from ops.bench.common import fresh_database, headline, timed
 from ops.bench.sources_sites import bench_melee, bench_topdeck
 from pipelines.classify.labels import classify_new_decks
-from pipelines.core.settings import Settings, get_settings, load_settings
+from pipelines.core.settings import Settings
+from pipelines.core.settings_loader import get_settings, load_settings
 from pipelines.ingest.parse import path_info
 from pipelines.sources.fetch import run_source
 from pipelines.sources.warm import warm_api_cache

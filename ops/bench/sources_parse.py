@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ops.bench.classify import pin_to_one_core
-from pipelines.core.settings import get_settings
+from pipelines.core.settings_loader import get_settings
 from pipelines.sources.mtgo import parse_event_page
 from tests.sources import render_mtgo
 from tests.sources.conftest import folder_date, sample_documents

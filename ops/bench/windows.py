@@ -34,7 +34,7 @@ from urllib.parse import quote
 from ops.bench.common import headline
 from ops.bench.server_cpu import own_cpu_seconds, process_cpu_seconds
 from pipelines.core import db
-from pipelines.core.settings import get_settings
+from pipelines.core.settings_loader import get_settings
 
 REPEATS = 5
 

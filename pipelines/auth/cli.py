@@ -91,7 +91,7 @@ def _publish(user_id: int) -> None:
         publish_from_database,
         redis_client,
     )
-    from pipelines.core.settings import get_settings
+    from pipelines.core.settings_loader import get_settings
 
     settings = get_settings()
     if not settings.redis_url:

@@ -15,7 +15,7 @@ from pipelines.backup import (
     verify_backup,
     write_metrics,
 )
-from pipelines.core.settings import get_settings
+from pipelines.core.settings_loader import get_settings
 
 
 def _directory(args: argparse.Namespace) -> Path:

@@ -26,7 +26,7 @@ from pipelines.classify.detect import detect_paths, load_definitions, write_tsv
 from pipelines.classify.explain import explain, render_text
 from pipelines.classify.result import DEFAULT_MODE, ConflictMode
 from pipelines.classify.tournaments import Deck, TournamentReadError, read_tournament
-from pipelines.core.settings import get_settings
+from pipelines.core.settings_loader import get_settings
 
 MODES = [m.value for m in ConflictMode]
 

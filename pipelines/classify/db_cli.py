@@ -16,7 +16,7 @@ from pipelines.classify.reclassify import reclassify_format
 from pipelines.classify.sync import DEFAULT_URL, SyncError, sync_formats
 from pipelines.classify.versions import ClassificationError
 from pipelines.core import db
-from pipelines.core.settings import get_settings
+from pipelines.core.settings_loader import get_settings
 
 
 def _database_url() -> str:

@@ -18,7 +18,8 @@ from typing import Any
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from pipelines.core.settings import Settings, SettingsError
+from pipelines.core.setting_parsers import SettingsError
+from pipelines.core.settings import Settings
 
 DEFAULT_APPLICATION_NAME = "manalytics"
 # Pool connection recycling (psycopg docs, "Connection quality").

@@ -1,8 +1,8 @@
-"""The shared vocabulary of ingestion, statistics and the API: event kinds, event groups and
-the standard windows. One place for each list; the migrations that created the matching
-database objects (the ``tournaments.event_kind`` check, ``stats_event_groups``) are frozen
-snapshots, and ``tests/integration/test_stats_views.py`` checks that the database equals
-these constants.
+"""The shared vocabulary of ingestion, statistics and the API: event kinds, event groups,
+the standard windows and the source names. One place for each list; the migrations that
+created the matching database objects (the ``tournaments.event_kind`` check,
+``stats_event_groups``) are frozen snapshots, and ``tests/integration/test_stats_views.py``
+checks that the database equals these constants.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ __all__ = [
     "EVENT_GROUPS",
     "EVENT_KINDS",
     "ROLLING_WINDOW_DAYS",
+    "SOURCE_NAMES",
     "STANDARD_WINDOW_KEYS",
 ]
 
@@ -51,3 +52,7 @@ ROLLING_WINDOW_DAYS: Final = (7, 14, 30, 90)
 CURRENT_WINDOW: Final = "current"
 #: Window keys in display order: the current meta period, then the rolling windows.
 STANDARD_WINDOW_KEYS: Final = (CURRENT_WINDOW, *(f"last{n}" for n in ROLLING_WINDOW_DAYS))
+
+#: The sources the collector knows (the ``SOURCES`` setting, ``/admin/sources/{name}/fetch``,
+#: ``manalytics sources``).
+SOURCE_NAMES: Final = ("gitcache", "mtgo", "melee", "topdeck", "cardsrealm", "manatraders")

@@ -43,7 +43,9 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
-from pipelines.core.settings import REPO_ROOT, Settings, SettingsError, settings_environment
+from pipelines.core.setting_parsers import SettingsError
+from pipelines.core.settings import REPO_ROOT, Settings
+from pipelines.core.settings_export import settings_environment
 from pipelines.dev.services import EmbeddedServices, ServiceError, ensure_services
 
 DEMO_SEED = 42

@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 
 from pipelines.core.db import connect
-from pipelines.core.settings import get_settings
+from pipelines.core.settings_loader import get_settings
 from pipelines.discovery.store import (
     WINDOWS,
     DiscoveryError,

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from pipelines.core.settings import get_settings
+from pipelines.core.settings_loader import get_settings
 from pipelines.readiness import Target, render, run_checks
 
 

@@ -8,7 +8,8 @@ import sys
 from collections.abc import Iterable
 from typing import Any
 
-from pipelines.core.settings import SOURCE_NAMES, get_settings
+from pipelines.core.settings_loader import get_settings
+from pipelines.core.vocabulary import SOURCE_NAMES
 from pipelines.sources.base import EventRef
 
 

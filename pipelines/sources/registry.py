@@ -15,13 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pipelines.core.settings import (
-    NO_LIMIT,
-    SOURCE_NAMES,
-    Settings,
-    calls_per,
-    host_limits,
-)
+from pipelines.core.setting_parsers import NO_LIMIT, calls_per, host_limits
+from pipelines.core.settings import Settings
+from pipelines.core.vocabulary import SOURCE_NAMES
 from pipelines.sources.base import MissingCredentials, Source
 from pipelines.sources.gitcache import NAME as GITCACHE
 from pipelines.sources.gitcache import GitCacheConfig

@@ -20,7 +20,8 @@ from pathlib import Path
 import psycopg
 
 from pipelines.core import db
-from pipelines.core.settings import REPO_ROOT, get_settings
+from pipelines.core.settings import REPO_ROOT
+from pipelines.core.settings_loader import get_settings
 
 MIGRATIONS_DIR = REPO_ROOT / "sql" / "migrations"
 NO_TRANSACTION_MARKER = "-- manalytics:no-transaction"

@@ -31,7 +31,8 @@ from flask.testing import FlaskClient
 from api import close_app, create_app
 from pipelines.auth.users import create_user
 from pipelines.classify.labels import classify_new_decks
-from pipelines.core.settings import REPO_ROOT, Settings, load_settings
+from pipelines.core.settings import REPO_ROOT, Settings
+from pipelines.core.settings_loader import load_settings
 from pipelines.ingest.cache import ingest_cache
 from pipelines.stats.periods import load_periods
 from pipelines.stats.refresh import refresh_all

@@ -82,7 +82,8 @@ def test_production_refuses_a_lower_bcrypt_cost(api_dsn: str, redis_url: str) ->
     from dataclasses import replace
 
     from api import create_app
-    from pipelines.core.settings import Settings, SettingsError
+    from pipelines.core.setting_parsers import SettingsError
+    from pipelines.core.settings import Settings
 
     settings = replace(Settings(), env="production", database_url=api_dsn, redis_url=redis_url)
     with pytest.raises(SettingsError, match="BCRYPT_ROUNDS"):

@@ -10,7 +10,9 @@ import redis
 from flask.testing import FlaskClient
 
 from api import close_app, create_app
-from pipelines.core.settings import Settings, SettingsError, load_settings
+from pipelines.core.setting_parsers import SettingsError
+from pipelines.core.settings import Settings
+from pipelines.core.settings_loader import load_settings
 from tests.api.conftest import bearer, login, settings_for
 from tests.api.test_gunicorn import private_redis as private_redis
 

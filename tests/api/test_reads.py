@@ -359,7 +359,8 @@ def test_health_ping_and_openapi(client: FlaskClient) -> None:
 def test_api_reads_meta_periods_from_the_workers_definitions_folder(make_app: Any) -> None:
     """One setting for API and workers: unset MANALYTICS_FORMATS_DIR means the shipped demo
     definitions for both (not the real sample's folder)."""
-    from pipelines.core.settings import DEMO_DEFINITIONS_DIR, load_settings
+    from pipelines.core.settings import DEMO_DEFINITIONS_DIR
+    from pipelines.core.settings_loader import load_settings
 
     assert load_settings({"MANALYTICS_ENV": "test"}).definitions_dir == DEMO_DEFINITIONS_DIR
     demo = make_app(settings={"formats_dir": None}).test_client()

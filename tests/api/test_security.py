@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 
-from pipelines.core.settings import SettingsError, load_settings
+from pipelines.core.setting_parsers import SettingsError
+from pipelines.core.settings_loader import load_settings
 from tests.api.conftest import HTTPS, AppFactory
 
 META = "/api/v1/formats/Modern/meta"

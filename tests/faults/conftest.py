@@ -23,7 +23,7 @@ import pytest
 from celery import Celery
 
 from pipelines.classify.labels import classify_new_decks
-from pipelines.core.settings import load_settings
+from pipelines.core.settings_loader import load_settings
 from pipelines.ingest.cache import ingest_cache
 from pipelines.runs import store
 from pipelines.stats.periods import load_periods

@@ -19,7 +19,8 @@ import psycopg
 import pytest
 import redis
 
-from pipelines.core.settings import Settings, get_settings
+from pipelines.core.settings import Settings
+from pipelines.core.settings_loader import get_settings
 from pipelines.dev.services import scratch_services
 from pipelines.storage import migrations
 

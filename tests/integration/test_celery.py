@@ -24,7 +24,8 @@ import pytest
 from celery import Celery
 from celery.schedules import crontab
 
-from pipelines.core.settings import REPO_ROOT, Settings, load_settings
+from pipelines.core.settings import REPO_ROOT, Settings
+from pipelines.core.settings_loader import load_settings
 from pipelines.ingest.cache import INGEST_LOCK_KEY, IngestBusy
 from workers.celery_app import celery_config, create_celery_app, load_beat_schedule
 from workers.tasks.ingest import run_ingest

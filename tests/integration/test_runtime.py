@@ -19,7 +19,8 @@ import pytest
 import redis
 
 from api import create_app
-from pipelines.core.settings import Settings, load_settings
+from pipelines.core.settings import Settings
+from pipelines.core.settings_loader import load_settings
 from pipelines.dev.services import (
     ServiceError,
     embedded_status,

@@ -12,7 +12,8 @@ import psycopg
 import pytest
 from pytest_httpserver import HTTPServer
 
-from pipelines.core.settings import Settings, load_settings
+from pipelines.core.settings import Settings
+from pipelines.core.settings_loader import load_settings
 from pipelines.sources.fetch import FetchReport, run_source
 from pipelines.sources.http import ClientConfig, SourceHttpClient
 from pipelines.sources.pages import PageStore

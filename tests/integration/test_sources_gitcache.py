@@ -12,7 +12,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from pipelines.core.settings import Settings, load_settings
+from pipelines.core.settings import Settings
+from pipelines.core.settings_loader import load_settings
 from pipelines.sources import runs
 from pipelines.sources.fetch import run_source
 

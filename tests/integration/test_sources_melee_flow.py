@@ -28,7 +28,7 @@ import psycopg
 import pytest
 from pytest_httpserver import HTTPServer
 
-from pipelines.core.settings import load_settings
+from pipelines.core.settings_loader import load_settings
 from pipelines.sources.fetch import run_source
 from pipelines.sources.http import ClientConfig, SourceHttpClient
 from pipelines.sources.melee import MeleeSource

@@ -11,7 +11,8 @@ from pathlib import Path
 import psycopg
 from pytest_httpserver import HTTPServer
 
-from pipelines.core.settings import Settings, load_settings
+from pipelines.core.settings import Settings
+from pipelines.core.settings_loader import load_settings
 from pipelines.sources.base import CacheDocument, EventRef, HttpClient
 from pipelines.sources.fetch import FetchReport, run_source
 from pipelines.sources.http import ClientConfig, SourceHttpClient

@@ -100,7 +100,7 @@ def test_metric_name_helper_keeps_suffixes_apart() -> None:
 def test_prometheus_scrapes_the_workers_on_their_metrics_port() -> None:
     """Prometheus scrapes the port the workers listen on (the setting's default, which
     neither compose nor the Kubernetes manifests override), on every worker replica."""
-    from pipelines.core.settings import load_settings
+    from pipelines.core.settings_loader import load_settings
 
     port = load_settings({}).worker_metrics_port
     config = read_yaml(PROMETHEUS)

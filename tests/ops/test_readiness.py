@@ -16,7 +16,7 @@ import pytest
 from ops.stack import free_port, stop
 from pipelines.backup import create_backup
 from pipelines.cli import main as cli_main
-from pipelines.core.settings import get_settings
+from pipelines.core.settings_loader import get_settings
 from tests.ops.conftest import OPS, Stack, tool
 
 

@@ -7,16 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.core.settings import (
-    REDIS_DBS,
-    REPO_ROOT,
-    SETTINGS_DOC,
-    Settings,
-    SettingsError,
-    load_settings,
-    settings_environment,
-    settings_markdown,
-)
+from pipelines.core.setting_parsers import SettingsError
+from pipelines.core.settings import REDIS_DBS, REPO_ROOT, SETTINGS_DOC, Settings
+from pipelines.core.settings_export import settings_environment, settings_markdown
+from pipelines.core.settings_loader import load_settings
 
 STRONG = "k3J9vQ2xLm8pR4tZ7wYb1NcF6hD0sGaE5uVi"
 STRONG_2 = "Zq8Lr2Vm5Xt9Bw3Nk7Jh1Fd6Gs0Pc4Ya8Ue2"

@@ -7,7 +7,7 @@ from dataclasses import replace
 from celery.schedules import crontab
 from pytest_httpserver import HTTPServer
 
-from pipelines.core.settings import load_settings
+from pipelines.core.settings_loader import load_settings
 from pipelines.core.vocabulary import STANDARD_WINDOW_KEYS
 from pipelines.sources.warm import warm_api_cache
 from workers.celery_app import load_beat_schedule
