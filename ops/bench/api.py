@@ -48,7 +48,7 @@ from ops.stack import stop
 from pipelines.core import db
 from pipelines.core.settings import REPO_ROOT
 from pipelines.core.settings_loader import get_settings
-from pipelines.dev.services import redis_server_binary
+from pipelines.dev.embedded_redis import redis_server_binary
 
 BENCH_DB = "manalytics_bench_api"
 GUNICORN_CONF = REPO_ROOT / "ops" / "gunicorn.conf.py"

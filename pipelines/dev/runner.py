@@ -24,219 +24,47 @@ then shuts them down in order. Their output goes to ``var/log/<name>.log``.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
-import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
-from typing import Any, TextIO
+from typing import Any
 
 from pipelines.core.setting_parsers import SettingsError
 from pipelines.core.settings import REPO_ROOT, Settings
-from pipelines.core.settings_export import settings_environment
-from pipelines.dev.services import EmbeddedServices, ServiceError, ensure_services
+from pipelines.dev.demo_cache import prepare_demo_cache
+from pipelines.dev.processes import (
+    STOP_TIMEOUT,
+    Child,
+    Printer,
+    ServiceError,
+    child_environment,
+    log_tail,
+    port_in_use,
+    print_line,
+    start_child,
+    stop_children,
+)
+from pipelines.dev.services import EmbeddedServices, ensure_services
 
-DEMO_SEED = 42
-DEMO_DIRNAME = "demo-cache"
-# Not ``*.json``: the ingestion walks every JSON file below the cache folder.
-DEMO_STAMP = ".manalytics-demo-stamp"
 WORKER_QUEUES = "ingest,classify,refresh"
 WORKER_CONCURRENCY = 2
 API_WORKERS = 2
-STOP_TIMEOUT = 20.0
 API_START_TIMEOUT = 60.0
 GUNICORN_CONF = REPO_ROOT / "ops" / "gunicorn.conf.py"
-
-Printer = Callable[[str], None]
 
 
 class RunError(RuntimeError):
     """The run command cannot go on; the message says why and what to do."""
-
-
-def _print(message: str) -> None:
-    print(message, flush=True)
-
-
-# --------------------------------------------------------------------------------------------
-# data
-
-
-def demo_cache_dir(settings: Settings) -> Path:
-    """Where the run command generates the demo set (``<var_dir>/demo-cache``)."""
-    return Path(settings.var_dir) / DEMO_DIRNAME
-
-
-def _generator_fingerprint() -> str:
-    """Hash of the demo package's sources: a changed generator regenerates the demo set."""
-    import pipelines.demo as demo
-
-    digest = hashlib.sha256()
-    package = Path(next(iter(demo.__path__)))
-    for path in sorted(package.rglob("*.py")):
-        digest.update(path.relative_to(package).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
-def prepare_demo_cache(settings: Settings, out: Printer = _print) -> Path:
-    """Generate the demo set unless one with the same parameters is already there."""
-    from pipelines.demo.generator import generate
-
-    directory = demo_cache_dir(settings)
-    wanted = {
-        "decks": settings.demo_decks,
-        "seed": DEMO_SEED,
-        "generator": _generator_fingerprint(),
-    }
-    stamp = directory / DEMO_STAMP
-    with contextlib.suppress(OSError, ValueError):
-        if json.loads(stamp.read_text()) == wanted:
-            out(f"data: demo set already generated in {directory} ({settings.demo_decks} decks)")
-            return directory
-    out(f"data: generating the demo set ({settings.demo_decks} decks, seed {DEMO_SEED}) ...")
-    started = time.perf_counter()
-    # Build next to the target and swap at the end: an interrupted generation never leaves a
-    # half-written set that looks complete.
-    staging = directory.with_name(directory.name + ".partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.parent.mkdir(parents=True, exist_ok=True)
-    generate(staging, settings.demo_decks, DEMO_SEED)
-    (staging / DEMO_STAMP).write_text(json.dumps(wanted))
-    shutil.rmtree(directory, ignore_errors=True)
-    staging.rename(directory)
-    out(f"data: demo set written to {directory} in {time.perf_counter() - started:.1f}s")
-    return directory
-
-
-# --------------------------------------------------------------------------------------------
-# child processes
-
-
-@dataclass
-class Child:
-    """A subprocess started by the run command (leader of its own process group)."""
-
-    name: str
-    popen: subprocess.Popen[bytes]
-    log_path: Path
-
-    @property
-    def pid(self) -> int:
-        return self.popen.pid
-
-
-def _log_header(log_path: Path, argv: list[str]) -> TextIO:
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    handle = open(log_path, "a", encoding="utf-8")  # noqa: SIM115 - handed to the child
-    stamp = datetime.now(UTC).isoformat(timespec="seconds")
-    handle.write(f"\n===== manalytics run {stamp}: {' '.join(argv)}\n")
-    handle.flush()
-    return handle
-
-
-def start_child(name: str, argv: list[str], env: dict[str, str], log_path: Path) -> Child:
-    """Start ``argv`` in its own session with output appended to ``log_path``."""
-    handle = _log_header(log_path, argv)
-    try:
-        popen = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=REPO_ROOT,
-            start_new_session=True,
-        )
-    finally:
-        handle.close()
-    return Child(name, popen, log_path)
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def stop_children(
-    children: list[Child], timeout: float = STOP_TIMEOUT, force: bool = False
-) -> None:
-    """TERM every child (its main process), wait up to ``timeout``, then KILL its group.
-
-    Only the main process gets TERM so gunicorn and Celery shut their own workers down
-    gracefully; whatever is left in the process group afterwards is killed.
-    """
-    for child in children:
-        if child.popen.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(child.pid, signal.SIGKILL if force else signal.SIGTERM)
-    deadline = time.monotonic() + (0 if force else timeout)
-    for child in children:
-        remaining = max(0.0, deadline - time.monotonic())
-        try:
-            child.popen.wait(timeout=remaining)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(child.pid, signal.SIGKILL)
-            child.popen.wait(timeout=10)
-    # Stragglers (a pool child orphaned by a killed parent) share the leader's group id.
-    for child in children:
-        if _group_alive(child.pid):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(child.pid, signal.SIGKILL)
-            grace = time.monotonic() + 5
-            while _group_alive(child.pid) and time.monotonic() < grace:
-                time.sleep(0.05)
-
-
-def _tail(path: Path, lines: int = 15) -> str:
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return "(no log)"
-    return "\n".join("    " + line for line in text[-lines:])
-
-
-# --------------------------------------------------------------------------------------------
-# environment of the children
-
-
-# Settings field -> environment variable, for everything a child must see exactly as here.
-def child_environment(settings: Settings, **extra: str) -> dict[str, str]:
-    """The environment of a child process: ours, plus ``settings`` written back as variables.
-
-    This is one of the places allowed to touch ``os.environ``: it builds a subprocess env.
-    """
-    env = dict(os.environ)
-    for var, value in settings_environment(settings).items():
-        if value is None:
-            env.pop(var, None)
-        else:
-            env[var] = value
-    env["PYTHONUNBUFFERED"] = "1"
-    env.update(extra)
-    return env
-
-
-# --------------------------------------------------------------------------------------------
-# the command
 
 
 @dataclass
@@ -278,19 +106,13 @@ class _Signals:
             raise KeyboardInterrupt
 
 
-def _port_in_use(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex((host if host not in {"0.0.0.0", ""} else "127.0.0.1", port)) == 0
-
-
 def _wait_http(url: str, child: Child, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if child.popen.poll() is not None:
             raise RunError(
                 f"the API server exited during start-up (code {child.popen.returncode}); "
-                f"{child.log_path}:\n{_tail(child.log_path)}"
+                f"{child.log_path}:\n{log_tail(child.log_path, 15, '    ')}"
             )
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
@@ -331,7 +153,7 @@ def _enqueue_ingest(cache_dir: Path, env: dict[str, str]) -> str:
     return result.stdout.strip()
 
 
-def run(settings: Settings, out: Printer = _print) -> int:
+def run(settings: Settings, out: Printer = print_line) -> int:
     """Run the whole system in the foreground until SIGINT/SIGTERM; see the module docstring.
 
     Returns 0 after a requested stop, 1 when start-up fails or a child dies unexpectedly.
@@ -364,7 +186,7 @@ def _start(
     run_dir = var_dir / "run"
     for directory in (var_dir, log_dir, run_dir):
         directory.mkdir(parents=True, exist_ok=True)
-    if _port_in_use(settings.http_host, settings.http_port):
+    if port_in_use(settings.http_host, settings.http_port):
         raise RunError(
             f"{settings.http_host}:{settings.http_port} is already in use; stop what runs "
             f"there or set HTTP_PORT to a free port"
@@ -499,7 +321,7 @@ def _supervise(children: list[Child], signals: _Signals) -> int:
             if child.popen.poll() is not None:
                 print(
                     f"error: {child.name} exited unexpectedly (code {child.popen.returncode}); "
-                    f"last lines of {child.log_path}:\n{_tail(child.log_path)}",
+                    f"last lines of {child.log_path}:\n{log_tail(child.log_path, 15, '    ')}",
                     file=sys.stderr,
                     flush=True,
                 )
@@ -527,13 +349,4 @@ def _shutdown(
     out("stopped.")
 
 
-__all__ = [
-    "Child",
-    "RunError",
-    "child_environment",
-    "demo_cache_dir",
-    "prepare_demo_cache",
-    "run",
-    "start_child",
-    "stop_children",
-]
+__all__ = ["RunError", "run"]

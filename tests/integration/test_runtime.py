@@ -21,8 +21,8 @@ import redis
 from api import create_app
 from pipelines.core.settings import Settings
 from pipelines.core.settings_loader import load_settings
+from pipelines.dev.processes import ServiceError
 from pipelines.dev.services import (
-    ServiceError,
     embedded_status,
     ensure_services,
     resolve_services,
@@ -205,7 +205,7 @@ def test_ready_is_503_when_the_database_is_down(redis_url: str) -> None:
 
 
 def test_demo_set_is_generated_once_per_parameters(var_settings: Settings) -> None:
-    from pipelines.dev.runner import DEMO_STAMP, demo_cache_dir, prepare_demo_cache
+    from pipelines.dev.demo_cache import DEMO_STAMP, demo_cache_dir, prepare_demo_cache
 
     settings = replace(var_settings, demo_decks=40)
     assert not (demo_cache_dir(settings) / DEMO_STAMP).exists()  # nothing generated yet
@@ -225,7 +225,7 @@ def test_demo_set_is_generated_once_per_parameters(var_settings: Settings) -> No
 
 
 def test_child_environment_carries_the_resolved_settings(tmp_path: Path) -> None:
-    from pipelines.dev.runner import child_environment
+    from pipelines.dev.processes import child_environment
 
     settings = replace(
         load_settings({}),
@@ -243,7 +243,7 @@ def test_child_environment_carries_the_resolved_settings(tmp_path: Path) -> None
 
 
 def test_stop_children_terminates_the_whole_process_group(tmp_path: Path) -> None:
-    from pipelines.dev.runner import start_child, stop_children
+    from pipelines.dev.processes import start_child, stop_children
 
     # A parent that ignores SIGTERM and has a grandchild: both must be gone afterwards.
     code = (
