@@ -8,7 +8,8 @@
 * ``events`` — tournaments; ``decks`` — decks;
 * ``pages`` — the HTML pages (``/``, ``/formats/…``, ``/decks/…``, ``/tournaments/…``) and
   ``/docs``;
-* ``auth`` — tokens (stricter rate limit); ``admin`` — operator tasks, users and API keys.
+* ``auth`` — tokens (stricter rate limit); ``admin`` — operator tasks (``admin_tasks``),
+  users and API keys (``admin_accounts``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,20 @@ API_PREFIX = "/api/v1"
 
 def register_blueprints(app: Flask, limiter: Limiter) -> None:
     """Register every blueprint of the API on ``app``."""
-    from api.blueprints import admin, auth, charts, decks, events, health, pages, service, stats
+    # The admin routes live in two modules that add them to admin.blueprint: import both.
+    from api.blueprints import (  # noqa: F401
+        admin,
+        admin_accounts,
+        admin_tasks,
+        auth,
+        charts,
+        decks,
+        events,
+        health,
+        pages,
+        service,
+        stats,
+    )
 
     apply_blueprint_limits(limiter, auth.blueprint, health.blueprint)
     app.register_blueprint(health.blueprint)
