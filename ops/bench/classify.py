@@ -19,7 +19,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pipelines.classify import reference
-from pipelines.classify.definitions import FormatDefinitions, load_all
+from pipelines.classify.definitions import FormatDefinitions
+from pipelines.classify.definitions_loader import load_all
 from pipelines.classify.matcher import CompiledFormat, compile_format
 from pipelines.classify.result import ConflictMode, Detection, Method
 from pipelines.classify.tournaments import iter_tournaments

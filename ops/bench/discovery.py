@@ -35,7 +35,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ops.bench.classify import pin_to_one_core
-from pipelines.classify.definitions import FormatDefinitions, load_all
+from pipelines.classify.definitions import FormatDefinitions
+from pipelines.classify.definitions_loader import load_all
 from pipelines.classify.result import Method
 from pipelines.classify.tournaments import iter_tournaments
 from pipelines.core.settings_loader import get_settings

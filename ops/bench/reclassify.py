@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from ops.bench.common import fresh_database, headline, peak_rss_mb, timed
-from pipelines.classify.definitions import load_all
+from pipelines.classify.definitions_loader import load_all
 from pipelines.classify.labels import classify_new_decks
 from pipelines.classify.matcher import compile_format
 from pipelines.classify.reclassify import reclassify_formats

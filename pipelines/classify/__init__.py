@@ -6,12 +6,8 @@
 * :mod:`.explain`, :mod:`.check`, :mod:`.detect` and :mod:`.cli` serve the command line.
 """
 
-from pipelines.classify.definitions import (
-    DefinitionError,
-    FormatDefinitions,
-    load_all,
-    load_format,
-)
+from pipelines.classify.definitions import DefinitionError, FormatDefinitions
+from pipelines.classify.definitions_loader import load_all, load_format
 from pipelines.classify.matcher import CompiledFormat, compile_format
 from pipelines.classify.result import ConflictMode, Detection, Method
 

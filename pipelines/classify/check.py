@@ -19,11 +19,9 @@ from pipelines.classify.definitions import (
     CANONICAL_COLOURS,
     ConditionType,
     DefinitionError,
-    default_card_colors,
-    is_format_dir,
-    json_files,
     parse_lenient_json,
 )
+from pipelines.classify.definitions_loader import default_card_colors, is_format_dir, json_files
 
 ERROR = "error"
 WARNING = "warning"

@@ -16,14 +16,12 @@ from datetime import date
 from pathlib import Path
 from typing import TextIO
 
-from pipelines.classify.definitions import (
-    FormatDefinitions,
+from pipelines.classify.definitions import FormatDefinitions, parse_colour_table, parse_lenient_json
+from pipelines.classify.definitions_loader import (
     default_card_colors,
     is_format_dir,
     load_all,
     load_format,
-    parse_colour_table,
-    parse_lenient_json,
 )
 from pipelines.classify.matcher import CompiledFormat, compile_format
 from pipelines.classify.result import DEFAULT_MODE, ConflictMode

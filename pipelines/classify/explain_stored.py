@@ -13,7 +13,7 @@ from typing import Any
 
 import psycopg
 
-from pipelines.classify.definitions import format_dirs
+from pipelines.classify.definitions_loader import format_dirs
 from pipelines.classify.explain import explain, render_text
 from pipelines.classify.scopes import pick_definitions
 from pipelines.classify.versions import ClassificationError, load_definitions

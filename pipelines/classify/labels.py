@@ -15,7 +15,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from pipelines.classify.definitions import FormatDefinitions, format_dirs
+from pipelines.classify.definitions import FormatDefinitions
+from pipelines.classify.definitions_loader import format_dirs
 from pipelines.classify.matcher import CompiledFormat
 from pipelines.classify.result import Detection
 from pipelines.classify.scopes import dated_siblings, definitions_scope, pick_definitions

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import psycopg
 
-from pipelines.classify.definitions import FormatDefinitions, load_all, load_format
+from pipelines.classify.definitions import FormatDefinitions
+from pipelines.classify.definitions_loader import load_all, load_format
 from pipelines.classify.matcher import CompiledFormat, compile_format
 from pipelines.classify.result import DEFAULT_MODE
 from pipelines.classify.sync import synced_commit

@@ -11,7 +11,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from pipelines.classify.definitions import load_format
+from pipelines.classify.definitions_loader import load_format
 from pipelines.classify.labels import classify_new_decks
 from pipelines.classify.matcher import compile_format
 from pipelines.cli import main

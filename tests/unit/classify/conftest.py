@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.classify.definitions import FormatDefinitions, load_all, load_format
+from pipelines.classify.definitions import FormatDefinitions
+from pipelines.classify.definitions_loader import load_all, load_format
 from tests.unit.classify.helpers import FORMATS
 
 

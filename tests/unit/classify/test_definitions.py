@@ -13,11 +13,9 @@ from pipelines.classify.definitions import (
     ConditionType,
     DefinitionError,
     FormatDefinitions,
-    load_all,
-    load_format,
-    ordinal_sorted,
     strip_trailing_commas,
 )
+from pipelines.classify.definitions_loader import load_all, load_format, ordinal_sorted
 from pipelines.classify.scopes import dated_siblings, definitions_scope, pick_definitions
 from tests.unit.classify.helpers import BROKEN, FORMATS
 

@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipelines.classify import reference
-from pipelines.classify.definitions import FormatDefinitions, load_format
+from pipelines.classify.definitions import FormatDefinitions
+from pipelines.classify.definitions_loader import load_format
 from pipelines.classify.matcher import CompiledFormat, compile_format
 from pipelines.classify.result import COMPANIONS, ConflictMode
 from tests.unit.classify.helpers import FORMATS

@@ -14,7 +14,8 @@ import pytest
 
 from pipelines.classify import reference
 from pipelines.classify.check import check_format_dir, has_errors
-from pipelines.classify.definitions import FormatDefinitions, load_all
+from pipelines.classify.definitions import FormatDefinitions
+from pipelines.classify.definitions_loader import load_all
 from pipelines.classify.detect import detect_paths
 from pipelines.classify.matcher import compile_format
 from pipelines.classify.result import ConflictMode

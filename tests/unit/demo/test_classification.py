@@ -162,7 +162,7 @@ def test_agrees_with_the_production_reference_classifier(
 ) -> None:
     """Cross-check with pipelines/classify (skipped if its API is absent or has moved)."""
     try:
-        from pipelines.classify.definitions import load_all
+        from pipelines.classify.definitions_loader import load_all
         from pipelines.classify.reference import ConflictMode
         from pipelines.classify.reference import detect as reference_detect
     except (ImportError, AttributeError) as exc:  # written concurrently by a teammate

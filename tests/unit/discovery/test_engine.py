@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.classify.definitions import load_format
+from pipelines.classify.definitions_loader import load_format
 from pipelines.classify.matcher import compile_format
 from pipelines.classify.result import Method
 from pipelines.discovery.clusters import stable_ids
