@@ -160,6 +160,54 @@ def test_every_writer_marks_the_days_it_touches(pg_dsn: str) -> None:
     assert _dirty(pg_dsn) == labelled
 
 
+def test_rows_moved_between_events_mark_both_days(pg_dsn: str) -> None:
+    """A deck, standing or match moved to another event marks the old and the new event's
+    day; one statement over rows of several events marks all their days (migration 0019
+    reads a statement's distinct events first)."""
+    build_world(pg_dsn)
+    refresh_all(pg_dsn, periods=PERIODS)
+    days = [date(2024, 6, 5), date(2024, 6, 6), date(2024, 6, 7)]
+    with psycopg.connect(pg_dsn) as conn:
+        w = World(conn)
+        events = [w.tournament("Modern", day, "challenge") for day in days]
+        decks = [w.deck(t, f"p{i}", "A") for i, t in enumerate(events)]
+        w.match(events[0], 1, decks[0], None, (2, 0, 0))
+        conn.execute(
+            "INSERT INTO standings (tournament_id, position, player, player_key, wins, losses,"
+            " draws, deck_id) VALUES (%s, 0, 'p0', 'p0', 1, 0, 0, %s)",
+            (events[0], decks[0]),
+        )
+        conn.commit()
+    refresh_all(pg_dsn, periods=PERIODS)
+    assert _dirty(pg_dsn) == set()
+    for table in ("decks", "standings", "matches"):
+        with psycopg.connect(pg_dsn) as conn:
+            conn.execute(
+                sql.SQL(
+                    "UPDATE {} SET tournament_id = %s, position = position + 100"
+                    " WHERE tournament_id = %s"
+                ).format(sql.Identifier(table)),
+                (events[1], events[0]),
+            )
+            conn.commit()
+        assert _dirty(pg_dsn) == {("Modern", days[0]), ("Modern", days[1])}, table
+        refresh_all(pg_dsn, periods=PERIODS)
+        with psycopg.connect(pg_dsn) as conn:  # back, for the next table
+            conn.execute(
+                sql.SQL(
+                    "UPDATE {} SET tournament_id = %s, position = position - 100"
+                    " WHERE tournament_id = %s AND position >= 100"
+                ).format(sql.Identifier(table)),
+                (events[0], events[1]),
+            )
+            conn.commit()
+        refresh_all(pg_dsn, periods=PERIODS)
+    with psycopg.connect(pg_dsn) as conn:
+        conn.execute("UPDATE decks SET position = position + 10 WHERE id = ANY(%s)", (decks,))
+        conn.commit()
+    assert _dirty(pg_dsn) == {("Modern", day) for day in days}
+
+
 def test_a_change_committed_during_a_refresh_stays_dirty(pg_dsn: str) -> None:
     """The refresh consumes the days of its snapshot only: a day marked by a transaction
     that commits while it runs is refreshed by the next run."""
