@@ -23,6 +23,10 @@
 -- (needs_merge); every other board's lines are counted as they are.
 -- board: 'main' or 'side'.
 -- Fills the weeks in refresh_weeks (the Mondays of the days refreshed).
+-- This statement is the DEFINITION; the refresh computes the same rows in NumPy
+-- (pipelines/stats/card_usage.py: the ~16 million card lines of the 500k-deck archive made
+-- this statement spill to disk for 30-70 s). tests/integration/test_card_usage_fill.py
+-- checks that both give exactly the same rows.
 INSERT INTO mv_card_usage_weekly
 WITH canon AS (
     SELECT id, min(id) OVER w AS card_id, count(*) OVER w AS names
