@@ -12,8 +12,10 @@ from flask_jwt_extended import get_jwt
 
 from api.blueprints.admin import blueprint, log, requester
 from api.errors import ApiError
+from api.params import PAGE, Field, id_param
+from api.request_parsing import Query
 from api.resources import resources
-from api.schemas import PAGE, Field, Query, endpoint, id_param, page
+from api.schemas import endpoint, page
 from pipelines.auth import users as accounts
 from pipelines.auth.passwords import PasswordRuleError
 from pipelines.auth.stamps import publish_from_database

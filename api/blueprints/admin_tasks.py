@@ -12,8 +12,10 @@ from flask.typing import ResponseReturnValue
 
 from api.blueprints.admin import blueprint, requester
 from api.errors import ApiError
+from api.params import PAGE, Field, Param
+from api.request_parsing import Query
 from api.resources import resources
-from api.schemas import PAGE, Field, Param, Query, endpoint, page
+from api.schemas import endpoint, page
 from api.tasks import INGEST_TASK, RECLASSIFY_TASK, REFRESH_TASK, SOURCE_FETCH_TASK, task_uuid
 from pipelines.classify.scopes import definitions_scope
 from pipelines.core.settings import Settings

@@ -20,8 +20,9 @@ from flask_jwt_extended import decode_token, get_jwt
 from api.auth import issue_tokens
 from api.errors import ApiError
 from api.limits import client_ip
+from api.params import Field
 from api.resources import resources
-from api.schemas import Field, endpoint
+from api.schemas import endpoint
 from pipelines.auth.stamps import load_state
 from pipelines.auth.users import UserNotFound, authenticate, authenticate_api_key, get_user
 

@@ -21,8 +21,10 @@ from api.blueprints.stats_params import EVENT, MAX_RANGE_DAYS, custom_range, win
 from api.cache import conditional_response
 from api.errors import ApiError
 from api.limits import priced
+from api.params import Param, ParamGroup
+from api.request_parsing import Query
 from api.resources import resources
-from api.schemas import Param, ParamGroup, Query, endpoint
+from api.schemas import endpoint
 from pipelines.charts.ondemand import draw_custom
 from pipelines.charts.specs import ARCHETYPE_CHARTS, CHARTS
 from pipelines.charts.store import StoredChart, load_chart

@@ -21,8 +21,10 @@ from api.blueprints.events import (
 )
 from api.cache import serve_cached
 from api.errors import ApiError
+from api.params import MAX_ID, Param, id_param
+from api.request_parsing import Query
 from api.resources import resources
-from api.schemas import MAX_ID, Param, Query, endpoint, id_param
+from api.schemas import endpoint
 from pipelines.classify.explain_stored import explain_stored_deck
 from pipelines.discovery.store import NEIGHBOURS
 from pipelines.reads.deck_list import deck_page

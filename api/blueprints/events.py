@@ -12,7 +12,9 @@ from flask.typing import ResponseReturnValue
 
 from api.cache import serve_cached
 from api.errors import ApiError
-from api.schemas import LIMIT, Param, Query, endpoint, id_param, page
+from api.params import LIMIT, Param, id_param
+from api.request_parsing import Query
+from api.schemas import endpoint, page
 from pipelines.core.vocabulary import EVENT_KINDS
 from pipelines.reads.events import tournament as read_tournament
 from pipelines.reads.events import tournament_page

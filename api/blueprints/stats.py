@@ -48,8 +48,10 @@ from api.blueprints.stats_params import (
 )
 from api.cache import serve_cached
 from api.errors import ApiError
+from api.params import PAGE, Param
+from api.request_parsing import Query
 from api.resources import resources
-from api.schemas import PAGE, Param, Query, endpoint, slice_page
+from api.schemas import endpoint, slice_page
 from pipelines.stats.card_performance import BOARDS, archetype_cards
 from pipelines.stats.matchups import MatchupCell, MatchupMatrix
 from pipelines.stats.refresh import latest_generation

@@ -1,6 +1,6 @@
 """Query parameters of the metagame reads and the window they select.
 
-Declared once here (each :class:`~api.schemas.Param` is both the validation and the OpenAPI
+Declared once here (each :class:`~api.params.Param` is both the validation and the OpenAPI
 description) and used by the statistics, chart and page views.
 """
 
@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from api.errors import ApiError
+from api.params import Param, ParamGroup
 from api.resources import resources
-from api.schemas import Param, ParamGroup
 from pipelines.core.vocabulary import (
     CURRENT_WINDOW,
     DEFAULT_EVENT_GROUP,

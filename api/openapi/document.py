@@ -11,7 +11,8 @@ from flask import Flask
 
 from api.openapi.schemas import SCHEMAS
 from api.openapi.types import s_ref
-from api.schemas import EndpointSpec, Param, ParamGroup
+from api.params import Param, ParamGroup
+from api.schemas import EndpointSpec
 
 OPENAPI_VERSION = "3.1.0"
 # 2.0.0 (issue 13): fractions everywhere (tier_cut included), `seats`/`share_seats` replace
