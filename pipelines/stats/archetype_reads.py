@@ -30,6 +30,7 @@ from pipelines.stats.read_window import (
     window_weeks,
 )
 from pipelines.stats.samples import SampleRules
+from pipelines.stats.window_stats import index_plans
 
 __all__ = ["archetype_detail", "card_lookup"]
 
@@ -92,32 +93,40 @@ def _fill(usages: Sequence[_Usage], size: int) -> list[tuple[str, int]]:
     return chosen
 
 
-# The archetype's weekly card-usage arrays (one row per week, event kind and board); summed
-# per (card, copies) in NumPy: unnesting ~50k array elements per whole-history window in SQL
-# costs several times more.
+# The archetype's weekly card-usage arrays (one row per week, event kind and board), each
+# column concatenated per board in its binary form (``array_send`` less its 20-byte header:
+# (length, value) int4 pairs) and summed per (card, copies) in NumPy: unnesting ~50k array
+# elements per whole-history window in SQL costs several times more, and decoding them into
+# Python lists (one int object per element) most of the rest.
 _CARD_ARRAYS_SQL = """
-SELECT board, card_ids, copies, decks
+SELECT board,
+       string_agg(substring(array_send(card_ids) FROM 21), ''::bytea) AS card_ids,
+       string_agg(substring(array_send(copies) FROM 21), ''::bytea) AS copies,
+       string_agg(substring(array_send(decks) FROM 21), ''::bytea) AS decks
   FROM mv_card_usage_weekly
  WHERE format = %(format)s AND archetype = %(archetype)s
    AND week_start BETWEEN %(first_week)s AND %(last_week)s
-   AND event_kind = ANY(%(kinds)s::text[])
+   AND event_kind = ANY(%(kinds)s::text[]) AND cardinality(card_ids) > 0
+ GROUP BY board
 """
+
+
+def _int4s(blob: bytes) -> np.ndarray:
+    """The values of concatenated ``array_send`` bodies of int4 arrays without NULLs."""
+    pairs = np.frombuffer(blob, dtype=">i4").reshape(-1, 2)
+    if not np.all(pairs[:, 0] == 4):  # a NULL element (length -1) or another element type
+        raise ValueError("card usage arrays must hold int4 values without NULLs")
+    return pairs[:, 1].astype(np.int64)
 
 
 def _card_distribution(
     conn: psycopg.Connection[Any], params: Mapping[str, Any]
 ) -> dict[str, dict[str, dict[int, int]]]:
     """``{board: {card name: {copies: decks}}}`` of an archetype over whole weeks."""
-    with conn.cursor(binary=True) as cur:
-        rows = cur.execute(_CARD_ARRAYS_SQL, params).fetchall()
+    rows = conn.execute(_CARD_ARRAYS_SQL, params).fetchall()
     summed: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for board in ("main", "side"):
-        mine = [r for r in rows if r[0] == board and r[1]]
-        if not mine:
-            continue
-        ids = np.concatenate([np.asarray(r[1], dtype=np.int64) for r in mine])
-        copies = np.concatenate([np.asarray(r[2], dtype=np.int64) for r in mine])
-        decks = np.concatenate([np.asarray(r[3], dtype=np.int64) for r in mine])
+    for board, blob_ids, blob_copies, blob_decks in rows:
+        ids, copies, decks = _int4s(blob_ids), _int4s(blob_copies), _int4s(blob_decks)
         keys, inverse = np.unique(ids << 16 | copies, return_inverse=True)  # copies < 2**16
         summed[board] = (keys, np.bincount(inverse.reshape(-1), weights=decks))
     card_ids = sorted({int(k >> 16) for keys, _ in summed.values() for k in keys})
@@ -141,7 +150,9 @@ SELECT s.main_total, s.side_total, sum(s.decks)::int AS decks
 """
 
 # Weeks as date arithmetic (0001-01-01 is a Monday): no timestamp conversion per row; the
-# players of each week are distinct (week, player) pairs, hashed.
+# players of each week counted distinct by sorting bytes (COLLATE "C": equality is bytewise
+# under the database's deterministic collation anyway; a hash of every (week, player) pair
+# of a whole history cost three times more).
 _WEEKLY_SQL = """
 WITH week AS (
     SELECT a.event_date - (a.event_date - DATE '0001-01-01') %% 7 AS week_start,
@@ -157,13 +168,12 @@ WITH week AS (
        AND a.event_kind = ANY(%(kinds)s::text[])
      GROUP BY 1
 ), players AS (
-    SELECT week_start, count(*)::int AS players
-      FROM (SELECT DISTINCT p.event_date - (p.event_date - DATE '0001-01-01') %% 7 AS week_start,
-                   p.player_key
-              FROM mv_player_archetype_daily p
-             WHERE p.format = %(format)s AND p.archetype = %(archetype)s
-               AND p.event_date BETWEEN %(start)s AND %(end)s
-               AND p.event_kind = ANY(%(kinds)s::text[])) x
+    SELECT p.event_date - (p.event_date - DATE '0001-01-01') %% 7 AS week_start,
+           count(DISTINCT p.player_key COLLATE "C")::int AS players
+      FROM mv_player_archetype_daily p
+     WHERE p.format = %(format)s AND p.archetype = %(archetype)s
+       AND p.event_date BETWEEN %(start)s AND %(end)s
+       AND p.event_kind = ANY(%(kinds)s::text[])
      GROUP BY 1
 )
 SELECT w.*, coalesce(p.players, 0) AS players
@@ -419,7 +429,9 @@ def card_lookup(
         "first_week": first_week,
         "last_week": last_week,
     }
-    with conn.cursor(row_factory=dict_row) as cur:
+    # The format's weeks by index: over a long window the planner would read every format's
+    # weekly rows (see index_plans).
+    with index_plans(conn), conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(_CARD_LOOKUP_SQL, params).fetchall()
     canonical = rows[0]["card"] if rows else None
     if canonical is None:

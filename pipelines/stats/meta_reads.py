@@ -338,22 +338,29 @@ def matchup_matrix(
 # --------------------------------------------------------------------------- formats
 
 
+# Decks per format and event kind over all of history (mv_format_total, kept by the triggers
+# of migration 0020: summing mv_archetype_daily read the whole table), the first and last
+# days from the ends of the daily index.
+_FORMATS_SQL = """
+SELECT f.format, d.first_date, d.last_date, f.decks, f.decks_default
+  FROM (SELECT t.format, sum(t.decks)::int AS decks,
+               (sum(t.decks) FILTER (WHERE g.event_kind IS NOT NULL))::int AS decks_default
+          FROM mv_format_total t
+          LEFT JOIN stats_event_groups g ON g.event_kind = t.event_kind AND g.event_group = %s
+         GROUP BY t.format) f
+ CROSS JOIN LATERAL (
+       SELECT min(a.event_date) AS first_date, max(a.event_date) AS last_date
+         FROM mv_archetype_daily a WHERE a.format = f.format) d
+ ORDER BY f.format
+"""
+
+
 def formats_overview(conn: psycopg.Connection[Any]) -> dict[str, Any]:
     """Every format with data: ``{"generation", "as_of", "formats": [{format, first_date,
     last_date, decks, decks_default (decks of the default event group), windows: [{key,
     start, end, period_name}]}]}`` — windows of the latest generation."""
     with conn.cursor(row_factory=dict_row) as cur:
-        formats = cur.execute(
-            "SELECT a.format, min(a.event_date) AS first_date, max(a.event_date) AS last_date,"
-            "       sum(a.decks)::int AS decks,"
-            "       (sum(a.decks) FILTER (WHERE g.event_kind IS NOT NULL))::int"
-            "           AS decks_default"
-            "  FROM mv_archetype_daily a"
-            "  LEFT JOIN stats_event_groups g"
-            "    ON g.event_kind = a.event_kind AND g.event_group = %s"
-            " GROUP BY a.format ORDER BY a.format",
-            (DEFAULT_EVENT_GROUP,),
-        ).fetchall()
+        formats = cur.execute(_FORMATS_SQL, (DEFAULT_EVENT_GROUP,)).fetchall()
         windows = cur.execute(
             "SELECT w.generation, r.finished_at, w.format, w.window_key, w.start_date,"
             "       w.end_date, w.period_name"

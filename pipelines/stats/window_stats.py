@@ -16,6 +16,13 @@ transfer and decode than rows), plus the distinct players. The interval maths th
 vectorised in NumPy (:func:`pipelines.stats.interval_arrays.clustered_segments`) in a
 canonical order, so the floats depend only on the per-player records. Tiers:
 :func:`pipelines.stats.archetype_rows.finish_window`.
+
+A range covering most of a format's days (custom windows over the whole history) is computed
+the other way round: every player's sums over ALL of history per event group
+(``mv_player_archetype_total``, ``mv_player_total``, ``mv_matchup_total``: kept equal to the
+daily tables by the triggers of migration 0020) minus the sums of the days outside the range
+— the same integers, read from about a third as many rows plus a few days, whatever the
+length of the history (:data:`COMPLEMENT_MAX_OUTSIDE`).
 """
 
 from __future__ import annotations
@@ -53,6 +60,7 @@ __all__ = [
     "WindowSpec",
     "WindowStats",
     "compute_window_stats",
+    "index_plans",
 ]
 
 
@@ -116,6 +124,59 @@ SELECT NULL, count(*)::int, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
   FROM (SELECT DISTINCT player_key FROM pa) x
 """
 
+# The same rows for a range covering most of the format's days: every player's sums over all
+# of history (mv_player_archetype_total, kept by the triggers of migration 0020) minus the
+# sums of the days outside the range. A pair whose decks all lie outside drops out (every
+# daily row counts a deck), exactly as it is absent from the range's rows. Integer sums:
+# the per-player records, hence every statistic, are those of _ARCHETYPE_SQL.
+_OUTSIDE = """
+      FROM mv_player_archetype_daily
+     WHERE format = %(format)s AND (event_date < %(start)s OR event_date > %(end)s)
+       AND event_kind = ANY(%(kinds)s::text[])"""
+_ARCHETYPE_COMPLEMENT_SQL = f"""
+WITH outside AS (
+    SELECT archetype, player_key,
+           sum(decks)::int AS decks, sum(wins)::int AS wins, sum(losses)::int AS losses,
+           sum(draws)::int AS draws, sum(mirror_seats)::int AS mirror_seats,
+           sum(covered)::int AS covered, sum(rec_wins)::int AS rec_wins,
+           sum(rec_losses)::int AS rec_losses, sum(rec_draws)::int AS rec_draws,
+           sum(rec_decks)::int AS rec_decks{_OUTSIDE}
+     GROUP BY 1, 2
+), pa AS (
+    SELECT t.archetype, t.decks - coalesce(o.decks, 0) AS decks,
+           t.wins - coalesce(o.wins, 0) AS wins, t.losses - coalesce(o.losses, 0) AS losses,
+           t.draws - coalesce(o.draws, 0) AS draws,
+           t.mirror_seats - coalesce(o.mirror_seats, 0) AS mirror_seats,
+           t.covered - coalesce(o.covered, 0) AS covered,
+           t.rec_wins - coalesce(o.rec_wins, 0) AS rec_wins,
+           t.rec_losses - coalesce(o.rec_losses, 0) AS rec_losses,
+           t.rec_draws - coalesce(o.rec_draws, 0) AS rec_draws,
+           t.rec_decks - coalesce(o.rec_decks, 0) AS rec_decks
+      FROM mv_player_archetype_total t
+      LEFT JOIN outside o ON o.archetype = t.archetype AND o.player_key = t.player_key
+     WHERE t.format = %(format)s AND t.event_group = %(group)s
+       AND t.decks > coalesce(o.decks, 0)
+)
+SELECT archetype::text AS archetype, count(*)::int AS players,
+       sum(decks)::int AS decks, sum(wins)::int AS wins, sum(losses)::int AS losses,
+       sum(draws)::int AS draws, sum(mirror_seats)::int AS mirror_seats,
+       sum(covered)::int AS covered, sum(rec_wins)::int AS rec_wins,
+       sum(rec_losses)::int AS rec_losses, sum(rec_draws)::int AS rec_draws,
+       sum(rec_decks)::int AS rec_decks,
+       string_agg(int8send(wins::int8 << 32 | losses), ''::bytea)
+           FILTER (WHERE wins + losses > 0) AS matches_players,
+       string_agg(int8send(rec_wins::int8 << 32 | rec_losses), ''::bytea)
+           FILTER (WHERE rec_wins + rec_losses > 0) AS records_players
+  FROM pa
+ GROUP BY archetype
+UNION ALL
+SELECT NULL, count(*)::int, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+  FROM mv_player_total p
+  LEFT JOIN (SELECT player_key, sum(decks)::int AS decks{_OUTSIDE}
+              GROUP BY 1) o ON o.player_key = p.player_key
+ WHERE p.format = %(format)s AND p.event_group = %(group)s AND p.decks > coalesce(o.decks, 0)
+"""  # noqa: S608 - fixed fragments of this module
+
 # Matchup cells of one (range, event group): sums only.
 _MATCHUP_SQL = """
 SELECT archetype, opponent,
@@ -125,6 +186,27 @@ SELECT archetype, opponent,
    AND event_kind = ANY(%(kinds)s::text[])
  GROUP BY archetype, opponent
 """
+
+# Matchup cells of a range covering most of the format's days: all of history
+# (mv_matchup_total) minus the days outside; a cell is in the range when one of its daily
+# rows is (``days``).
+_MATCHUP_COMPLEMENT_SQL = """
+SELECT t.archetype, t.opponent, t.wins - coalesce(o.wins, 0) AS wins,
+       t.losses - coalesce(o.losses, 0) AS losses, t.draws - coalesce(o.draws, 0) AS draws
+  FROM mv_matchup_total t
+  LEFT JOIN (SELECT archetype, opponent, count(*)::int AS days, sum(wins)::int AS wins,
+                    sum(losses)::int AS losses, sum(draws)::int AS draws
+               FROM mv_matchup_daily
+              WHERE format = %(format)s AND (event_date < %(start)s OR event_date > %(end)s)
+                AND event_kind = ANY(%(kinds)s::text[])
+              GROUP BY 1, 2) o ON o.archetype = t.archetype AND o.opponent = t.opponent
+ WHERE t.format = %(format)s AND t.event_group = %(group)s AND t.days > coalesce(o.days, 0)
+"""
+
+#: A range is computed as "all of history minus the days outside it" when the days outside
+#: are at most this fraction of the format's days (the totals hold about a third as many
+#: rows as the daily table; each side then reads the fewer rows).
+COMPLEMENT_MAX_OUTSIDE: Final = 0.2
 
 _CELL_KEY: Final = ("format", "window_key", "event_group", "archetype", "opponent")
 
@@ -138,8 +220,9 @@ _BASIS_COLUMNS: Final = {
 
 def _data_ranges(
     conn: psycopg.Connection[Any], windows: Sequence[WindowSpec]
-) -> tuple[list[tuple[str, date, date]], list[list[WindowSpec]]]:
-    """Distinct data ranges of ``windows`` and the windows sharing each.
+) -> tuple[list[tuple[str, date, date]], list[list[WindowSpec]], list[bool]]:
+    """Distinct data ranges of ``windows``, the windows sharing each, and whether each is
+    computed as all of history minus the days outside it (:data:`COMPLEMENT_MAX_OUTSIDE`).
 
     A window's rows depend only on the event dates it contains, so it is narrowed to its first
     and last event date of the format; windows with the same narrowed range (often
@@ -160,6 +243,7 @@ def _data_ranges(
     index: dict[tuple[str, date, date], int] = {}
     ranges: list[tuple[str, date, date]] = []
     members: list[list[WindowSpec]] = []
+    complement: list[bool] = []
     for w in windows:
         dates = days.get(w.format, [])
         lo = bisect.bisect_left(dates, w.start)
@@ -171,16 +255,18 @@ def _data_ranges(
             index[key] = len(ranges)
             ranges.append(key)
             members.append([])
+            outside = len(dates) - (hi - lo + 1)
+            complement.append(outside <= COMPLEMENT_MAX_OUTSIDE * len(dates))
         members[index[key]].append(w)
-    return ranges, members
+    return ranges, members, complement
 
 
-#: Planner settings of the window statistics statements (see _index_plans).
+#: Planner settings of the window statistics statements (see index_plans).
 INDEX_PLAN_SETTINGS: Final = {"enable_seqscan": "off", "max_parallel_workers_per_gather": "0"}
 
 
 @contextmanager
-def _index_plans(conn: psycopg.Connection[Any]) -> Iterator[None]:
+def index_plans(conn: psycopg.Connection[Any]) -> Iterator[None]:
     """Plan the statements inside with the covering indexes, then restore the settings.
 
     For a range holding a large part of a format the planner estimates a (parallel)
@@ -254,7 +340,7 @@ def compute_window_stats(
     result = WindowStats()
     if not windows or not groups or not bases:
         return result
-    ranges, members = _data_ranges(conn, windows)
+    ranges, members, complement = _data_ranges(conn, windows)
     if not ranges:
         return result
     group_names = sorted(set(groups))
@@ -266,19 +352,23 @@ def compute_window_stats(
 
     raw: list[dict[str, Any]] = []
     raw_cells: list[dict[str, Any]] = []
-    with _index_plans(conn), conn.cursor(row_factory=dict_row) as cur:
+    with index_plans(conn), conn.cursor(row_factory=dict_row) as cur:
         for wid, (fmt, start, end) in enumerate(ranges, start=1):
             for gid, group in enumerate(group_names, start=1):
                 params = {
                     "format": fmt,
                     "start": start,
                     "end": end,
+                    "group": group,
                     "kinds": sorted(EVENT_GROUPS[group]),
                 }
                 ids = {"wid": wid, "gid": gid}
-                raw.extend({**r, **ids} for r in cur.execute(_ARCHETYPE_SQL, params))
+                whole = complement[wid - 1]
+                archetypes = _ARCHETYPE_COMPLEMENT_SQL if whole else _ARCHETYPE_SQL
+                raw.extend({**r, **ids} for r in cur.execute(archetypes, params))
                 if matchups:
-                    raw_cells.extend({**r, **ids} for r in cur.execute(_MATCHUP_SQL, params))
+                    cells = _MATCHUP_COMPLEMENT_SQL if whole else _MATCHUP_SQL
+                    raw_cells.extend({**r, **ids} for r in cur.execute(cells, params))
     names = name_table(conn, sorted({r[0] for r in ranges}))
     players = {
         key: r["players"]

@@ -98,13 +98,32 @@ def test_archetype_detail_reads_use_indexes(
 ) -> None:
     params = _params(target, _spans(target)[span], "all")
     best = archetype_reads._BEST_DECKS_SQL
-    assert_plan(serial, best, params, uses={"ix_mv_deck_facts_archetype"}, generic=generic)
+    # The top of the records index over long windows, the archetype's days over short ones.
+    assert_plan(serial, best, params, generic=generic,
+                uses_one_of={"ix_mv_deck_facts_best", "ix_mv_deck_facts_archetype"})  # fmt: skip
     assert_plan(serial, archetype_reads._CARD_ARRAYS_SQL, params, uses={"ux_mv_card_usage_weekly"},
                 generic=generic)  # fmt: skip
     assert_plan(serial, archetype_reads._DECK_SIZE_SQL, params, generic=generic)
     assert_plan(serial, archetype_reads._COLOR_SQL, params, generic=generic)
     assert_plan(serial, archetype_reads._WEEKLY_SQL, params, generic=generic)
     assert_plan(serial, meta_reads._TRENDS_SQL, params, generic=generic)
+
+
+@pytest.mark.parametrize("span", ["history", "week"])
+@pytest.mark.parametrize("group", ["all", "challenges"])
+@pytest.mark.parametrize("generic", [False, True])
+def test_whole_history_windows_read_the_totals_and_the_days_outside(
+    serial: psycopg.Connection[Any], target: dict[str, Any], span: str, group: str, generic: bool
+) -> None:
+    """All of history minus the days outside: the totals' keys, the outside days by date
+    (a few days; a week's window is never computed this way, but its plan must not scan)."""
+    params = _params(target, _spans(target)[span], group)
+    archetype_params = {k: params[k] for k in ("format", "group", "start", "end", "kinds")}
+    assert_plan(serial, window_stats._ARCHETYPE_COMPLEMENT_SQL, archetype_params,
+                uses={"ux_mv_player_archetype_total", "ux_mv_player_total"},
+                generic=generic)  # fmt: skip
+    assert_plan(serial, window_stats._MATCHUP_COMPLEMENT_SQL, archetype_params,
+                uses={"ux_mv_matchup_total"}, generic=generic)  # fmt: skip
 
 
 def test_standard_window_reads_use_the_window_tables_keys(
