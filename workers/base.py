@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
@@ -73,6 +74,35 @@ class ManalyticsTask(Task):
     def db_pool(self) -> ConnectionPool:
         """The worker process's psycopg pool."""
         return get_pool()
+
+    @property
+    def dsn(self) -> str:
+        """``DATABASE_URL`` of this worker (always set: :func:`worker_settings` requires it)."""
+        dsn = self.settings.database_url
+        assert dsn is not None  # resolved by worker_settings()
+        return dsn
+
+
+def task(
+    name: str, *, soft_time_limit: float, time_limit: float, acks_late: bool = True, **options: Any
+) -> Callable[[Callable[..., Any]], Any]:
+    """Declare the :class:`ManalyticsTask` ``name`` (bound: its body gets the task first).
+
+    Acknowledged late unless ``acks_late=False``: the tasks are idempotent, so a message
+    whose worker died is delivered again. Tasks with a run record use
+    :func:`workers.runs.run_task` instead.
+    """
+    from workers.celery_app import app
+
+    return app.task(
+        name=name,
+        base=ManalyticsTask,
+        bind=True,
+        acks_late=acks_late,
+        soft_time_limit=soft_time_limit,
+        time_limit=time_limit,
+        **options,
+    )
 
 
 class TaskContextFilter(logging.Filter):

@@ -42,16 +42,10 @@ RECLASSIFY_SOFT_TIME_LIMIT = 1700
 RECLASSIFY_HARD_TIME_LIMIT = 1800
 
 
-def _dsn(task: RunTask) -> str:
-    dsn = task.settings.database_url
-    assert dsn is not None  # resolved by worker_settings()
-    return dsn
-
-
 @run_task("classify.new_decks", soft_time_limit=SOFT_TIME_LIMIT, time_limit=HARD_TIME_LIMIT)
 def new_decks(self: RunTask, lease: RunLease, refresh: bool = True) -> dict[str, Any]:
     """Label unlabelled decks with each format's active definitions, then refresh."""
-    done = classify_new_decks(_dsn(self), self.settings.definitions_dir)
+    done = classify_new_decks(self.dsn, self.settings.definitions_dir)
     lease.checkpoint(labelled=done)
     if refresh:
         self.ask_for("refresh.meta_views")
@@ -62,7 +56,7 @@ def _classification_run(task: RunTask, lease: RunLease, format_name: str, reques
     """The classification run of this task run: the one recorded by an earlier attempt
     while it is still going on (or already completed: only the refresh is left), else a
     new one."""
-    dsn = _dsn(task)
+    dsn = task.dsn
     earlier = lease.progress.get("classification_run")
     if earlier is not None and store.run_progress(dsn, int(earlier)).status in (
         "running",
@@ -95,7 +89,7 @@ def _chunk(
 ) -> dict[str, Any]:
     """Label one chunk of a run; the one that finishes the run switches readers (and, when
     asked alone, e.g. re-queued by hand, asks for the refresh)."""
-    run = store.classify_chunk(_dsn(self), self.settings.definitions_dir, run_id, chunk_no)
+    run = store.classify_chunk(self.dsn, self.settings.definitions_dir, run_id, chunk_no)
     if refresh and run.status == "completed" and run.chunks_done == run.chunks_total:
         self.ask_for("refresh.meta_views")
     return {
@@ -113,7 +107,7 @@ chunk = run_task(CHUNK_TASK, soft_time_limit=SOFT_TIME_LIMIT, time_limit=HARD_TI
 def _chunk_runs(task: RunTask, run_id: int) -> list[runs_store.Run]:
     """One ``classify.chunk`` run per chunk not done, published for any worker to take; an
     identical one already queued or running (an earlier attempt's) is joined."""
-    dsn = _dsn(task)
+    dsn = task.dsn
     return [
         task.ask_for(CHUNK_TASK, follow_up=False, run_id=run_id, chunk_no=n, refresh=False).run
         for n in store.pending_chunks(dsn, run_id)
@@ -125,7 +119,7 @@ def _work_through(
 ) -> None:
     """Until every chunk run is over: label the ones no worker holds here (a chunk's own
     message, delivered later, is then dropped), wait for the others; checkpoint each pass."""
-    dsn = _dsn(task)
+    dsn = task.dsn
     while True:
         with task.db() as conn:
             current = [runs_store.get_run(conn, child.id) or child for child in children]
@@ -164,7 +158,7 @@ def reclassify_format(
 ) -> dict[str, Any]:
     """Reclassify one format: its chunks in parallel on every free worker (this one
     included), checkpointed; then ask for the refresh."""
-    dsn = _dsn(self)
+    dsn = self.dsn
     run_id = _classification_run(self, lease, format_name, requested_by)
     _work_through(self, lease, run_id, _chunk_runs(self, run_id))
     run = store.run_progress(dsn, run_id)

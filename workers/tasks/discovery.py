@@ -10,25 +10,18 @@ from __future__ import annotations
 from typing import Any
 
 from pipelines.discovery.store import discover_all
-from workers.base import ManalyticsTask
-from workers.celery_app import app
+from workers.base import ManalyticsTask, task
 
 SOFT_TIME_LIMIT = 840
 HARD_TIME_LIMIT = 900
 WINDOWS = ("last30", "current")
 
 
-@app.task(
-    name="discovery.run",
-    base=ManalyticsTask,
-    bind=True,
-    acks_late=True,
-    soft_time_limit=SOFT_TIME_LIMIT,
-    time_limit=HARD_TIME_LIMIT,
-)
+@task("discovery.run", soft_time_limit=SOFT_TIME_LIMIT, time_limit=HARD_TIME_LIMIT)
 def run(self: ManalyticsTask, windows: list[str] | None = None) -> dict[str, Any]:
     """Discover every format's windows; JSON-ready summary per format/window."""
-    dsn = self.settings.database_url
-    assert dsn is not None  # resolved by worker_settings()
     chosen = tuple(windows) if windows else WINDOWS
-    return {"status": "succeeded", "runs": discover_all(dsn, self.settings.definitions_dir, chosen)}
+    return {
+        "status": "succeeded",
+        "runs": discover_all(self.dsn, self.settings.definitions_dir, chosen),
+    }

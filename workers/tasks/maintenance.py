@@ -8,17 +8,14 @@ from typing import Any
 
 from pipelines.core.db import connect
 from pipelines.runs import store
-from workers.base import ManalyticsTask
-from workers.celery_app import app
+from workers.base import ManalyticsTask, task
 from workers.runs import publish
 
 log = logging.getLogger(__name__)
 
 
-@app.task(
-    name="maintenance.ping",
-    base=ManalyticsTask,
-    bind=True,
+@task(
+    "maintenance.ping",
     acks_late=False,
     ignore_result=False,  # callers wait for the answer
     soft_time_limit=20,
@@ -37,10 +34,8 @@ def ping(self: ManalyticsTask, echo: Any = None) -> dict[str, Any]:
     }
 
 
-@app.task(
-    name="maintenance.reap_runs",
-    base=ManalyticsTask,
-    bind=True,
+@task(
+    "maintenance.reap_runs",
     acks_late=False,  # beat sends the next one soon: a lost one costs one interval
     soft_time_limit=50,
     time_limit=60,
@@ -53,10 +48,7 @@ def reap_runs(self: ManalyticsTask) -> dict[str, Any]:
     Its own overlap guard: one reaper at a time (transaction-level advisory lock).
     """
     settings = self.settings
-    assert settings.database_url is not None
-    with connect(
-        settings.database_url, autocommit=True, application_name="manalytics-reaper"
-    ) as conn:
+    with connect(self.dsn, autocommit=True, application_name="manalytics-reaper") as conn:
         reaped = store.reap(
             conn,
             stale_after=settings.run_stale_seconds,

@@ -27,7 +27,7 @@ from pipelines.sources import runs
 from pipelines.sources.fetch import run_source
 from pipelines.sources.registry import source_states
 from pipelines.sources.warm import warm_api_cache
-from workers.base import ManalyticsTask
+from workers.base import ManalyticsTask, task
 from workers.celery_app import app
 
 log = logging.getLogger(__name__)
@@ -36,12 +36,6 @@ log = logging.getLogger(__name__)
 # stay far below the visibility timeout (4 h), so a running task is never redelivered.
 SOFT_TIME_LIMIT = 3300
 HARD_TIME_LIMIT = 3600
-
-
-def _dsn(task: ManalyticsTask) -> str:
-    dsn = task.settings.database_url
-    assert dsn is not None  # resolved by worker_settings()
-    return dsn
 
 
 def after_fetch_chain() -> Any:
@@ -55,11 +49,8 @@ def after_fetch_chain() -> Any:
     )
 
 
-@app.task(
-    name="sources.fetch",
-    base=ManalyticsTask,
-    bind=True,
-    acks_late=True,
+@task(
+    "sources.fetch",
     ignore_result=False,  # operators poll it through GET /admin/tasks/{id}
     soft_time_limit=SOFT_TIME_LIMIT,
     time_limit=HARD_TIME_LIMIT,
@@ -74,7 +65,7 @@ def fetch(
 ) -> dict[str, Any]:
     """One run of source ``name`` (dates as ISO strings), then the chain if it ingested."""
     report = run_source(
-        _dsn(self),
+        self.dsn,
         self.settings,
         name,
         since=date.fromisoformat(since) if since else None,
@@ -89,14 +80,7 @@ def fetch(
     return result
 
 
-@app.task(
-    name="sources.nightly",
-    base=ManalyticsTask,
-    bind=True,
-    acks_late=True,
-    soft_time_limit=60,
-    time_limit=90,
-)
+@task("sources.nightly", soft_time_limit=60, time_limit=90)
 def nightly(self: ManalyticsTask) -> dict[str, Any]:
     """Queue each enabled source's fetch, staggered."""
     settings = self.settings
@@ -124,14 +108,7 @@ def nightly(self: ManalyticsTask) -> dict[str, Any]:
     return {"queued": queued, "disabled": disabled}
 
 
-@app.task(
-    name="sources.warm_api_cache",
-    base=ManalyticsTask,
-    bind=True,
-    acks_late=True,
-    soft_time_limit=600,
-    time_limit=660,
-)
+@task("sources.warm_api_cache", soft_time_limit=600, time_limit=660)
 def warm(self: ManalyticsTask) -> dict[str, Any]:
     """Ask the API for the standard windows so the first readers hit a warm cache."""
     settings = self.settings
@@ -148,14 +125,7 @@ def formats_checkout(task: ManalyticsTask) -> Path:
     return task.settings.var_dir / "MTGOFormatData"
 
 
-@app.task(
-    name="sources.sync_formats",
-    base=ManalyticsTask,
-    bind=True,
-    acks_late=True,
-    soft_time_limit=600,
-    time_limit=660,
-)
+@task("sources.sync_formats", soft_time_limit=600, time_limit=660)
 def sync_definitions(self: ManalyticsTask) -> dict[str, Any]:
     """Clone or fast-forward the archetype definitions (``formats sync``)."""
     try:
