@@ -16,29 +16,7 @@ from pipelines.core.settings import Settings
 from pipelines.core.settings_loader import load_settings
 from pipelines.sources import runs
 from pipelines.sources.fetch import run_source
-
-
-def make_document(event_id: int, day: str, players: list[str]) -> dict:
-    uri = f"https://www.mtgo.com/decklist/modern-challenge-32-{day}{event_id}"
-    return {
-        "Tournament": {"Date": day, "Name": "Modern Challenge 32", "Uri": uri, "Formats": "Modern"},
-        "Decks": [
-            {
-                "Date": f"{day}T12:00:00+00:00",
-                "Player": player,
-                "Result": f"{rank}th Place",
-                "AnchorUri": f"{uri}#deck_{player}",
-                "Mainboard": [
-                    {"Count": 4, "CardName": "Lightning Bolt"},
-                    {"Count": 56, "CardName": "Mountain"},
-                ],
-                "Sideboard": [],
-            }
-            for rank, player in enumerate(players, start=4)
-        ],
-        "Rounds": [],
-        "Standings": [],
-    }
+from tests.integration.sources_fixture import event_document
 
 
 def rel_path(event_id: int, day: str) -> str:
@@ -74,7 +52,7 @@ class Upstream:
     def put(self, event_id: int, day: str, players: list[str]) -> None:
         path = self.work / rel_path(event_id, day)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(make_document(event_id, day, players), indent=2))
+        path.write_text(json.dumps(event_document(str(event_id), day, players), indent=2))
 
     def delete(self, event_id: int, day: str) -> None:
         (self.work / rel_path(event_id, day)).unlink()
