@@ -31,13 +31,8 @@ _TOURNAMENT_SUMMARY = {
     "match_count": s_int(),
 }
 
-_DECK_SUMMARY = {
-    "id": s_int(),
-    "tournament_id": s_int(),
-    "tournament": s_str(),
-    "event_date": s_date(),
-    "format": s_str(),
-    "event_kind": s_str(),
+# A deck's player, finish and label: in deck lists and in a tournament's decks.
+_DECK_RESULT = {
     "player": s_str(),
     "rank": s_int(True),
     "result": s_str(),
@@ -46,6 +41,16 @@ _DECK_SUMMARY = {
     "draws": s_int(True),
     "archetype": s_str(),
     "color": s_str(True),
+}
+
+_DECK_SUMMARY = {
+    "id": s_int(),
+    "tournament_id": s_int(),
+    "tournament": s_str(),
+    "event_date": s_date(),
+    "format": s_str(),
+    "event_kind": s_str(),
+    **_DECK_RESULT,
 }
 
 # A run record (task_runs, migration 0008): what operators follow.
@@ -159,22 +164,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                     }
                 )
             ),
-            "decks": s_arr(
-                s_obj(
-                    {
-                        "id": s_int(),
-                        "position": s_int(),
-                        "player": s_str(),
-                        "rank": s_int(True),
-                        "result": s_str(),
-                        "wins": s_int(True),
-                        "losses": s_int(True),
-                        "draws": s_int(True),
-                        "archetype": s_str(),
-                        "color": s_str(True),
-                    }
-                )
-            ),
+            "decks": s_arr(s_obj({"id": s_int(), "position": s_int(), **_DECK_RESULT})),
         }
     ),
     "DeckList": s_page(s_obj(_DECK_SUMMARY), total_exact=s_bool()),
