@@ -18,7 +18,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -122,14 +122,19 @@ class Api:
 
 
 def start_api(
-    env: Mapping[str, str], directory: Path, workers: int = 2, port: int | None = None
+    env: Mapping[str, str],
+    directory: Path,
+    workers: int = 2,
+    port: int | None = None,
+    args: Sequence[str] = (),
 ) -> Api:
-    """gunicorn with ops/gunicorn.conf.py on loopback (the API listens only internally)."""
+    """gunicorn with ops/gunicorn.conf.py on loopback (the API listens only internally);
+    ``args``: more gunicorn options (``--max-requests N``)."""
     port = port or free_port()
     log = directory / f"gunicorn-{port}.log"
     argv = [
         sys.executable, "-m", "gunicorn", "-c", str(REPO_ROOT / "ops" / "gunicorn.conf.py"),
-        "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "api:create_app()",
+        "--bind", f"127.0.0.1:{port}", "--workers", str(workers), *args, "api:create_app()",
     ]  # fmt: skip
     with open(log, "wb") as handle:
         process = subprocess.Popen(

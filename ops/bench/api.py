@@ -25,10 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -44,14 +41,11 @@ from urllib.parse import quote
 import psycopg
 
 from ops.bench.common import fresh_database, headline, server_dsn
-from ops.stack import stop
+from ops.stack import api_environment, start_api, start_redis, stop
 from pipelines.core import db
-from pipelines.core.settings import REPO_ROOT
 from pipelines.core.settings_loader import get_settings
-from pipelines.dev.embedded_redis import redis_server_binary
 
 BENCH_DB = "manalytics_bench_api"
-GUNICORN_CONF = REPO_ROOT / "ops" / "gunicorn.conf.py"
 TRIVIAL = "/api/v1/ping"
 CACHED_META = "/api/v1/formats/Modern/meta"
 HEADERS = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "198.51.100.7"}
@@ -70,12 +64,6 @@ done = function(summary, latency, requests)
     latency.mean))
 end
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # --------------------------------------------------------------------------- database
@@ -122,32 +110,12 @@ def build_database(reuse: bool, name: str = BENCH_DB) -> str:
 # --------------------------------------------------------------------------- processes
 
 
-def _wait_port(port: int, process: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            sys.exit(f"process exited early; see {log}:\n{log.read_text()[-2000:]}")
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    sys.exit(f"nothing listens on {port} after {timeout:.0f} s; see {log}")
-
-
 @contextmanager
 def redis_server(work: Path) -> Iterator[str]:
     """A private, non-persistent Redis."""
-    port = free_port()
-    log = work / "redis.log"
-    with open(log, "wb") as handle:
-        process = subprocess.Popen(
-            [str(redis_server_binary()), "--port", str(port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--dir", str(work)],
-            stdout=handle, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+    process, url = start_redis(work)
     try:
-        _wait_port(port, process, log, 10)
-        yield f"redis://127.0.0.1:{port}"
+        yield url
     finally:
         stop(process)
 
@@ -155,48 +123,26 @@ def redis_server(work: Path) -> Iterator[str]:
 @contextmanager
 def gunicorn(dsn: str, redis_url: str, work: Path, workers: int, extra: list[str]) -> Iterator[str]:
     """The API under gunicorn with the production configuration file."""
-    port = free_port()
-    metrics = work / "prometheus"
-    shutil.rmtree(metrics, ignore_errors=True)
-    metrics.mkdir()  # wiped before start, as the entrypoint does
-    env = dict(
-        os.environ,
-        MANALYTICS_ENV="production",
-        SECRET_KEY=secrets.token_urlsafe(48),
-        JWT_SECRET_KEY=secrets.token_urlsafe(48),
-        DATABASE_URL=dsn,
-        REDIS_URL=redis_url,
-        PROMETHEUS_MULTIPROC_DIR=str(metrics),
-        MANALYTICS_VAR_DIR=str(work / "var"),
+    env = api_environment(
+        dsn,
+        redis_url,
+        work / "var",
+        LOG_LEVEL="INFO",
         MANALYTICS_FORMATS_DIR=str(get_settings().real_formats_dir),
-        WEB_CONCURRENCY=str(workers),
         FORWARDED_ALLOW_IPS="127.0.0.1",
-        TRUSTED_PROXY_COUNT="1",
         # One client address makes all the load: a budget it cannot exhaust, so the limiter
         # does all its work (count + headers) without turning the run into 429s.
         RATELIMIT_DEFAULT="1000000000/minute",
     )
-    log = work / "gunicorn.log"
-    argv = [
-        sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF),
-        "--bind", f"127.0.0.1:{port}", *extra, "api:create_app()",
-    ]  # fmt: skip
-    with open(log, "wb") as handle:
-        process = subprocess.Popen(
-            argv, stdout=handle, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT,
-            start_new_session=True,
-        )  # fmt: skip
+    api = start_api(env, work, workers=workers, args=extra)
     try:
-        _wait_port(port, process, log, 60)
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while get(base, "/health")[0] != 200 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        yield base
+        yield api.url
     finally:
-        stop(process)
-        restarts = log.read_text(errors="replace").count("Autorestarting worker")
-        print(f"gunicorn: {restarts} worker restart(s) (max_requests) during the run; log {log}")
+        stop(api.process)
+        restarts = api.log.read_text(errors="replace").count("Autorestarting worker")
+        print(
+            f"gunicorn: {restarts} worker restart(s) (max_requests) during the run; log {api.log}"
+        )
 
 
 def get(base: str, path: str) -> tuple[int, dict[str, str]]:
