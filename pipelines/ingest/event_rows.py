@@ -12,7 +12,6 @@ from pipelines.ingest.merge import MergedEvent
 from pipelines.ingest.prepare import (
     PreparedDeck,
     PreparedDocument,
-    names_of,
 )
 from pipelines.ingest.state import CardIds, IngestState, copy_lines, reserve_ids
 
@@ -134,11 +133,10 @@ def _cell(value: Any) -> str:
 
 
 def _deck_line(deck_id: str, tid: int, position: int, deck: PreparedDeck, cards: CardIds) -> str:
-    # Hot loop of the writer (one call per deck): only ids are filled in here.
-    card_id = cards.__getitem__  # unknown names get an id through CardIds.__missing__
-    main_ids = ",".join(map(card_id, names_of(deck.main_names)))
-    side_ids = ",".join(map(card_id, names_of(deck.side_names)))
+    # Hot loop of the writer (one call per deck): only ids are filled in here (unknown
+    # names get an id through CardIds.__missing__).
+    board = cards.board
     return (
-        f"{deck_id}\t{tid}\t{position}\t{deck.text}\t{{{main_ids}}}\t{deck.main_counts}\t"
-        f"{{{side_ids}}}\t{deck.side_counts}\t{deck.totals}\n"
+        f"{deck_id}\t{tid}\t{position}\t{deck.text}\t{{{board(deck.main_names)}}}\t"
+        f"{deck.main_counts}\t{{{board(deck.side_names)}}}\t{deck.side_counts}\t{deck.totals}\n"
     )

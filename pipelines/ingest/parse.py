@@ -178,7 +178,7 @@ def parse_document(raw: bytes, rel_path: str, sha256: bytes | None = None) -> Pa
 
 def decode(raw: bytes) -> schema.Document:
     """Decode and type-check a file's bytes, or raise :class:`DocumentError`."""
-    if not raw.strip():
+    if not raw or raw.isspace():  # (raw.strip() would copy every file ending in a newline)
         raise DocumentError("empty", "empty file (0 bytes or only whitespace)")
     if b"\\u0000" in raw:
         # Valid JSON, but PostgreSQL cannot store a NUL character in a json value.

@@ -13,6 +13,7 @@ import psycopg
 
 from pipelines.ingest import copy as c
 from pipelines.ingest.normalize import normalize_card_name
+from pipelines.ingest.prepare import names_of
 
 # A tournament is identified by (source id, natural key).
 EventKey = tuple[int, str]
@@ -106,12 +107,27 @@ class CardIds(dict[str, str]):
     """
 
     BLOCK = 1000
+    BOARDS = 100_000  # boards remembered (then forgotten all at once: memory stays flat)
 
     def __init__(self, known: dict[str, str]) -> None:
         super().__init__(known)
         self.free: list[int] = []
         self.new: list[tuple[str, str]] = []
         self.conn: psycopg.Connection | None = None
+        self.boards: dict[str, str] = {}
+
+    def board(self, names: str) -> str:
+        """The ids of a prepared board's NUL-separated card names, comma-separated (the
+        inside of the COPY array). Remembered per board: the same list recurs across
+        players and events (a third of the real sample's mainboards are repeats), and a
+        name's id never changes during a run."""
+        ids = self.boards.get(names)
+        if ids is None:
+            ids = ",".join(map(self.__getitem__, names_of(names)))
+            if len(self.boards) >= self.BOARDS:
+                self.boards.clear()
+            self.boards[names] = ids
+        return ids
 
     def __missing__(self, name: str) -> str:
         if not self.free:
