@@ -25,6 +25,15 @@ from pipelines.stats.rows import ARCHETYPE_LIST_FIELDS, MetaRow, MetaTotals
 
 _META_ROW = s_typed(MetaRow)
 
+# One week of a weekly series (archetype detail, format trends): its days and its decks.
+_WEEK = {
+    "week_start": s_date(),
+    "label": s_str(),
+    "start": s_date(),
+    "end": s_date(),
+    "decks": s_int(),
+}
+
 _CARD_USE = {
     "card": s_str(),
     "decks": s_int(),
@@ -145,11 +154,7 @@ STATS_SCHEMAS: dict[str, dict[str, Any]] = {
             "weekly": s_arr(
                 s_obj(
                     {
-                        "week_start": s_date(),
-                        "label": s_str(),
-                        "start": s_date(),
-                        "end": s_date(),
-                        "decks": s_int(),
+                        **_WEEK,
                         "share_decks": s_num(),
                         "players": s_int(True),
                         "wins": s_int(),
@@ -253,17 +258,7 @@ STATS_SCHEMAS: dict[str, dict[str, Any]] = {
         ),
         **WINDOW_CONTEXT,
         basis=BASIS,
-        weeks=s_arr(
-            s_obj(
-                {
-                    "week_start": s_date(),
-                    "label": s_str(),
-                    "start": s_date(),
-                    "end": s_date(),
-                    "decks": s_int(),
-                }
-            )
-        ),
+        weeks=s_arr(s_obj(_WEEK)),
     ),
     "CardUsage": s_page(
         s_obj(
