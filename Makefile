@@ -14,7 +14,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	2>/dev/null && { echo $$p; break; }; done)
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format bench venv clean-venv tools chromium
+.PHONY: run test lint format bench bench-tools venv clean-venv tools chromium
 
 venv: $(STAMP)
 
@@ -56,7 +56,16 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: $(STAMP)
+BENCH_STAMP := $(VENV)/.bench-installed
+
+$(BENCH_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,embedded,bench]'
+	@touch $(BENCH_STAMP)
+
+# The benchmarks' own tools (locust) on top of the dev environment.
+bench-tools: $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
 	$(BIN)/python -m ops.bench
 
 clean-venv:

@@ -226,7 +226,7 @@ def wrk(url: str, connections: int, seconds: int, work: Path, pace_ms: int = 0) 
 def locust(url: str, users: int, seconds: int, work: Path) -> dict[str, float]:
     binary = shutil.which("locust", path=str(Path(sys.executable).parent)) or shutil.which("locust")
     if binary is None:
-        print("locust not installed (pip install -e '.[bench]'): (b) skipped")
+        print("locust not installed (`make bench-tools`): (b) skipped")
         return {}
     (work / "locustfile.py").write_text(LOCUSTFILE)
     prefix = work / "locust"
