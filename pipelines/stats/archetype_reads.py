@@ -15,7 +15,6 @@ from psycopg.rows import dict_row
 
 from pipelines.core.vocabulary import DEFAULT_EVENT_GROUP, EVENT_GROUPS
 from pipelines.stats.archetype_rows import DEFAULT_BASIS
-from pipelines.stats.decklists import most_common_value
 from pipelines.stats.intervals import DEFAULT_CONFIDENCE, clopper_pearson
 from pipelines.stats.meta_reads import meta_rows
 from pipelines.stats.name_sync import resolve_archetype
@@ -216,6 +215,17 @@ SELECT b.deck_id, d.player, t.name AS event, b.event_date, b.event_kind, t.uri,
 """
 
 
+def _weighted_mode(rows: Sequence[Mapping[str, Any]], column: str) -> int:
+    """:func:`~pipelines.stats.decklists.most_common_value` of ``column`` over the decks the
+    rows count (``decks`` each; smallest on ties; 0 without decks), without one value per
+    deck."""
+    counts: dict[int, int] = defaultdict(int)
+    for r in rows:
+        if r["decks"] > 0:
+            counts[r[column]] += r["decks"]
+    return min(counts, key=lambda v: (-counts[v], v)) if counts else 0
+
+
 def archetype_detail(
     conn: psycopg.Connection[Any],
     fmt: str,
@@ -336,8 +346,8 @@ def archetype_detail(
     dist = _card_distribution(conn, params)
     main = _usages(dist["main"], card_decks)
     side = _usages(dist["side"], card_decks)
-    main_size = most_common_value(t for r in size_rows for t in [r["main_total"]] * r["decks"]) or 0
-    side_size = most_common_value(t for r in size_rows for t in [r["side_total"]] * r["decks"]) or 0
+    main_size = _weighted_mode(size_rows, "main_total")
+    side_size = _weighted_mode(size_rows, "side_total")
 
     return {
         "format": fmt,
