@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
@@ -148,10 +148,12 @@ SELECT s.main_total, s.side_total, sum(s.decks)::int AS decks
  GROUP BY s.main_total, s.side_total
 """
 
-# Weeks as date arithmetic (0001-01-01 is a Monday): no timestamp conversion per row; the
-# players of each week counted distinct by sorting bytes (COLLATE "C": equality is bytewise
-# under the database's deterministic collation anyway; a hash of every (week, player) pair
-# of a whole history cost three times more).
+# Weeks as date arithmetic (0001-01-01 is a Monday): no timestamp conversion per row. The
+# players of the whole weeks inside the window come from mv_archetype_week_players (kept by
+# the triggers of migration 0022); only the partial weeks at the window's ends are counted
+# from the daily rows (``edge1``/``edge2``: empty ranges when there is none), distinct by
+# sorting bytes (COLLATE "C": equality is bytewise under the database's deterministic
+# collation anyway).
 _WEEKLY_SQL = """
 WITH week AS (
     SELECT a.event_date - (a.event_date - DATE '0001-01-01') %% 7 AS week_start,
@@ -167,18 +169,45 @@ WITH week AS (
        AND a.event_kind = ANY(%(kinds)s::text[])
      GROUP BY 1
 ), players AS (
+    SELECT w.week_start, w.players
+      FROM mv_archetype_week_players w
+     WHERE w.format = %(format)s AND w.event_group = %(group)s AND w.archetype = %(archetype)s
+       AND w.week_start BETWEEN %(full_from)s AND %(full_to)s
+    UNION ALL
     SELECT p.event_date - (p.event_date - DATE '0001-01-01') %% 7 AS week_start,
            count(DISTINCT p.player_key COLLATE "C")::int AS players
       FROM mv_player_archetype_daily p
-     WHERE p.format = %(format)s AND p.archetype = %(archetype)s
-       AND p.event_date BETWEEN %(start)s AND %(end)s
-       AND p.event_kind = ANY(%(kinds)s::text[])
+     WHERE p.format = %(format)s
+       AND (p.event_date BETWEEN %(edge1_start)s AND %(edge1_end)s
+            OR p.event_date BETWEEN %(edge2_start)s AND %(edge2_end)s)
+       AND p.archetype = %(archetype)s AND p.event_kind = ANY(%(kinds)s::text[])
      GROUP BY 1
 )
 SELECT w.*, coalesce(p.players, 0) AS players
   FROM week w LEFT JOIN players p USING (week_start)
  ORDER BY w.week_start
 """
+
+
+def week_parts(start: date, end: date) -> dict[str, date]:
+    """The whole Monday–Sunday weeks inside ``[start, end]`` (``full_from``/``full_to``:
+    their Mondays) and the days of the partial weeks at either end (``edge1_*``,
+    ``edge2_*``); an empty part is a range whose start is after its end."""
+    first_monday = start + timedelta(days=(7 - start.weekday()) % 7)
+    last_sunday = end - timedelta(days=(end.weekday() + 1) % 7)
+    if first_monday + timedelta(days=6) > last_sunday:  # no whole week: every day is an edge
+        after = end + timedelta(days=1)
+        return {"full_from": after, "full_to": end, "edge1_start": start, "edge1_end": end,
+                "edge2_start": after, "edge2_end": end}  # fmt: skip
+    return {
+        "full_from": first_monday,
+        "full_to": last_sunday - timedelta(days=6),
+        "edge1_start": start,
+        "edge1_end": first_monday - timedelta(days=1),
+        "edge2_start": last_sunday + timedelta(days=1),
+        "edge2_end": end,
+    }
+
 
 _COLOR_SQL = """
 SELECT c.color, sum(c.decks)::int AS decks, sum(c.wins)::int AS wins,
@@ -290,6 +319,7 @@ def archetype_detail(
         "last_week": last_week,
         "limit": best_decks,
         "kinds": sorted(EVENT_GROUPS[event_group]),
+        **week_parts(resolved.start, resolved.end),
     }
     with conn.cursor(row_factory=dict_row) as cur:
         weekly_rows = cur.execute(_WEEKLY_SQL, params).fetchall()

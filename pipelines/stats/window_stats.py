@@ -27,7 +27,6 @@ length of the history (:data:`COMPLEMENT_MAX_OUTSIDE`).
 
 from __future__ import annotations
 
-import bisect
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -218,6 +217,19 @@ _BASIS_COLUMNS: Final = {
 }
 
 
+# Per window (in order): its first and last event days, then the format's (index probes).
+_ENDS_SQL = """
+SELECT (SELECT min(a.event_date) FROM mv_archetype_daily a
+         WHERE a.format = w.format AND a.event_date BETWEEN w.start AND w.stop),
+       (SELECT max(a.event_date) FROM mv_archetype_daily a
+         WHERE a.format = w.format AND a.event_date BETWEEN w.start AND w.stop),
+       (SELECT min(a.event_date) FROM mv_archetype_daily a WHERE a.format = w.format),
+       (SELECT max(a.event_date) FROM mv_archetype_daily a WHERE a.format = w.format)
+  FROM unnest(%s::text[], %s::date[], %s::date[]) WITH ORDINALITY AS w(format, start, stop, n)
+ ORDER BY w.n
+"""
+
+
 def _data_ranges(
     conn: psycopg.Connection[Any], windows: Sequence[WindowSpec]
 ) -> tuple[list[tuple[str, date, date]], list[list[WindowSpec]], list[bool]]:
@@ -227,36 +239,28 @@ def _data_ranges(
     A window's rows depend only on the event dates it contains, so it is narrowed to its first
     and last event date of the format; windows with the same narrowed range (often
     ``current``/``last90``/``last30``) are computed once. Windows without any event date are
-    dropped (they have no rows). Reads the format's distinct dates (one index-only range scan
-    per format).
+    dropped (they have no rows). Reads four ends of the format's day index per window (its
+    first and last days inside the window and in all of history); "most of the format's days"
+    counts calendar days between the format's first and last.
     """
-    formats = sorted({w.format for w in windows})
-    days: dict[str, list[date]] = {
-        fmt: list(dates)
-        for fmt, dates in conn.execute(
-            "SELECT format, array_agg(event_date ORDER BY event_date)"
-            "  FROM (SELECT DISTINCT format, event_date FROM mv_archetype_daily"
-            "         WHERE format = ANY(%s)) d GROUP BY format",
-            (formats,),
-        )
-    }
+    rows = conn.execute(
+        _ENDS_SQL,
+        ([w.format for w in windows], [w.start for w in windows], [w.end for w in windows]),
+    ).fetchall()
     index: dict[tuple[str, date, date], int] = {}
     ranges: list[tuple[str, date, date]] = []
     members: list[list[WindowSpec]] = []
     complement: list[bool] = []
-    for w in windows:
-        dates = days.get(w.format, [])
-        lo = bisect.bisect_left(dates, w.start)
-        hi = bisect.bisect_right(dates, w.end) - 1
-        if lo > hi:
+    for w, (lo, hi, first, last) in zip(windows, rows, strict=True):
+        if lo is None or hi is None:
             continue
-        key = (w.format, dates[lo], dates[hi])
+        key = (w.format, lo, hi)
         if key not in index:
             index[key] = len(ranges)
             ranges.append(key)
             members.append([])
-            outside = len(dates) - (hi - lo + 1)
-            complement.append(outside <= COMPLEMENT_MAX_OUTSIDE * len(dates))
+            outside = (lo - first).days + (last - hi).days
+            complement.append(outside <= COMPLEMENT_MAX_OUTSIDE * ((last - first).days + 1))
         members[index[key]].append(w)
     return ranges, members, complement
 

@@ -1,8 +1,8 @@
-"""Whole-history totals (migration 0020, issue 14): the triggers keep
-``mv_player_archetype_total``, ``mv_player_total``, ``mv_matchup_total`` and
-``mv_format_total`` equal to the sums of the daily tables through every kind of write, and a
-window computed as "all of history minus the days outside" equals the same window summed from
-its days."""
+"""Whole-history totals (migrations 0020 and 0022, issue 14): the triggers keep
+``mv_player_archetype_total``, ``mv_player_total``, ``mv_matchup_total``,
+``mv_format_total`` and ``mv_archetype_week_players`` equal to what the daily tables give
+through every kind of write, and a window computed as "all of history minus the days
+outside" equals the same window summed from its days."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ import pytest
 from pipelines.core.vocabulary import EVENT_GROUPS
 from pipelines.ingest.cache import ingest_cache
 from pipelines.stats import window_stats
+from pipelines.stats.archetype_reads import week_parts
 from pipelines.stats.periods import load_periods
 from pipelines.stats.refresh import refresh_all
 from pipelines.stats.window_stats import WindowSpec, compute_window_stats
@@ -57,6 +58,15 @@ _EXPECTED = {
                   sum(m.wins)::int, sum(m.losses)::int, sum(m.draws)::int
              FROM mv_matchup_daily m
              JOIN stats_event_groups g ON g.event_kind = m.event_kind
+            GROUP BY 1, 2, 3, 4""",
+    ),
+    "mv_archetype_week_players": (
+        "SELECT format, week_start, event_group, archetype, players"
+        "  FROM mv_archetype_week_players",
+        """SELECT p.format, p.event_date - (p.event_date - DATE '0001-01-01') % 7, g.event_group,
+                  p.archetype, count(DISTINCT p.player_key)::int
+             FROM mv_player_archetype_daily p
+             JOIN stats_event_groups g ON g.event_kind = p.event_kind
             GROUP BY 1, 2, 3, 4""",
     ),
     "mv_format_total": (
@@ -174,3 +184,25 @@ def test_updates_and_truncation_keep_the_totals(pg_dsn: str) -> None:
                             ).fetchone() == (0,)  # fmt: skip
         conn.execute("TRUNCATE mv_player_archetype_daily, mv_matchup_daily")
         assert assert_totals_follow_the_daily_tables(conn) == 0
+
+
+def test_week_parts_split_a_window_into_whole_weeks_and_edge_days() -> None:
+    """Every day of the window once: in a whole Monday–Sunday week inside it, or in an edge."""
+    rng = random.Random(7)
+    for _ in range(3000):
+        start = date(2024, 1, 1) + timedelta(days=rng.randrange(60))
+        end = start + timedelta(days=rng.randrange(45))
+        parts = week_parts(start, end)
+        days: list[date] = []
+        monday = parts["full_from"]
+        while monday <= parts["full_to"]:
+            assert monday.weekday() == 0 and start <= monday
+            assert monday + timedelta(days=6) <= end
+            days += [monday + timedelta(days=i) for i in range(7)]
+            monday += timedelta(days=7)
+        for edge in ("edge1", "edge2"):
+            day = parts[f"{edge}_start"]
+            while day <= parts[f"{edge}_end"]:
+                days.append(day)
+                day += timedelta(days=1)
+        assert sorted(days) == [start + timedelta(days=i) for i in range((end - start).days + 1)]

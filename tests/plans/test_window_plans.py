@@ -71,6 +71,7 @@ def _params(target: dict[str, Any], span: tuple[date, date], group: str) -> dict
         "kinds": sorted(EVENT_GROUPS[group]),
         "group": group,
         "limit": 10,
+        **archetype_reads.week_parts(span[0], span[1]),
     }
 
 
