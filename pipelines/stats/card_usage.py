@@ -31,10 +31,10 @@ import numpy as np
 import psycopg
 from psycopg import sql
 
-__all__ = ["CHUNK_DECKS", "fill_card_usage"]
+__all__ = ["CHUNK_DECKS", "fill_card_usage", "planner"]
 
 #: Decks per chunk (whole groups): ~30 card lines a deck, a few int64 arrays a line.
-CHUNK_DECKS: Final = 60_000
+CHUNK_DECKS: Final = 25_000
 
 _COLUMNS: Final = (
     "format", "week_start", "event_kind", "archetype", "board",
@@ -291,7 +291,7 @@ def fill_card_usage(conn: psycopg.Connection[Any], table: str = "mv_card_usage_w
         sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, _COLUMNS))
     )
     written = 0
-    with _planner(conn, _CHUNK_SETTINGS), conn.cursor(binary=True) as cur:
+    with planner(conn, _CHUNK_SETTINGS), conn.cursor(binary=True) as cur:
         for fmt, first, last in _chunks(weeks):
             fetched = cur.execute(
                 _CHUNK_SQL, {"format": fmt, "first": first, "last": last}
@@ -313,7 +313,7 @@ def fill_card_usage(conn: psycopg.Connection[Any], table: str = "mv_card_usage_w
 
 
 @contextmanager
-def _planner(conn: psycopg.Connection[Any], settings: dict[str, str]) -> Iterator[None]:
+def planner(conn: psycopg.Connection[Any], settings: dict[str, str]) -> Iterator[None]:
     """Transaction-local planner settings, restored afterwards."""
     before = {
         name: conn.execute("SELECT current_setting(%s)", (name,)).fetchone() for name in settings

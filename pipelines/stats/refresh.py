@@ -14,8 +14,9 @@ standard windows up to date, in **one transaction**, and stamps the result with 
    committed meanwhile stays dirty for the next run). The **scope** is the dirty days
    (incremental, the default) or every day (``full=True``); the archetype names of its
    labels are synced, then every statistics table's rows of those days and of their weeks
-   are replaced (:mod:`pipelines.stats.aggregates`), and the tables the window queries read
-   are analysed.
+   are brought up to date — only rows that changed are deleted or inserted
+   (:mod:`pipelines.stats.aggregates`) — and the tables the window queries read are analysed
+   after a full run.
 4. The standard windows (current meta period and last 7/14/30/90 days of each format, every
    event group) are written for the new generation (:mod:`pipelines.stats.generation`):
    computed again for the formats the scope touched, copied from the previous generation
@@ -67,6 +68,9 @@ DEFAULT_LOCK_TIMEOUT_MS: Final = 10_000
 DEFAULT_STATEMENT_TIMEOUT_MS: Final = 900_000
 # The card-usage table hashes millions of card lines in a full run; below this it spills.
 REFRESH_WORK_MEM: Final = "128MB"
+# The tables of a run's scope and its freshly computed rows are temporary (no WAL); a full
+# run's largest (every deck's facts) is ~100 MB: in memory rather than in temporary files.
+REFRESH_TEMP_BUFFERS: Final = "128MB"
 # Tables the window queries read. A full run analyses them (everything changed); an
 # incremental one leaves it to autoanalyze, which migration 0018 sets to follow a night's
 # rows (an ANALYZE samples 30,000 rows of each table: seconds, most of a night's refresh).
@@ -185,6 +189,7 @@ def _set_limits(
         ("lock_timeout", f"{int(lock_timeout_ms)}ms"),
         ("jit", "off"),
         ("work_mem", REFRESH_WORK_MEM),
+        ("temp_buffers", REFRESH_TEMP_BUFFERS),  # before the first temporary table
         ("statement_timeout", f"{int(statement_timeout_ms)}ms"),
     ):
         conn.execute("SELECT set_config(%s, %s, true)", (name, value))
