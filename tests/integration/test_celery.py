@@ -16,6 +16,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -95,57 +96,53 @@ class Worker:
         return self.log.read_text(errors="replace")
 
 
-@pytest.fixture
-def worker(pg_dsn: str, redis_url: str, tmp_path: Path) -> Iterator[Worker]:
-    """A prefork worker (concurrency 1) on the three queues, and a client app."""
-    node = f"test-{uuid.uuid4().hex[:8]}@%h"
+@contextmanager
+def running_worker(
+    pg_dsn: str, redis_url: str, tmp_path: Path, node: str = "test", **env: str
+) -> Iterator[Worker]:
+    """A real Celery worker (prefork, concurrency 1) on the three queues, with the fixture
+    definitions and ``env``, and a client app; stopped (TERM, then KILL) on exit."""
+    node_name = f"{node}-{uuid.uuid4().hex[:8]}@%h"
     log = tmp_path / "worker.log"
-    env = dict(
-        os.environ,
-        DATABASE_URL=pg_dsn,
-        REDIS_URL=redis_url,
-        MANALYTICS_VAR_DIR=str(tmp_path / "var"),
-        BEAT_SCHEDULE_FILENAME=str(tmp_path / "var" / "celerybeat-schedule"),
-        MANALYTICS_FORMATS_DIR=str(REPO_ROOT / "tests" / "fixtures" / "definitions"),
-        PYTHONUNBUFFERED="1",
-    )
+    environment = {
+        **os.environ,
+        "DATABASE_URL": pg_dsn,
+        "REDIS_URL": redis_url,
+        "MANALYTICS_VAR_DIR": str(tmp_path / "var"),
+        "MANALYTICS_FORMATS_DIR": str(REPO_ROOT / "tests" / "fixtures" / "definitions"),
+        "PYTHONUNBUFFERED": "1",
+        **env,
+    }
     argv = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "workers.celery_app",
-        "-b",
-        redis_url,
-        "--result-backend",
-        redis_url,
-        "worker",
-        "-Q",
-        "ingest,classify,refresh",
-        "-c",
-        "1",
-        "-n",
-        node,
-        "--without-mingle",
-        "--without-gossip",
-        "--loglevel",
-        "INFO",
-    ]
+        sys.executable, "-m", "celery", "-A", "workers.celery_app", "-b", redis_url,
+        "--result-backend", redis_url, "worker", "-Q", "ingest,classify,refresh", "-c", "1",
+        "-n", node_name, "--without-mingle", "--without-gossip", "--loglevel", "INFO",
+    ]  # fmt: skip
     with open(log, "wb") as handle:
         process = subprocess.Popen(
-            argv, stdout=handle, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT,
+            argv, stdout=handle, stderr=subprocess.STDOUT, env=environment, cwd=REPO_ROOT,
             start_new_session=True,
         )  # fmt: skip
     client = create_celery_app(settings_for(redis_url), set_as_current=False)
     client.conf.update(broker_url=redis_url, result_backend=redis_url)
-    yield Worker(process, log, client)
-    process.send_signal(signal.SIGTERM)
     try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-    client.close()
+        yield Worker(process, log, client)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+        client.close()
+
+
+@pytest.fixture
+def worker(pg_dsn: str, redis_url: str, tmp_path: Path) -> Iterator[Worker]:
+    """A prefork worker (concurrency 1) on the three queues, and a client app."""
+    schedule = str(tmp_path / "var" / "celerybeat-schedule")
+    with running_worker(pg_dsn, redis_url, tmp_path, BEAT_SCHEDULE_FILENAME=schedule) as started:
+        yield started
 
 
 def test_worker_runs_a_registered_task_end_to_end(worker: Worker) -> None:

@@ -12,9 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,9 +23,8 @@ from pytest_httpserver import HTTPServer
 from api import close_app, create_app
 from pipelines.core.settings import REPO_ROOT
 from tests.api.conftest import settings_for as api_settings
-from tests.integration.test_celery import Worker, settings_for
+from tests.integration.test_celery import Worker, running_worker
 from tests.integration.test_sources_gitcache import Upstream
-from workers.celery_app import create_celery_app
 
 FIXTURE_MTGO = REPO_ROOT / "tests" / "fixtures" / "cache" / "MTGO" / "2025" / "03" / "09"
 DEFINITIONS = REPO_ROOT / "tests" / "fixtures" / "definitions"
@@ -57,45 +54,6 @@ def warm_target() -> Iterator[HTTPServer]:
     server.stop()
 
 
-@contextmanager
-def running_worker(pg_dsn: str, redis_url: str, tmp_path: Path, **env: str) -> Iterator[Worker]:
-    """A real Celery worker (prefork, concurrency 1) on the three queues with ``env``."""
-    node = f"src-{uuid.uuid4().hex[:8]}@%h"
-    log = tmp_path / "worker.log"
-    environment = dict(
-        os.environ,
-        DATABASE_URL=pg_dsn,
-        REDIS_URL=redis_url,
-        MANALYTICS_VAR_DIR=str(tmp_path / "var"),
-        MANALYTICS_FORMATS_DIR=str(DEFINITIONS),
-        SOURCES_DATA_DIR=str(tmp_path / "data"),
-        PYTHONUNBUFFERED="1",
-        **env,
-    )
-    argv = [
-        sys.executable, "-m", "celery", "-A", "workers.celery_app", "-b", redis_url,
-        "--result-backend", redis_url, "worker", "-Q", "ingest,classify,refresh", "-c", "1",
-        "-n", node, "--without-mingle", "--without-gossip", "--loglevel", "INFO",
-    ]  # fmt: skip
-    with open(log, "wb") as handle:
-        process = subprocess.Popen(
-            argv, stdout=handle, stderr=subprocess.STDOUT, env=environment, cwd=REPO_ROOT,
-            start_new_session=True,
-        )  # fmt: skip
-    client = create_celery_app(settings_for(redis_url), set_as_current=False)
-    client.conf.update(broker_url=redis_url, result_backend=redis_url)
-    try:
-        yield Worker(process, log, client)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-        client.close()
-
-
 @pytest.fixture
 def worker(
     pg_dsn: str, redis_url: str, tmp_path: Path, upstream: Upstream, warm_target: HTTPServer
@@ -104,6 +62,8 @@ def worker(
         pg_dsn,
         redis_url,
         tmp_path,
+        "src",
+        SOURCES_DATA_DIR=str(tmp_path / "data"),
         SOURCES_ENABLED="gitcache,topdeck",  # topdeck without its key: disabled, one line
         GITCACHE_URL=upstream.url,
         API_BASE_URL=warm_target.url_for("/").rstrip("/"),
@@ -246,6 +206,8 @@ def test_nightly_run_of_the_mtgo_adapter_against_the_fixture_site(
             pg_dsn,
             redis_url,
             tmp_path,
+            "src",
+            SOURCES_DATA_DIR=str(tmp_path / "data"),
             SOURCES_ENABLED="cardsrealm,mtgo",
             SOURCES_STAGGER_MINUTES="0",
             MTGO_BASE_URL=site.url_for("/").rstrip("/"),
