@@ -66,13 +66,17 @@ SELECT f.format, f.week_start, f.event_kind, f.archetype, count(*)::int,
        string_agg(array_send(d.side_counts), ''::bytea)
   FROM mv_deck_facts f
   JOIN decks d ON d.id = f.deck_id
- WHERE f.format = %(format)s AND f.week_start BETWEEN %(first)s AND %(last)s
-   AND (f.format, f.week_start) IN (SELECT format, week_start FROM refresh_weeks)
+ WHERE f.format = %(format)s AND f.week_start = ANY(%(weeks)s::date[])
  GROUP BY f.format, f.week_start, f.event_kind, f.archetype
 """
 # A chunk is a small part of the table: its rows by index, each deck looked up by id (the
-# planner, misled by the IN list, scans and hashes the whole decks table).
-_CHUNK_SETTINGS: Final = {"enable_hashjoin": "off", "enable_mergejoin": "off"}
+# planner may scan and hash the whole decks table), in this process (parallel workers only
+# add their start-up on a busy machine).
+_CHUNK_SETTINGS: Final = {
+    "enable_hashjoin": "off",
+    "enable_mergejoin": "off",
+    "max_parallel_workers_per_gather": "0",
+}
 _INT4_OID: Final = 23
 _EPOCH: Final = date(2000, 1, 1)
 _SIGNATURE: Final = b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0)
@@ -140,19 +144,16 @@ def _elements(blob: bytes | None, sizes: np.ndarray) -> np.ndarray:
     return values
 
 
-def _chunks(weeks: list[tuple[str, date, int]]) -> list[tuple[str, date, date]]:
-    """(format, first Monday, last Monday) ranges of about CHUNK_DECKS decks."""
-    out: list[tuple[str, date, date]] = []
-    current: tuple[str, date, date] | None = None
+def _chunks(weeks: list[tuple[str, date, int]]) -> list[tuple[str, list[date]]]:
+    """(format, Mondays) of about CHUNK_DECKS decks each, in order."""
+    out: list[tuple[str, list[date]]] = []
     decks = 0
     for fmt, week, count in weeks:
-        if current is not None and (current[0] != fmt or decks + count > CHUNK_DECKS):
-            out.append(current)
-            current, decks = None, 0
-        current = (fmt, current[1] if current else week, week)
+        if not out or out[-1][0] != fmt or decks + count > CHUNK_DECKS:
+            out.append((fmt, []))
+            decks = 0
+        out[-1][1].append(week)
         decks += count
-    if current is not None:
-        out.append(current)
     return out
 
 
@@ -171,6 +172,70 @@ def _rank(values: np.ndarray) -> tuple[np.ndarray, int]:
     return values - low, int(values.max()) - low + 1
 
 
+#: Boards are checked for a repeated card in a (decks × longest board) matrix up to this
+#: many cells; past it (a very long board) by sorting the chunk's lines.
+_MATRIX_CELLS: Final = 4_000_000
+
+
+def _repeated(deck: np.ndarray, card: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Whether each deck's board (lines ``deck``/``card`` in board order, ``sizes`` lines a
+    deck) lists a card more than once."""
+    decks = len(sizes)
+    width = int(sizes.max()) if decks else 0
+    if width <= 1:
+        return np.zeros(decks, dtype=bool)
+    if decks * width <= _MATRIX_CELLS:
+        # One row per board, padded with distinct values below any card; sorted per row.
+        matrix = np.empty((decks, width), dtype=np.int64)
+        matrix[:] = np.iinfo(np.int64).min + np.arange(width, dtype=np.int64)
+        within = np.arange(len(deck), dtype=np.int64) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        matrix[deck, within] = card
+        matrix.sort(axis=1)
+        repeated: np.ndarray = (matrix[:, 1:] == matrix[:, :-1]).any(axis=1)
+        return repeated
+    order = np.lexsort((card, deck))
+    d, c = deck[order], card[order]
+    out = np.zeros(decks, dtype=bool)
+    out[d[1:][(d[1:] == d[:-1]) & (c[1:] == c[:-1])]] = True
+    return out
+
+
+def _merge_boards(
+    deck: np.ndarray,
+    card: np.ndarray,
+    copies: np.ndarray,
+    known: np.ndarray,
+    shared: np.ndarray,
+    sizes: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One (deck, card, copies > 0) entry per card of each deck's board (one side).
+
+    A board needs merging (the SQL's ``needs_merge``) when it lists a card id twice or holds
+    a card whose canonical name is shared by several ids: its lines are summed per canonical
+    id, only ids of ``cards`` counting (the SQL joined them); every other board's lines are
+    its entries (its ids are their own canonical ids)."""
+    merge = _repeated(deck, card, sizes)
+    merge[deck[shared]] = True
+    in_merge = merge[deck]
+    plain = ~in_merge & (copies > 0)
+    out_deck, out_card, out_copies = deck[plain], card[plain], copies[plain]
+    if in_merge.any():
+        pick = in_merge & known
+        m_deck, m_card, m_copies = deck[pick], card[pick], copies[pick]
+        order = np.lexsort((m_card, m_deck))
+        m_deck, m_card, m_copies = m_deck[order], m_card[order], m_copies[order]
+        change = np.ones(len(m_deck), dtype=bool)
+        change[1:] = (m_deck[1:] != m_deck[:-1]) | (m_card[1:] != m_card[:-1])
+        starts = np.flatnonzero(change)
+        if len(starts):
+            summed = np.add.reduceat(m_copies, starts)
+            positive = summed > 0
+            out_deck = np.concatenate((out_deck, m_deck[starts][positive]))
+            out_card = np.concatenate((out_card, m_card[starts][positive]))
+            out_copies = np.concatenate((out_copies, summed[positive]))
+    return out_deck, out_card, out_copies
+
+
 def _chunk_rows(
     columns: list[bytes], group_sizes: np.ndarray, cards: _Cards
 ) -> dict[str, np.ndarray]:
@@ -180,55 +245,30 @@ def _chunk_rows(
     groups = len(group_sizes)
     g = np.repeat(np.arange(groups, dtype=np.int64), group_sizes)
     decks = len(g)
-    lines = []
+    merged = []
     for board_side, (ids_blob, counts_blob, sizes) in enumerate(
         ((columns[6], columns[7], n_main), (columns[8], columns[9], n_side))
     ):
         ids = _elements(ids_blob, sizes)
         copies = _elements(counts_blob, sizes)
         deck = np.repeat(np.arange(decks, dtype=np.int64), sizes)
-        lines.append((deck, np.full(len(ids), board_side, dtype=np.int64), ids, copies))
-    deck, side, ids, copies = (np.concatenate(parts) for parts in zip(*lines, strict=True))
-    card, known, shared = cards.lookup(ids)
-    card_rank, n_cards = _rank(card)
+        card, known, shared = cards.lookup(ids)
+        deck, card, copies = _merge_boards(deck, card, copies, known, shared, sizes)
+        merged.append((deck, np.full(len(deck), board_side, dtype=np.int64), card, copies))
+    deck, side, card, copies = (np.concatenate(parts) for parts in zip(*merged, strict=True))
 
-    # 1. Sum the lines of one card in one board (sorted by group, board, card, deck).
-    board_of_line = g[deck] * 2 + side
-    if 2 * groups * n_cards * decks < 2**62:
-        key = (board_of_line * n_cards + card_rank) * decks + deck
-        order = np.argsort(key)
-        key = key[order]
-    else:  # pragma: no cover - ids far beyond any card pool: sort on the three keys
-        order = np.lexsort((deck, card_rank, board_of_line))
-        parts = [a[order] for a in (board_of_line, card_rank, deck)]
-        change = np.zeros(len(order), dtype=bool)
-        for part in parts:
-            change[1:] |= part[1:] != part[:-1]
-        key = np.cumsum(change)
-    deck, side, card, copies, known, shared = (
-        a[order] for a in (deck, side, card, copies, known, shared)
-    )
-    starts = _segments(key)
-    # A board needs merging (SQL: needs_merge) when it lists a card twice or holds a card of a
-    # shared canonical name; then only ids of `cards` count (the SQL joined them).
-    run_length = np.diff(np.append(starts, len(key)))
-    merge = np.zeros(decks * 2, dtype=bool)
-    merge[(deck * 2 + side)[starts[run_length > 1]]] = True
-    merge[(deck * 2 + side)[shared]] = True
-    counted = np.where(merge[deck * 2 + side] & ~known, 0, copies)
-    summed = np.add.reduceat(counted, starts) if len(starts) else counted[:0]
-    keep = starts[summed > 0]
-    copies = summed[summed > 0]
-    deck, side, card = deck[keep], side[keep], card[keep]
-
-    # 2. Decks per (group, board, card, copies), sorted by card then copies.
+    # Decks per (group, board, card, copies), sorted by card then copies.
     board = g[deck] * 2 + side
-    cell = np.cumsum(np.concatenate(([0], (board[1:] != board[:-1]) | (card[1:] != card[:-1]))))
+    card_rank, n_cards = _rank(card)
     copies_rank, n_copies = _rank(copies)
-    cell_key = cell * n_copies + copies_rank
-    order = np.argsort(cell_key)
+    if 2 * groups * n_cards * n_copies < 2**62:
+        order = np.argsort((board * n_cards + card_rank) * n_copies + copies_rank)
+    else:  # pragma: no cover - ids far beyond any card pool
+        order = np.lexsort((copies_rank, card_rank, board))
     deck, board, card, copies = deck[order], board[order], card[order], copies[order]
-    dist = _segments(cell_key[order])
+    change = np.ones(len(deck), dtype=bool)
+    change[1:] = (board[1:] != board[:-1]) | (card[1:] != card[:-1]) | (copies[1:] != copies[:-1])
+    dist = np.flatnonzero(change)
     return {
         "board": board[dist],
         "card_ids": card[dist],
@@ -292,10 +332,8 @@ def fill_card_usage(conn: psycopg.Connection[Any], table: str = "mv_card_usage_w
     )
     written = 0
     with planner(conn, _CHUNK_SETTINGS), conn.cursor(binary=True) as cur:
-        for fmt, first, last in _chunks(weeks):
-            fetched = cur.execute(
-                _CHUNK_SQL, {"format": fmt, "first": first, "last": last}
-            ).fetchall()
+        for fmt, mondays in _chunks(weeks):
+            fetched = cur.execute(_CHUNK_SQL, {"format": fmt, "weeks": mondays}).fetchall()
             group_keys = [(r[0], r[1], r[2], r[3]) for r in fetched]
             sizes = np.array([r[4] for r in fetched], dtype=np.int64)
             columns = [b"".join(r[5 + i] for r in fetched) for i in range(10)]

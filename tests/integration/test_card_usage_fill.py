@@ -2,7 +2,7 @@
 definition stays the SQL statement of ``sql/views/07_mv_card_usage_weekly.sql``. Both give
 exactly the same rows: on the test world (shared canonical names), on boards listing a card
 twice, cards missing from ``cards``, zero and negative counts, empty sideboards, and across
-several chunks."""
+several chunks, both ways of finding a board's repeated cards."""
 
 from __future__ import annotations
 
@@ -68,13 +68,16 @@ def _compare(dsn: str) -> int:
     return written
 
 
-@pytest.mark.parametrize("chunk", [card_usage.CHUNK_DECKS, 7])
+@pytest.mark.parametrize(
+    ("chunk", "cells"), [(card_usage.CHUNK_DECKS, card_usage._MATRIX_CELLS), (7, 0)]
+)
 def test_numpy_fill_equals_the_sql_definition(
-    pg_dsn: str, monkeypatch: pytest.MonkeyPatch, chunk: int
+    pg_dsn: str, monkeypatch: pytest.MonkeyPatch, chunk: int, cells: int
 ) -> None:
     build_world(pg_dsn)
     with psycopg.connect(pg_dsn) as conn:
         _edge_cases(conn)
     refresh_all(pg_dsn, periods=PERIODS)  # mv_deck_facts of every deck
     monkeypatch.setattr(card_usage, "CHUNK_DECKS", chunk)
+    monkeypatch.setattr(card_usage, "_MATRIX_CELLS", cells)  # 0: repeated cards by sorting
     assert _compare(pg_dsn) > 10
