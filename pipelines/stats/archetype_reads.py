@@ -126,8 +126,10 @@ def _card_distribution(
     summed: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for board, blob_ids, blob_copies, blob_decks in rows:
         ids, copies, decks = _int4s(blob_ids), _int4s(blob_copies), _int4s(blob_decks)
-        keys, inverse = np.unique(ids << 16 | copies, return_inverse=True)  # copies < 2**16
-        summed[board] = (keys, np.bincount(inverse.reshape(-1), weights=decks))
+        packed = ids << 16 | copies  # copies < 2**16
+        keys = np.unique(packed)  # a sort (return_inverse's stable argsort cost 5x more)
+        sums = np.bincount(np.searchsorted(keys, packed), weights=decks, minlength=keys.size)
+        summed[board] = (keys, sums)
     card_ids = sorted({int(k >> 16) for keys, _ in summed.values() for k in keys})
     names = dict(
         conn.execute("SELECT id, canonical_name FROM cards WHERE id = ANY(%s)", (card_ids,))
