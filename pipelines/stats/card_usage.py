@@ -49,17 +49,17 @@ SELECT f.format, f.week_start, count(*)
  GROUP BY f.format, f.week_start
  ORDER BY f.format, f.week_start
 """
-# One chunk, one row per group: its decks' columns, each concatenated over the group's decks
-# (all aggregates of one node read the rows in the same order, so the i-th deck of every
-# column is the same deck).
+# One chunk, one row per group: its decks' columns, each an array (or the arrays concatenated)
+# over the group's decks (all aggregates of one node read the rows in the same order, so the
+# i-th deck of every column is the same deck), in binary form.
 _CHUNK_SQL = """
 SELECT f.format, f.week_start, f.event_kind, f.archetype, count(*)::int,
-       string_agg(int4send(f.wins), ''::bytea),
-       string_agg(int4send(f.losses), ''::bytea),
-       string_agg(int4send(coalesce(f.rec_wins, 0)), ''::bytea),
-       string_agg(int4send(coalesce(f.rec_losses, 0)), ''::bytea),
-       string_agg(int4send(cardinality(d.main_card_ids)), ''::bytea),
-       string_agg(int4send(cardinality(d.side_card_ids)), ''::bytea),
+       array_send(array_agg(f.wins)),
+       array_send(array_agg(f.losses)),
+       array_send(array_agg(coalesce(f.rec_wins, 0))),
+       array_send(array_agg(coalesce(f.rec_losses, 0))),
+       array_send(array_agg(cardinality(d.main_card_ids))),
+       array_send(array_agg(cardinality(d.side_card_ids))),
        string_agg(array_send(d.main_card_ids), ''::bytea),
        string_agg(array_send(d.main_counts), ''::bytea),
        string_agg(array_send(d.side_card_ids), ''::bytea),
@@ -113,10 +113,6 @@ def _cards(conn: psycopg.Connection[Any]) -> _Cards:
         if len(ids) > 1:
             shared[ids] = True
     return _Cards(canon, shared)
-
-
-def _ints(blob: bytes | None) -> np.ndarray:
-    return np.frombuffer(blob or b"", dtype=">i4").astype(np.int64)
 
 
 def _elements(blob: bytes | None, sizes: np.ndarray) -> np.ndarray:
@@ -241,8 +237,10 @@ def _chunk_rows(
 ) -> dict[str, np.ndarray]:
     """The distribution rows of one chunk (``columns``: the blobs of _CHUNK_SQL, joined over
     its groups): per (group, board, card, copies), sorted; ``board`` = 2 × group + side."""
-    wins, losses, rec_wins, rec_losses, n_main, n_side = (_ints(b) for b in columns[:6])
     groups = len(group_sizes)
+    wins, losses, rec_wins, rec_losses, n_main, n_side = (
+        _elements(b, group_sizes) for b in columns[:6]
+    )
     g = np.repeat(np.arange(groups, dtype=np.int64), group_sizes)
     decks = len(g)
     merged = []
