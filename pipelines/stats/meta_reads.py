@@ -25,7 +25,6 @@ from pipelines.stats.read_window import (
     generation_info,
     resolve_window,
     week_bucket,
-    window_spec,
 )
 from pipelines.stats.rows import ARCHETYPE_STAT_FIELDS, MATCHUP_CELL_FIELDS, TOTAL_STAT_FIELDS
 from pipelines.stats.samples import SampleRules
@@ -158,7 +157,7 @@ def _custom_stats(
 ) -> WindowStats:
     """Statistics of a custom window in one basis."""
     return compute_window_stats(
-        conn, [window_spec(resolved)], [event_group], confidence, matchups=matchups,
+        conn, [resolved], [event_group], confidence, matchups=matchups,
         rules=rules, bases=(basis,),
     )  # fmt: skip
 

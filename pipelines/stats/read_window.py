@@ -26,7 +26,6 @@ __all__ = [
     "generation_info",
     "resolve_window",
     "week_bucket",
-    "window_spec",
     "window_weeks",
 ]
 
@@ -44,16 +43,11 @@ class NotFound(LookupError):
 
 
 @dataclass(frozen=True, slots=True)
-class ResolvedWindow:
-    """A window with its dates: ``key`` is a standard key or ``"custom"``; ``generation`` the
-    refresh generation the standard window belongs to (``None`` for custom windows)."""
+class ResolvedWindow(WindowSpec):
+    """A :class:`WindowSpec` as a read resolved it: ``key`` is a standard key or ``"custom"``;
+    ``generation`` the refresh generation the standard window belongs to (``None`` for custom
+    windows)."""
 
-    format: str
-    key: str
-    start: date
-    end: date
-    latest: date
-    period_name: str | None = None
     generation: int | None = None
 
     @classmethod
@@ -146,12 +140,6 @@ def resolve_window(
     else:
         raise ValueError(f"window must be a key or a (start, end) range, got {window!r}")
     return ResolvedWindow(fmt, CUSTOM_WINDOW, span.start, span.end, _latest_date(conn, fmt))
-
-
-def window_spec(window: ResolvedWindow) -> WindowSpec:
-    return WindowSpec(
-        window.format, window.key, window.start, window.end, window.latest, window.period_name
-    )
 
 
 def window_weeks(window: ResolvedWindow) -> tuple[date, date]:

@@ -73,8 +73,7 @@ def run_ingest(
 def _ingest_and_chain(
     task: RunTask, lease: RunLease, root: Path, **options: str | None
 ) -> dict[str, Any]:
-    dsn = task.settings.database_url
-    assert dsn is not None  # resolved by worker_settings()
+    dsn = task.dsn
     batch = task.settings.ingest_batch_decks
     result = run_ingest(dsn, root, lease=lease, batch_decks=batch, **options)
     # Asked after every successful run, even one that found nothing new: labelling nothing is

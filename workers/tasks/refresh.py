@@ -48,8 +48,7 @@ def meta_views(
 ) -> dict[str, Any]:
     """Refresh the statistics tables and the standard-window tables (``full``: every day, not
     only the dirty ones); JSON-ready summary."""
-    dsn = self.settings.database_url
-    assert dsn is not None  # resolved by worker_settings()
+    dsn = self.dsn
     periods = load_periods(formats_root(self))
     rules = SampleRules(self.settings.stats_min_players, self.settings.stats_min_decided)
     result = refresh_all(dsn, periods=periods, confidence=confidence, rules=rules, full=full)
@@ -75,6 +74,5 @@ def meta_views(
 )
 def charts(self: ManalyticsTask, generation: int | None = None) -> dict[str, Any]:
     """Render and store the static charts of a refresh generation (pipelines.charts)."""
-    dsn = self.settings.database_url
-    assert dsn is not None
+    dsn = self.dsn
     return render_generation(dsn, generation).as_dict()
