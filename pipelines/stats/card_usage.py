@@ -22,6 +22,7 @@ from __future__ import annotations
 import struct
 from collections import defaultdict
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -329,23 +330,41 @@ def fill_card_usage(conn: psycopg.Connection[Any], table: str = "mv_card_usage_w
         sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, _COLUMNS))
     )
     written = 0
-    with planner(conn, _CHUNK_SETTINGS), conn.cursor(binary=True) as cur:
+    # NumPy works on one chunk (in a thread: it releases the GIL) while the server reads the
+    # next one; the connection runs one statement at a time, COPY included.
+    with (
+        planner(conn, _CHUNK_SETTINGS),
+        conn.cursor(binary=True) as cur,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="card-usage") as pool,
+    ):
+        pending: Future[tuple[int, bytes]] | None = None
         for fmt, mondays in _chunks(weeks):
             fetched = cur.execute(_CHUNK_SQL, {"format": fmt, "weeks": mondays}).fetchall()
-            group_keys = [(r[0], r[1], r[2], r[3]) for r in fetched]
-            sizes = np.array([r[4] for r in fetched], dtype=np.int64)
-            columns = [b"".join(r[5 + i] for r in fetched) for i in range(10)]
+            if pending is not None:
+                written += _copy(cur, statement, pending.result())
+            pending = pool.submit(_chunk_data, fetched, cards)
             del fetched
-            rows = _chunk_rows(columns, sizes, cards)
-            del columns
-            written += len(_segments(rows["board"]))
-            data = _copy_data(rows, group_keys)
-            del rows
-            with cur.copy(statement) as copy:
-                copy.write(_SIGNATURE)
-                copy.write(data)
-                copy.write(_TRAILER)
+        if pending is not None:
+            written += _copy(cur, statement, pending.result())
     return written
+
+
+def _chunk_data(fetched: list[tuple[Any, ...]], cards: _Cards) -> tuple[int, bytes]:
+    """Rows (count, binary COPY data) of one chunk's groups (the rows of _CHUNK_SQL)."""
+    group_keys = [(r[0], r[1], r[2], r[3]) for r in fetched]
+    sizes = np.array([r[4] for r in fetched], dtype=np.int64)
+    columns = [b"".join(r[5 + i] for r in fetched) for i in range(10)]
+    rows = _chunk_rows(columns, sizes, cards)
+    del columns
+    return len(_segments(rows["board"])), _copy_data(rows, group_keys)
+
+
+def _copy(cur: psycopg.Cursor[Any], statement: sql.Composed, chunk: tuple[int, bytes]) -> int:
+    with cur.copy(statement) as copy:
+        copy.write(_SIGNATURE)
+        copy.write(chunk[1])
+        copy.write(_TRAILER)
+    return chunk[0]
 
 
 @contextmanager
