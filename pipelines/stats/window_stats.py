@@ -93,25 +93,14 @@ class WindowStats:
 # the range's rows (an index range scan: the literal bounds give the planner true
 # estimates); grouping compares bytes (COLLATE "C": the database's collation costs more and
 # any order serves for grouping).
-_ARCHETYPE_SQL = """
-WITH pa AS MATERIALIZED (
-    SELECT archetype, player_key,
-           sum(decks)::int AS decks, sum(wins)::int AS wins, sum(losses)::int AS losses,
-           sum(draws)::int AS draws, sum(mirror_seats)::int AS mirror_seats,
-           sum(covered)::int AS covered, sum(rec_wins)::int AS rec_wins,
-           sum(rec_losses)::int AS rec_losses, sum(rec_draws)::int AS rec_draws,
-           sum(rec_decks)::int AS rec_decks
-      FROM mv_player_archetype_daily
-     WHERE format = %(format)s AND event_date BETWEEN %(start)s AND %(end)s
-       AND event_kind = ANY(%(kinds)s::text[])
-     GROUP BY 1, 2
-)
+_VALUES: Final = ("decks", "wins", "losses", "draws", "mirror_seats", "covered", "rec_wins",
+                  "rec_losses", "rec_draws", "rec_decks")  # fmt: skip
+# Each value column summed (one per line of a statement).
+_SUMS = ",\n           ".join(f"sum({c})::int AS {c}" for c in _VALUES)
+# Per archetype, from the per-player rows ``pa``: the counts and the packed players.
+_PER_ARCHETYPE = f"""
 SELECT archetype::text AS archetype, count(*)::int AS players,
-       sum(decks)::int AS decks, sum(wins)::int AS wins, sum(losses)::int AS losses,
-       sum(draws)::int AS draws, sum(mirror_seats)::int AS mirror_seats,
-       sum(covered)::int AS covered, sum(rec_wins)::int AS rec_wins,
-       sum(rec_losses)::int AS rec_losses, sum(rec_draws)::int AS rec_draws,
-       sum(rec_decks)::int AS rec_decks,
+       {_SUMS},
        string_agg(int8send(wins::int8 << 32 | losses), ''::bytea)
            FILTER (WHERE wins + losses > 0) AS matches_players,
        string_agg(int8send(rec_wins::int8 << 32 | rec_losses), ''::bytea)
@@ -120,8 +109,17 @@ SELECT archetype::text AS archetype, count(*)::int AS players,
  GROUP BY archetype
 UNION ALL
 SELECT NULL, count(*)::int, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
-  FROM (SELECT DISTINCT player_key FROM pa) x
-"""
+"""  # noqa: S608 - fixed fragments of this module
+_ARCHETYPE_SQL = f"""
+WITH pa AS MATERIALIZED (
+    SELECT archetype, player_key,
+           {_SUMS}
+      FROM mv_player_archetype_daily
+     WHERE format = %(format)s AND event_date BETWEEN %(start)s AND %(end)s
+       AND event_kind = ANY(%(kinds)s::text[])
+     GROUP BY 1, 2
+){_PER_ARCHETYPE}  FROM (SELECT DISTINCT player_key FROM pa) x
+"""  # noqa: S608 - fixed fragments of this module
 
 # The same rows for a range covering most of the format's days: every player's sums over all
 # of history (mv_player_archetype_total, kept by the triggers of migration 0020) minus the
@@ -132,45 +130,20 @@ _OUTSIDE = """
       FROM mv_player_archetype_daily
      WHERE format = %(format)s AND (event_date < %(start)s OR event_date > %(end)s)
        AND event_kind = ANY(%(kinds)s::text[])"""
+_DIFFERENCES = ",\n           ".join(f"t.{c} - coalesce(o.{c}, 0) AS {c}" for c in _VALUES)
 _ARCHETYPE_COMPLEMENT_SQL = f"""
 WITH outside AS (
     SELECT archetype, player_key,
-           sum(decks)::int AS decks, sum(wins)::int AS wins, sum(losses)::int AS losses,
-           sum(draws)::int AS draws, sum(mirror_seats)::int AS mirror_seats,
-           sum(covered)::int AS covered, sum(rec_wins)::int AS rec_wins,
-           sum(rec_losses)::int AS rec_losses, sum(rec_draws)::int AS rec_draws,
-           sum(rec_decks)::int AS rec_decks{_OUTSIDE}
+           {_SUMS}{_OUTSIDE}
      GROUP BY 1, 2
 ), pa AS (
-    SELECT t.archetype, t.decks - coalesce(o.decks, 0) AS decks,
-           t.wins - coalesce(o.wins, 0) AS wins, t.losses - coalesce(o.losses, 0) AS losses,
-           t.draws - coalesce(o.draws, 0) AS draws,
-           t.mirror_seats - coalesce(o.mirror_seats, 0) AS mirror_seats,
-           t.covered - coalesce(o.covered, 0) AS covered,
-           t.rec_wins - coalesce(o.rec_wins, 0) AS rec_wins,
-           t.rec_losses - coalesce(o.rec_losses, 0) AS rec_losses,
-           t.rec_draws - coalesce(o.rec_draws, 0) AS rec_draws,
-           t.rec_decks - coalesce(o.rec_decks, 0) AS rec_decks
+    SELECT t.archetype,
+           {_DIFFERENCES}
       FROM mv_player_archetype_total t
       LEFT JOIN outside o ON o.archetype = t.archetype AND o.player_key = t.player_key
      WHERE t.format = %(format)s AND t.event_group = %(group)s
        AND t.decks > coalesce(o.decks, 0)
-)
-SELECT archetype::text AS archetype, count(*)::int AS players,
-       sum(decks)::int AS decks, sum(wins)::int AS wins, sum(losses)::int AS losses,
-       sum(draws)::int AS draws, sum(mirror_seats)::int AS mirror_seats,
-       sum(covered)::int AS covered, sum(rec_wins)::int AS rec_wins,
-       sum(rec_losses)::int AS rec_losses, sum(rec_draws)::int AS rec_draws,
-       sum(rec_decks)::int AS rec_decks,
-       string_agg(int8send(wins::int8 << 32 | losses), ''::bytea)
-           FILTER (WHERE wins + losses > 0) AS matches_players,
-       string_agg(int8send(rec_wins::int8 << 32 | rec_losses), ''::bytea)
-           FILTER (WHERE rec_wins + rec_losses > 0) AS records_players
-  FROM pa
- GROUP BY archetype
-UNION ALL
-SELECT NULL, count(*)::int, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
-  FROM mv_player_total p
+){_PER_ARCHETYPE}  FROM mv_player_total p
   LEFT JOIN (SELECT player_key, sum(decks)::int AS decks{_OUTSIDE}
               GROUP BY 1) o ON o.player_key = p.player_key
  WHERE p.format = %(format)s AND p.event_group = %(group)s AND p.decks > coalesce(o.decks, 0)
