@@ -209,9 +209,11 @@ def _fill_into(table: str, target: str) -> str:
     return statement.replace(head, f'INSERT INTO "{target}"\n', 1)
 
 
-def refill(conn: psycopg.Connection[Any], scope: Scope) -> dict[str, float]:
+def refill(
+    conn: psycopg.Connection[Any], scope: Scope, changes: dict[str, int] | None = None
+) -> dict[str, float]:
     """Bring the rows of ``scope`` in every statistics table up to date; returns seconds per
-    table.
+    table (and, in ``changes``, the rows deleted + inserted per table).
 
     Each table's rows of the scope are computed into a temporary table, then applied
     (:func:`_apply`): only rows that differ are deleted or inserted. Tables are done in
@@ -233,7 +235,9 @@ def refill(conn: psycopg.Connection[Any], scope: Scope) -> dict[str, float]:
             with planner(conn, _FULL_FILL_SETTINGS if scope.full else {}):
                 rows = conn.execute(_fill_into(table, fresh)).rowcount  # trusted sql/views
         with planner(conn, _APPLY_SETTINGS | (_FULL_SETTINGS if scope.full else {})):
-            _apply(conn, table, fresh, rows, scope)
+            deleted, inserted = _apply(conn, table, fresh, rows, scope)
+        if changes is not None:
+            changes[table] = deleted + inserted
         conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(fresh)))
         durations[table] = time.perf_counter() - started
     return durations

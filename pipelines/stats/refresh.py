@@ -216,10 +216,14 @@ def _run(
     step = time.perf_counter()
     sync_archetype_names(conn, scoped=True)
     result.durations["archetype_names"] = time.perf_counter() - step
-    result.durations.update(refill(conn, scope))
+    changes: dict[str, int] = {}
+    result.durations.update(refill(conn, scope, changes))
     step = time.perf_counter()
-    if scope.full:
-        conn.execute("ANALYZE " + ", ".join(_ANALYZED))
+    # A full run analyses the tables it changed (all of them after a change of definitions;
+    # none when the statistics were already right); small changes are autoanalyze's.
+    analyzed = [table for table in _ANALYZED if changes.get(table)]
+    if scope.full and analyzed:
+        conn.execute("ANALYZE " + ", ".join(analyzed))
     result.durations["analyze"] = time.perf_counter() - step
 
     step = time.perf_counter()
