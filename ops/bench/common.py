@@ -45,9 +45,22 @@ def timed(func: Callable[[], T]) -> tuple[T, float]:
 
 def peak_rss_mb() -> float:
     """Peak resident memory of this process and of its largest finished child, in MB."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(own, children) / 1024
+    return max(_own_peak_kb(), children) / 1024
+
+
+def _own_peak_kb() -> int:
+    """This program's peak RSS in kB. Linux keeps ``ru_maxrss`` across exec, so a step
+    started by a large parent would report the parent's peak; ``VmHWM`` belongs to the
+    current program image only."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def headline(figures: dict[str, object]) -> None:
