@@ -191,11 +191,14 @@ def _apply(
     ).fetchone()
     if left is not None and left[0] == fresh_rows:
         return deleted, 0
+    # In key order: the unique index grows in order and the heap holds a day's rows together.
     inserted = conn.execute(
         sql.SQL(
             "INSERT INTO {t} SELECT n.* FROM {f} n"
-            " WHERE NOT EXISTS (SELECT 1 FROM {t} o WHERE {same})"
-        ).format(t=sql.Identifier(table), f=sql.Identifier(fresh), same=same_key)
+            " WHERE NOT EXISTS (SELECT 1 FROM {t} o WHERE {same}) ORDER BY {key}"
+        ).format(
+            t=sql.Identifier(table), f=sql.Identifier(fresh), same=same_key, key=cols("n", key)
+        )
     ).rowcount
     return deleted, inserted
 
