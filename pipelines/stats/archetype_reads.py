@@ -122,7 +122,8 @@ def _card_distribution(
     conn: psycopg.Connection[Any], params: Mapping[str, Any]
 ) -> dict[str, dict[str, dict[int, int]]]:
     """``{board: {card name: {copies: decks}}}`` of an archetype over whole weeks."""
-    rows = conn.execute(_CARD_ARRAYS_SQL, params).fetchall()
+    with conn.cursor(binary=True) as cur:  # bytea as bytes, not hex text
+        rows = cur.execute(_CARD_ARRAYS_SQL, params).fetchall()
     summed: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for board, blob_ids, blob_copies, blob_decks in rows:
         ids, copies, decks = _int4s(blob_ids), _int4s(blob_copies), _int4s(blob_decks)

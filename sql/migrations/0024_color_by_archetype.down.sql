@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS ix_mv_archetype_color_daily_archetype;
