@@ -146,16 +146,32 @@ def test_every_writer_marks_the_days_it_touches(pg_dsn: str) -> None:
         conn.execute("DELETE FROM tournaments WHERE id = %s", (t,))
         conn.rollback()
     assert _dirty(pg_dsn) == set()
-    # Switching the active definitions marks every day of the decks of both versions.
+    # Recording how far classification went (after every run) or touching the row changes
+    # no statistic: nothing is marked (it once marked every day of the format, every night).
+    with psycopg.connect(pg_dsn) as conn:
+        conn.execute("UPDATE active_definitions SET labelled_through = labelled_through + 1")
+        conn.execute("UPDATE active_definitions SET activated_at = now()")
+        conn.commit()
+    assert _dirty(pg_dsn) == set()
+    # Switching a format's active version marks every day of the decks of both versions.
     with psycopg.connect(pg_dsn) as conn:
         labelled = {
             (f, d)
             for f, d in conn.execute(
                 "SELECT DISTINCT t.format, t.event_date FROM current_deck_archetypes a"
                 " JOIN decks d ON d.id = a.deck_id JOIN tournaments t ON t.id = d.tournament_id"
+                " WHERE t.format = 'Modern'"
             )
         }
-        conn.execute("UPDATE active_definitions SET activated_at = now()")
+        assert labelled
+        conn.execute(
+            "INSERT INTO definition_versions (format, version, origin)"
+            " VALUES ('Modern', 'switch-test', 'test')"
+        )
+        conn.execute(
+            "UPDATE active_definitions SET version_id = (SELECT id FROM definition_versions"
+            " WHERE version = 'switch-test') WHERE format = 'Modern'"
+        )
         conn.commit()
     assert _dirty(pg_dsn) == labelled
 
