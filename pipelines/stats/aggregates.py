@@ -19,6 +19,9 @@ scope and groups exactly as the whole-history definition does, and a day's rows 
 day's tournaments (a deck's facts only on its own tournament) and a week's rows only on its
 days; so refilling a scope gives the same rows as recomputing everything, which
 ``tests/integration/test_incremental_refresh.py`` checks on the real sample.
+
+A full refresh also refills the whole-history totals (:data:`TOTAL_TABLES`) from the daily
+tables, once; in an incremental one the triggers of migrations 0020/0022 keep them.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from psycopg import sql
 
 from pipelines.stats.card_usage import fill_card_usage, planner
 
-__all__ = ["AGGREGATE_TABLES", "Scope", "open_scope", "refill"]
+__all__ = ["AGGREGATE_TABLES", "TOTAL_TABLES", "Scope", "open_scope", "refill"]
 
 _VIEWS_DIR: Final = Path(__file__).resolve().parents[2] / "sql" / "views"
 
@@ -49,6 +52,19 @@ AGGREGATE_TABLES: Final = (
     "mv_deck_size_weekly",
 )
 _WEEKLY: Final = frozenset({"mv_card_usage_weekly", "mv_deck_size_weekly"})
+#: The whole-history totals of the daily tables (custom windows, the formats overview). The
+#: triggers of migrations 0020/0022 keep them through every write; a full refresh sets
+#: :data:`REBUILD_TOTALS` so they skip its statements, then refills these from the daily
+#: tables, once and set-based (migration 0026).
+TOTAL_TABLES: Final = (
+    "mv_player_archetype_total",
+    "mv_player_total",
+    "mv_archetype_week_players",
+    "mv_matchup_total",
+    "mv_format_total",
+)
+#: The transaction-local setting the totals triggers check (``WHEN`` of migration 0026).
+REBUILD_TOTALS: Final = "manalytics.rebuild_totals"
 
 
 def _fill_sql(table: str) -> str:
@@ -56,7 +72,7 @@ def _fill_sql(table: str) -> str:
     return path.read_text(encoding="utf-8")
 
 
-_FILL_SQL: Final = {table: _fill_sql(table) for table in AGGREGATE_TABLES}
+_FILL_SQL: Final = {table: _fill_sql(table) for table in (*AGGREGATE_TABLES, *TOTAL_TABLES)}
 
 # The days of the scope: every dirty day visible to the refresh's snapshot, or every day.
 _DIRTY_DAYS = "SELECT DISTINCT format, event_date FROM stats_dirty_days"
@@ -220,27 +236,39 @@ def refill(
 
     Each table's rows of the scope are computed into a temporary table, then applied
     (:func:`_apply`): only rows that differ are deleted or inserted. Tables are done in
-    dependency order (later statements read ``mv_deck_facts`` as just updated). Call it
-    inside the refresh transaction, after :func:`open_scope` and the archetype-name sync
-    (``mv_deck_facts`` groups by display name)."""
+    dependency order (later statements read ``mv_deck_facts`` as just updated). A full scope
+    then refills the :data:`TOTAL_TABLES` the same way, from the daily tables as written (their
+    triggers skip this transaction's statements); an incremental one leaves them to the
+    triggers. Call it inside the refresh transaction, after :func:`open_scope` and the
+    archetype-name sync (``mv_deck_facts`` groups by display name)."""
+    tables: tuple[str, ...] = AGGREGATE_TABLES
+    if scope.full:
+        conn.execute("SELECT set_config(%s, 'on', true)", (REBUILD_TOTALS,))
+        tables = (*AGGREGATE_TABLES, *TOTAL_TABLES)
     durations: dict[str, float] = {}
-    for table in AGGREGATE_TABLES:
+    for table in tables:
         started = time.perf_counter()
-        fresh = f"fresh_{table}"
-        conn.execute(
-            sql.SQL("CREATE TEMP TABLE {} (LIKE {}) ON COMMIT DROP").format(
-                sql.Identifier(fresh), sql.Identifier(table)
-            )
-        )
-        if table == "mv_card_usage_weekly":
-            rows = fill_card_usage(conn, fresh)  # the definition in sql/views, in NumPy
-        else:
-            with planner(conn, _FULL_FILL_SETTINGS if scope.full else {}):
-                rows = conn.execute(_fill_into(table, fresh)).rowcount  # trusted sql/views
-        with planner(conn, _APPLY_SETTINGS | (_FULL_SETTINGS if scope.full else {})):
-            deleted, inserted = _apply(conn, table, fresh, rows, scope)
+        deleted, inserted = _refill_table(conn, table, scope)
         if changes is not None:
             changes[table] = deleted + inserted
-        conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(fresh)))
         durations[table] = time.perf_counter() - started
     return durations
+
+
+def _refill_table(conn: psycopg.Connection[Any], table: str, scope: Scope) -> tuple[int, int]:
+    """One table of :func:`refill`: its rows of the scope computed, then applied."""
+    fresh = f"fresh_{table}"
+    conn.execute(
+        sql.SQL("CREATE TEMP TABLE {} (LIKE {}) ON COMMIT DROP").format(
+            sql.Identifier(fresh), sql.Identifier(table)
+        )
+    )
+    if table == "mv_card_usage_weekly":
+        rows = fill_card_usage(conn, fresh)  # the definition in sql/views, in NumPy
+    else:
+        with planner(conn, _FULL_FILL_SETTINGS if scope.full else {}):
+            rows = conn.execute(_fill_into(table, fresh)).rowcount  # trusted sql/views
+    with planner(conn, _APPLY_SETTINGS | (_FULL_SETTINGS if scope.full else {})):
+        changed = _apply(conn, table, fresh, rows, scope)
+    conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(fresh)))
+    return changed

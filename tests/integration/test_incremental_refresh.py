@@ -17,7 +17,7 @@ import pytest
 from psycopg import sql
 
 from pipelines.ingest.cache import ingest_cache
-from pipelines.stats.aggregates import AGGREGATE_TABLES
+from pipelines.stats.aggregates import AGGREGATE_TABLES, TOTAL_TABLES
 from pipelines.stats.generation import GENERATION_TABLES
 from pipelines.stats.periods import load_periods
 from pipelines.stats.refresh import RefreshResult, refresh_all
@@ -64,14 +64,15 @@ def _columns(conn: psycopg.Connection[Any], table: str) -> list[str]:
 
 
 def snapshot(dsn: str) -> dict[str, list[str]]:
-    """Every statistics table, and the window tables of the latest generation, as sorted
+    """Every statistics table (the totals too: kept by triggers in incremental runs, refilled
+    set-based by a full one), and the window tables of the latest generation, as sorted
     exact ``repr`` rows (floats to the last bit), without generation numbers."""
     out: dict[str, list[str]] = {}
     with psycopg.connect(dsn) as conn:
         (generation,) = conn.execute(
             "SELECT max(generation) FROM refresh_log WHERE status = 'succeeded'"
         ).fetchone() or (None,)
-        for table in (*AGGREGATE_TABLES, *GENERATION_TABLES):
+        for table in (*AGGREGATE_TABLES, *TOTAL_TABLES, *GENERATION_TABLES):
             cols = sql.SQL(", ").join(map(sql.Identifier, _columns(conn, table)))
             where = sql.SQL("")
             if table in GENERATION_TABLES:

@@ -18,6 +18,7 @@ import pytest
 from pipelines.core.vocabulary import EVENT_GROUPS
 from pipelines.ingest.cache import ingest_cache
 from pipelines.stats import window_stats
+from pipelines.stats.aggregates import TOTAL_TABLES
 from pipelines.stats.archetype_reads import week_parts
 from pipelines.stats.periods import load_periods
 from pipelines.stats.refresh import refresh_all
@@ -29,6 +30,7 @@ from tests.integration.test_incremental_refresh import (
     _new_version,
     _reclassify,
 )
+from tests.integration.test_stats_views import PERIODS, build_world
 
 _SUMS = (
     "decks, wins, losses, draws, mirror_seats, covered, rec_wins, rec_losses, rec_draws, rec_decks"
@@ -155,6 +157,37 @@ def test_totals_follow_every_write_and_windows_agree(
         # The full rebuild empties the daily tables (totals cleared), then refills them.
         assert refresh_all(pg_dsn, periods=periods, full=True).kind == "full"
         assert_totals_follow_the_daily_tables(conn)
+
+
+def test_a_full_rebuild_recomputes_the_totals_set_based(pg_dsn: str) -> None:
+    """A full refresh skips the totals triggers (migration 0026) and refills the totals from
+    the daily tables: totals that drifted from their daily rows are repaired even when no
+    daily row changes, while an incremental refresh leaves them to the triggers."""
+    build_world(pg_dsn)
+    assert refresh_all(pg_dsn, periods=PERIODS, full=True).status == "succeeded"
+    drift = (
+        "UPDATE mv_player_archetype_total SET wins = wins + 7"
+        " WHERE player_key = (SELECT min(player_key) FROM mv_player_archetype_total)",
+        "DELETE FROM mv_player_total"
+        " WHERE player_key = (SELECT max(player_key) FROM mv_player_total)",
+        "UPDATE mv_archetype_week_players SET players = players + 1",
+        "INSERT INTO mv_matchup_total VALUES ('Modern', 'all', 'Ghost', 'Phantom', 1, 1, 0, 0)",
+        "UPDATE mv_format_total SET decks = decks * 2",
+    )
+    with psycopg.connect(pg_dsn) as conn:
+        for statement in drift:
+            assert conn.execute(statement).rowcount > 0, statement
+        conn.commit()
+        with pytest.raises(AssertionError):
+            assert_totals_follow_the_daily_tables(conn)
+        conn.rollback()
+    assert refresh_all(pg_dsn, periods=PERIODS).days == 0  # nothing dirty: left alone
+    with psycopg.connect(pg_dsn) as conn, pytest.raises(AssertionError):
+        assert_totals_follow_the_daily_tables(conn)
+    full = refresh_all(pg_dsn, periods=PERIODS, full=True)
+    with psycopg.connect(pg_dsn) as conn:
+        assert assert_totals_follow_the_daily_tables(conn) > 0
+    assert set(TOTAL_TABLES) <= set(full.durations)
 
 
 def test_updates_and_truncation_keep_the_totals(pg_dsn: str) -> None:

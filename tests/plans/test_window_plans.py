@@ -21,7 +21,6 @@ from pipelines.stats import archetype_reads, meta_reads, window_stats
 from pipelines.stats.windows import week_start
 from tests.plans.plan_check import assert_plan
 
-PLAYER_INDEX = "ix_mv_player_archetype_daily_player"
 CELL_INDEX = "ix_mv_matchup_daily_cell"
 
 
@@ -83,12 +82,11 @@ def test_window_statistics_read_the_per_player_and_cell_indexes(
     params = _params(target, _spans(target)[span], "all")
     archetype_params = {k: params[k] for k in ("format", "start", "end", "kinds")}
     # The whole history streams through the covering indexes; a week may use the date ones.
-    # Since migration 0021 the unique date index of the per-player rows covers them too (an
-    # index-only range scan of the days), so either covering index reads the history; the
-    # same for the matchup cells.
+    # Since migration 0021 the unique date index of the per-player rows covers them (an
+    # index-only range scan of the days; migration 0026 dropped the per-player index);
+    # either covering index reads the matchup cells.
     assert_plan(serial, window_stats._ARCHETYPE_SQL, archetype_params,
-                uses_one_of={PLAYER_INDEX, "ux_mv_player_archetype_daily"},
-                generic=generic)  # fmt: skip
+                uses={"ux_mv_player_archetype_daily"}, generic=generic)  # fmt: skip
     assert_plan(serial, window_stats._MATCHUP_SQL, archetype_params,
                 uses_one_of={CELL_INDEX, "ux_mv_matchup_daily"}, generic=generic)  # fmt: skip
 
