@@ -11,7 +11,7 @@ A refresh works on a **scope**, three temporary tables of its transaction:
 
 :func:`refill` computes each table's rows of the scope (its ``INSERT … SELECT``, into a
 temporary table; card usage in NumPy, :mod:`pipelines.stats.card_usage`) in dependency order,
-and applies the difference: the table's rows of the scope that are not among them are
+and applies the difference (a table holding none of the scope's rows yet is filled directly): the table's rows of the scope that are not among them are
 deleted, the missing ones inserted, unchanged rows are not touched (a full rebuild of
 unchanged statistics writes nothing; other transactions keep reading the old rows until
 commit, as with the plain DELETE/INSERT before). Each statement restricts its inputs to the
@@ -222,6 +222,8 @@ def _apply(
 def _fill_into(table: str, target: str) -> str:
     """The fill statement of ``table`` writing into ``target``."""
     statement = _FILL_SQL[table]
+    if target == table:
+        return statement
     head = f"INSERT INTO {table}\n"
     if head not in statement:
         raise RuntimeError(f"sql/views statement of {table} does not start with {head!r}")
@@ -256,19 +258,33 @@ def refill(
 
 
 def _refill_table(conn: psycopg.Connection[Any], table: str, scope: Scope) -> tuple[int, int]:
-    """One table of :func:`refill`: its rows of the scope computed, then applied."""
+    """One table of :func:`refill`: its rows of the scope computed, then applied; straight
+    into the table when it holds none of them yet (a first refresh, a rebuild into emptied
+    tables, a new day): the difference would be every row, and writing them once into a
+    temporary table first cost a quarter of such a rebuild's writes."""
+    empty = conn.execute(
+        sql.SQL("SELECT NOT EXISTS (SELECT 1 FROM {t} o WHERE {scope})").format(
+            t=sql.Identifier(table), scope=_in_scope(table, scope, "o")
+        )
+    ).fetchone()
+    if empty is not None and empty[0]:
+        return 0, _fill(conn, table, table, scope)
     fresh = f"fresh_{table}"
     conn.execute(
         sql.SQL("CREATE TEMP TABLE {} (LIKE {}) ON COMMIT DROP").format(
             sql.Identifier(fresh), sql.Identifier(table)
         )
     )
-    if table == "mv_card_usage_weekly":
-        rows = fill_card_usage(conn, fresh)  # the definition in sql/views, in NumPy
-    else:
-        with planner(conn, _FULL_FILL_SETTINGS if scope.full else {}):
-            rows = conn.execute(_fill_into(table, fresh)).rowcount  # trusted sql/views
+    rows = _fill(conn, table, fresh, scope)
     with planner(conn, _APPLY_SETTINGS | (_FULL_SETTINGS if scope.full else {})):
         changed = _apply(conn, table, fresh, rows, scope)
     conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(fresh)))
     return changed
+
+
+def _fill(conn: psycopg.Connection[Any], table: str, target: str, scope: Scope) -> int:
+    """Write ``table``'s rows of the scope into ``target``; returns how many."""
+    if table == "mv_card_usage_weekly":
+        return fill_card_usage(conn, target)  # the definition in sql/views, in NumPy
+    with planner(conn, _FULL_FILL_SETTINGS if scope.full else {}):
+        return conn.execute(_fill_into(table, target)).rowcount  # trusted sql/views
