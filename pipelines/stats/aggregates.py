@@ -11,13 +11,14 @@ A refresh works on a **scope**, three temporary tables of its transaction:
 
 :func:`refill` computes each table's rows of the scope (its ``INSERT … SELECT``, into a
 temporary table; card usage in NumPy, :mod:`pipelines.stats.card_usage`) in dependency order,
-and applies the difference (a table holding none of the scope's rows yet is filled directly): the table's rows of the scope that are not among them are
+and applies the difference: the table's rows of the scope that are not among them are
 deleted, the missing ones inserted, unchanged rows are not touched (a full rebuild of
 unchanged statistics writes nothing; other transactions keep reading the old rows until
-commit, as with the plain DELETE/INSERT before). Each statement restricts its inputs to the
-scope and groups exactly as the whole-history definition does, and a day's rows depend only on that
-day's tournaments (a deck's facts only on its own tournament) and a week's rows only on its
-days; so refilling a scope gives the same rows as recomputing everything, which
+commit, as with the plain DELETE/INSERT before). A table holding none of the scope's rows yet
+is filled directly. Each statement restricts its inputs to the scope and groups exactly as the
+whole-history definition does, and a day's rows depend only on that day's tournaments (a
+deck's facts only on its own tournament) and a week's rows only on its days; so refilling a
+scope gives the same rows as recomputing everything, which
 ``tests/integration/test_incremental_refresh.py`` checks on the real sample.
 
 A full refresh also refills the whole-history totals (:data:`TOTAL_TABLES`) from the daily
