@@ -125,6 +125,20 @@ _FULL_SETTINGS: Final = {"enable_nestloop": "off"}
 # (mv_deck_facts: ~1 s of ~8 s CPU at 500k).
 _FULL_FILL_SETTINGS: Final = {"enable_mergejoin": "off"}
 
+# The indexes of a table that no constraint owns: (name as regclass text, definition).
+_INDEXES_SQL = """
+SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+  FROM pg_index i
+ WHERE i.indrelid = %s::regclass
+   AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
+ ORDER BY i.indexrelid
+"""
+# Building an index sorts the table's rows: in memory, and with parallel workers.
+_INDEX_BUILD_SETTINGS: Final = {
+    "maintenance_work_mem": "256MB",
+    "max_parallel_maintenance_workers": "2",
+}
+
 _KEY_SQL = """
 SELECT array_agg(a.attname::text ORDER BY k.ord)
   FROM pg_index i
@@ -269,6 +283,8 @@ def _refill_table(conn: psycopg.Connection[Any], table: str, scope: Scope) -> tu
         )
     ).fetchone()
     if empty is not None and empty[0]:
+        if scope.full and _acts_as_owner(conn, table):
+            return 0, _bulk_fill(conn, table, scope)
         return 0, _fill(conn, table, table, scope)
     fresh = f"fresh_{table}"
     conn.execute(
@@ -281,6 +297,36 @@ def _refill_table(conn: psycopg.Connection[Any], table: str, scope: Scope) -> tu
         changed = _apply(conn, table, fresh, rows, scope)
     conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(fresh)))
     return changed
+
+
+def _acts_as_owner(conn: psycopg.Connection[Any], table: str) -> bool:
+    """Whether this session may drop and create the table's indexes (it owns the table or
+    inherits its owner's rights: the worker role is a member of the owner role, see
+    ``ops/postgres/init-roles.sh``). A role with table privileges only fills row by row."""
+    row = conn.execute(
+        "SELECT pg_has_role(relowner, 'USAGE') FROM pg_class WHERE oid = %s::regclass", (table,)
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _bulk_fill(conn: psycopg.Connection[Any], table: str, scope: Scope) -> int:
+    """Fill an empty table in a full refresh (the first one after loading an archive, or a
+    rebuild into emptied tables) as a bulk load: its indexes dropped, every row written, the
+    same indexes built again from the sorted rows, in parallel (half the cost of maintaining
+    them row by row: mv_deck_facts' five indexes at 500k decks, 5.3 s -> 2.3 s).
+
+    Dropping an index locks the table until commit: readers wait for this refresh instead of
+    reading the empty table, and then see it whole. A reader whose snapshot is older sees it
+    empty, as before (the rows are this transaction's). An index that backs a constraint is
+    kept (mv_format_total's primary key: a few rows)."""
+    indexes = conn.execute(_INDEXES_SQL, (table,)).fetchall()
+    for name, _ in indexes:
+        conn.execute(sql.SQL("DROP INDEX {}").format(sql.SQL(name)))  # regclass text: quoted
+    rows = _fill(conn, table, table, scope)
+    with planner(conn, _INDEX_BUILD_SETTINGS):
+        for _, definition in indexes:
+            conn.execute(definition)  # pg_get_indexdef: the catalog's own statement
+    return rows
 
 
 def _fill(conn: psycopg.Connection[Any], table: str, target: str, scope: Scope) -> int:

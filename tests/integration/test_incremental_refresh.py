@@ -379,9 +379,20 @@ def test_incremental_refreshes_equal_a_full_rebuild(pg_dsn: str, shared_data_dir
     again = refresh_all(pg_dsn, periods=periods)
     assert (again.days, again.formats) == (0, [])
     _assert_same(incremental, snapshot(pg_dsn))
-    # A full rebuild into emptied tables (filled directly, no difference applied): the same.
+    # A full rebuild into emptied tables (a bulk load: indexes dropped, rows written, the
+    # same indexes built again): the same rows, the same indexes.
+    indexes = _index_definitions(pg_dsn)
     with psycopg.connect(pg_dsn) as conn:
         for table in (*AGGREGATE_TABLES, *TOTAL_TABLES):
             conn.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(table)))
     assert refresh_all(pg_dsn, periods=periods, full=True).kind == "full"
     _assert_same(incremental, snapshot(pg_dsn))
+    assert _index_definitions(pg_dsn) == indexes
+
+
+def _index_definitions(dsn: str) -> list[tuple[str, str]]:
+    with psycopg.connect(dsn) as conn:
+        return conn.execute(
+            "SELECT indexname::text, indexdef FROM pg_indexes WHERE tablename = ANY(%s) ORDER BY 1",
+            ([*AGGREGATE_TABLES, *TOTAL_TABLES],),
+        ).fetchall()
