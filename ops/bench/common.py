@@ -23,6 +23,14 @@ def server_dsn() -> str:
     return url
 
 
+def scratch_redis_url() -> str:
+    """REDIS_URL, else the local Redis, else the embedded one (as the tests): for the
+    benchmarks that build the API app (its cache and limiter)."""
+    url = scratch_services(get_settings()).redis_url
+    assert url is not None
+    return url
+
+
 def fresh_database(name: str, migrate: bool = True) -> str:
     """Drop and create database ``name`` on the benchmark server; return its DSN."""
     admin = server_dsn()

@@ -35,6 +35,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ops.bench.classify import pin_to_one_core
+from ops.bench.common import scratch_redis_url
 from pipelines.classify.definitions import FormatDefinitions
 from pipelines.classify.definitions_loader import load_all
 from pipelines.classify.result import Method
@@ -159,10 +160,7 @@ def api_timing(data_dir: Path, requests: int = 300) -> int:
     from pipelines.ingest.cache import ingest_cache
     from pipelines.reads.decks import SIMILAR_SQL as _SIMILAR_SQL
 
-    settings = get_settings()
-    if not settings.redis_url:
-        print("set REDIS_URL (the app's cache and limiter)", file=sys.stderr)
-        return 2
+    redis_url = scratch_redis_url()
     dsn = fresh_database("manalytics_bench_discovery")
     formats = data_dir / "formats"
     start = time.perf_counter()
@@ -175,7 +173,7 @@ def api_timing(data_dir: Path, requests: int = 300) -> int:
     with connect(dsn) as conn:
         ids = [r[0] for r in conn.execute("SELECT DISTINCT deck_id FROM deck_neighbours")]
     base = load_settings({"MANALYTICS_ENV": "test", "MANALYTICS_FORMATS_DIR": str(formats)})
-    app_settings = replace(base, database_url=dsn, redis_url=settings.redis_url)
+    app_settings = replace(base, database_url=dsn, redis_url=redis_url)
     app = create_app({"MANALYTICS_SETTINGS": app_settings, "RATELIMIT_ENABLED": False})
     client = app.test_client()
     chosen = random.Random(17).sample(ids, min(requests, len(ids)))

@@ -31,10 +31,9 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from ops.bench.common import headline
+from ops.bench.common import headline, scratch_redis_url
 from ops.bench.server_cpu import own_cpu_seconds, process_cpu_seconds
 from pipelines.core import db
-from pipelines.core.settings_loader import get_settings
 
 REPEATS = 5
 
@@ -102,7 +101,7 @@ def measure_windows(dsn: str, redis_url: str | None = None) -> dict[str, float]:
     app = create_app(
         {
             "DATABASE_URL": dsn,
-            "REDIS_URL": redis_url or get_settings().redis_url,
+            "REDIS_URL": redis_url or scratch_redis_url(),
             "RATELIMIT_ENABLED": False,
         }
     )
