@@ -18,11 +18,13 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 import redis
+from psycopg import sql
 
 from pipelines.core.settings import Settings
 from pipelines.core.settings_loader import get_settings
 from pipelines.dev.services import scratch_services
 from pipelines.storage import migrations
+from pipelines.storage.roles import grant
 
 PROTECTED = {"test", "postgres", "root", "template0", "template1"}
 
@@ -117,3 +119,20 @@ def redis_url(redis_base_url: str, request: pytest.FixtureRequest) -> Iterator[s
     yield url
     client.flushdb()
     client.close()
+
+
+@pytest.fixture
+def roles(pg_dsn: str) -> Iterator[tuple[str, str]]:
+    """An api and a worker login role (cluster-wide, so uniquely named) granted on ``pg_dsn``
+    as ``manalytics db grant`` does; neither owns the tables nor is a member of their owner."""
+    suffix = uuid.uuid4().hex[:10]
+    api, worker = f"mt_api_{suffix}", f"mt_worker_{suffix}"
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        for role in (api, worker):
+            conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
+        grant(conn, api=api, worker=worker)
+    yield api, worker
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        for role in (api, worker):
+            conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
+            conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))

@@ -6,17 +6,13 @@ row instead (pipelines/stats/aggregates.py)."""
 from __future__ import annotations
 
 import threading
-import uuid
-from collections.abc import Iterator
 
 import psycopg
-import pytest
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 from pipelines.stats.aggregates import AGGREGATE_TABLES, TOTAL_TABLES
 from pipelines.stats.refresh import RefreshResult, refresh_all
-from pipelines.storage.roles import grant
 from tests.integration.test_stats_views import PERIODS, build_world
 
 _COUNTS = " UNION ALL ".join(
@@ -74,25 +70,10 @@ def test_readers_see_the_tables_empty_or_whole_during_a_rebuild(pg_dsn: str) -> 
     assert {name for name in before if after[name] == before[name]} == {"mv_format_total_pkey"}
 
 
-@pytest.fixture
-def worker_dsn(pg_dsn: str) -> Iterator[str]:
-    """A login role with the worker's table privileges (``grant``) but not the owner's."""
-    suffix = uuid.uuid4().hex[:10]
-    api, worker = f"mt_api_{suffix}", f"mt_worker_{suffix}"
-    with psycopg.connect(pg_dsn, autocommit=True) as conn:
-        for role in (api, worker):
-            conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
-        grant(conn, api=api, worker=worker)
-    yield make_conninfo(pg_dsn, user=worker)
-    with psycopg.connect(pg_dsn, autocommit=True) as conn:
-        for role in (api, worker):
-            conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
-            conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
-
-
 def test_a_role_that_does_not_own_the_tables_fills_them_row_by_row(
-    pg_dsn: str, worker_dsn: str
+    pg_dsn: str, roles: tuple[str, str]
 ) -> None:
+    worker_dsn = make_conninfo(pg_dsn, user=roles[1])  # the worker's privileges, not owner
     build_world(pg_dsn)
     assert refresh_all(pg_dsn, periods=PERIODS, full=True).status == "succeeded"
     with psycopg.connect(pg_dsn) as conn:

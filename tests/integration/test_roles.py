@@ -3,30 +3,9 @@ worker's role writes them (pipelines/storage/roles.py)."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-
 import psycopg
 import pytest
 from psycopg import sql
-
-from pipelines.storage.roles import grant
-
-
-@pytest.fixture
-def roles(pg_dsn: str) -> Iterator[tuple[str, str]]:
-    """An api and a worker role (cluster-wide, so uniquely named), granted on ``pg_dsn``."""
-    suffix = uuid.uuid4().hex[:10]
-    api, worker = f"mt_api_{suffix}", f"mt_worker_{suffix}"
-    with psycopg.connect(pg_dsn, autocommit=True) as conn:
-        for role in (api, worker):
-            conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(role)))
-        grant(conn, api=api, worker=worker)
-    yield api, worker
-    with psycopg.connect(pg_dsn, autocommit=True) as conn:
-        for role in (api, worker):
-            conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
-            conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
 
 
 def _as(pg_dsn: str, role: str, statement: str) -> str:
