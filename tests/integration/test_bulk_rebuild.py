@@ -8,22 +8,16 @@ from __future__ import annotations
 import threading
 
 import psycopg
-from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 from pipelines.stats.aggregates import AGGREGATE_TABLES, TOTAL_TABLES
 from pipelines.stats.refresh import RefreshResult, refresh_all
+from tests.integration.test_incremental_refresh import empty_statistics
 from tests.integration.test_stats_views import PERIODS, build_world
 
 _COUNTS = " UNION ALL ".join(
     f"SELECT '{t}', count(*) FROM {t}" for t in ("mv_deck_facts", "mv_player_archetype_daily")
 )
-
-
-def _empty_statistics(dsn: str) -> None:
-    with psycopg.connect(dsn) as conn:
-        for table in (*AGGREGATE_TABLES, *TOTAL_TABLES):
-            conn.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(table)))
 
 
 def _index_oids(dsn: str) -> dict[str, int]:
@@ -46,7 +40,7 @@ def test_readers_see_the_tables_empty_or_whole_during_a_rebuild(pg_dsn: str) -> 
     with psycopg.connect(pg_dsn) as conn:
         whole = _counts(conn)
     assert min(whole.values()) > 0
-    _empty_statistics(pg_dsn)
+    empty_statistics(pg_dsn)
     before = _index_oids(pg_dsn)
     results: list[RefreshResult] = []
     rebuild = threading.Thread(
@@ -78,7 +72,7 @@ def test_a_role_that_does_not_own_the_tables_fills_them_row_by_row(
     assert refresh_all(pg_dsn, periods=PERIODS, full=True).status == "succeeded"
     with psycopg.connect(pg_dsn) as conn:
         whole = _counts(conn)
-    _empty_statistics(pg_dsn)
+    empty_statistics(pg_dsn)
     before = _index_oids(pg_dsn)
     assert refresh_all(worker_dsn, periods=PERIODS, full=True).status == "succeeded"
     with psycopg.connect(pg_dsn) as conn:

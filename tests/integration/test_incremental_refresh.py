@@ -84,6 +84,13 @@ def snapshot(dsn: str) -> dict[str, list[str]]:
     return out
 
 
+def empty_statistics(dsn: str) -> None:
+    """Every statistics table emptied (the next full refresh writes every row)."""
+    with psycopg.connect(dsn) as conn:
+        for table in (*AGGREGATE_TABLES, *TOTAL_TABLES):
+            conn.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(table)))
+
+
 def _assert_same(incremental: dict[str, list[str]], full: dict[str, list[str]]) -> None:
     for table in full:
         extra = sorted(set(incremental[table]) - set(full[table]))[:3]
@@ -382,9 +389,7 @@ def test_incremental_refreshes_equal_a_full_rebuild(pg_dsn: str, shared_data_dir
     # A full rebuild into emptied tables (a bulk load: indexes dropped, rows written, the
     # same indexes built again): the same rows, the same indexes.
     indexes = _index_definitions(pg_dsn)
-    with psycopg.connect(pg_dsn) as conn:
-        for table in (*AGGREGATE_TABLES, *TOTAL_TABLES):
-            conn.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(table)))
+    empty_statistics(pg_dsn)
     assert refresh_all(pg_dsn, periods=periods, full=True).kind == "full"
     _assert_same(incremental, snapshot(pg_dsn))
     assert _index_definitions(pg_dsn) == indexes
