@@ -252,7 +252,8 @@ def refill(
     table (and, in ``changes``, the rows deleted + inserted per table).
 
     Each table's rows of the scope are computed into a temporary table, then applied
-    (:func:`_apply`): only rows that differ are deleted or inserted. Tables are done in
+    (:func:`_apply`): only rows that differ are deleted or inserted; a table holding none of
+    them yet is filled directly (:func:`_refill_table`). Tables are done in
     dependency order (later statements read ``mv_deck_facts`` as just updated). A full scope
     then refills the :data:`TOTAL_TABLES` the same way, from the daily tables as written (their
     triggers skip this transaction's statements); an incremental one leaves them to the
